@@ -1,0 +1,239 @@
+"""Cluster targets: a kind cluster the run creates (or reuses), or an existing cluster.
+
+Both give the same `Cluster` object: API clients, the kubeconfig and context they came from,
+and whether the run owns the cluster (only then may it be deleted).
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+from kubernetes import client, config as kube_config
+
+from .waiting import wait_until
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+CAP_SYS_RESOURCE = 24
+
+
+class TargetError(RuntimeError):
+    """A problem with the cluster target, explained in one line (no traceback for users)."""
+
+
+@dataclass
+class Cluster:
+    kubeconfig: Path
+    context: str | None
+    api: client.ApiClient
+    kind_name: str | None = None          # set when the cluster is a kind cluster
+    created_by_run: bool = False
+    kind_bin: Path | None = None
+    facts: dict = field(default_factory=dict)
+
+    @property
+    def core(self) -> client.CoreV1Api:
+        return client.CoreV1Api(self.api)
+
+    @property
+    def apps(self) -> client.AppsV1Api:
+        return client.AppsV1Api(self.api)
+
+    @property
+    def net(self) -> client.NetworkingV1Api:
+        return client.NetworkingV1Api(self.api)
+
+    def nodes(self) -> list:
+        return self.core.list_node().items
+
+
+def find_binary(name: str, explicit: str | None = None) -> Path:
+    """Absolute path of a tool (explicit path first, then PATH); one clear line if missing."""
+    if explicit:
+        p = Path(explicit).expanduser().resolve()
+        if not (p.is_file() and os.access(p, os.X_OK)):
+            raise TargetError(f"{name} not found or not executable at {p}")
+        return p
+    found = shutil.which(name)
+    if not found:
+        raise TargetError(f"{name} not found on PATH (run scripts/offline/bootstrap.sh, or pass its path)")
+    return Path(found).resolve()
+
+
+def docker_available() -> None:
+    docker = shutil.which("docker")
+    if not docker:
+        raise TargetError("docker not found on PATH: install Docker (scripts/ensure-docker.sh does it on Debian)")
+    r = subprocess.run([docker, "info", "--format", "{{.ServerVersion}}"], capture_output=True, text=True)
+    if r.returncode != 0:
+        raise TargetError("Docker is not running: start it (scripts/ensure-docker.sh), then retry")
+
+
+def host_cannot_lower_oom_score() -> bool:
+    """True when this host's capability bounding set lacks CAP_SYS_RESOURCE (so the kubelet's
+    negative oom_score_adj requests would fail inside kind nodes)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("CapBnd:"):
+                return not (int(line.split()[1], 16) >> CAP_SYS_RESOURCE) & 1
+    except OSError:
+        pass
+    return False
+
+
+def render_kind_config(workdir: Path, workers: int = 2) -> Path:
+    """Write the kind config (fixtures/kind/cluster.yaml) with absolute paths filled in."""
+    psa_dir = workdir / "pod-security"
+    psa_dir.mkdir(parents=True, exist_ok=True)
+    shutil.copy(FIXTURES / "kind" / "pod-security-admission.yaml", psa_dir / "pod-security-admission.yaml")
+    cfg = yaml.safe_load((FIXTURES / "kind" / "cluster.yaml").read_text())
+    cp = cfg["nodes"][0]
+    cp["extraMounts"][0]["hostPath"] = str(psa_dir.resolve())
+    cfg["nodes"] = [cp] + [{"role": "worker"} for _ in range(workers)]
+    if host_cannot_lower_oom_score():
+        cfg["containerdConfigPatches"] = [
+            '[plugins."io.containerd.grpc.v1.cri"]\n  restrict_oom_score_adj = true\n'
+        ]
+    out = workdir / "kind-config.yaml"
+    out.write_text(yaml.safe_dump(cfg, sort_keys=False))
+    return out
+
+
+def load_api(kubeconfig: Path, context: str | None) -> client.ApiClient:
+    if not kubeconfig.is_file() or not os.access(kubeconfig, os.R_OK):
+        raise TargetError(f"kubeconfig {kubeconfig} does not exist or is not readable")
+    try:
+        contexts, _ = kube_config.list_kube_config_contexts(str(kubeconfig))
+    except Exception as e:  # the client raises several types for a malformed file
+        raise TargetError(f"kubeconfig {kubeconfig} is not a valid kubeconfig: {str(e).splitlines()[0]}") from None
+    names = [c["name"] for c in contexts]
+    if context and context not in names:
+        raise TargetError(f"context {context!r} not in {kubeconfig} (has: {', '.join(names) or 'none'})")
+    try:
+        return kube_config.new_client_from_config(str(kubeconfig), context=context)
+    except Exception as e:
+        raise TargetError(f"cannot use context {context!r} of {kubeconfig}: {str(e).splitlines()[0]}") from None
+
+
+def check_reachable(api: client.ApiClient, where: str) -> str:
+    """Return the server's gitVersion, or fail in one line when the API server does not answer."""
+    try:
+        return client.VersionApi(api).get_code(_request_timeout=10).git_version
+    except Exception as e:
+        msg = str(e).splitlines()[0] if str(e) else type(e).__name__
+        raise TargetError(f"API server of {where} is unreachable: {msg[:200]}") from None
+
+
+def existing_cluster(kubeconfig: str, context: str | None) -> Cluster:
+    path = Path(kubeconfig).expanduser().resolve()
+    api = load_api(path, context)
+    version = check_reachable(api, f"context {context!r}")
+    return Cluster(kubeconfig=path, context=context, api=api, facts={"server_version": version})
+
+
+def _run(cmd: list, what: str, timeout: float = 900) -> str:
+    try:
+        r = subprocess.run([str(c) for c in cmd], capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        raise TargetError(f"{what} did not finish within {timeout:.0f}s") from None
+    if r.returncode != 0:
+        last = (r.stderr.strip() or r.stdout.strip()).splitlines()[-1:] or ["(no output)"]
+        raise TargetError(f"{what} failed: {last[0][:300]}")
+    return r.stdout
+
+
+def kind_clusters(kind_bin: Path) -> list[str]:
+    return _run([kind_bin, "get", "clusters"], "kind get clusters", 60).split()
+
+
+def kind_cluster(name: str, *, image: str | None, kind_bin: Path, kubectl_bin: Path,
+                 workdir: Path, workers: int = 2) -> Cluster:
+    """Create the kind cluster `name`, or reuse it when it already exists (never recreate it)."""
+    from pytest_kind import KindCluster  # GPL-3.0+ dependency, used, not copied
+
+    docker_available()
+    workdir.mkdir(parents=True, exist_ok=True)
+    kubeconfig = (workdir / "kubeconfig").resolve()
+    existed = name in kind_clusters(kind_bin)
+    kc = KindCluster(name, kubeconfig=kubeconfig, image=image, kind_path=kind_bin, kubectl_path=kubectl_bin)
+    if existed:
+        # pytest-kind would leave an empty kubeconfig for an existing cluster: export it ourselves.
+        _run([kind_bin, "export", "kubeconfig", "--name", name, "--kubeconfig", kubeconfig], "kind export kubeconfig", 60)
+    else:
+        if image:
+            r = subprocess.run(["docker", "image", "inspect", image], capture_output=True)
+            if r.returncode != 0 and os.environ.get("HNC_OFFLINE") == "1":
+                raise TargetError(f"node image {image} is not present locally (offline: build it with scripts/offline/bootstrap.sh)")
+        cfg = render_kind_config(workdir, workers)
+        try:
+            kc.create(config_file=cfg)
+        except subprocess.CalledProcessError:
+            raise TargetError(f"kind create cluster {name} failed (see kind's output above; "
+                              f"`kind export logs --name {name}` collects node logs)") from None
+    api = load_api(kubeconfig, None)
+    cluster = Cluster(kubeconfig=kubeconfig, context=None, api=api, kind_name=name,
+                      created_by_run=not existed, kind_bin=kind_bin)
+    cluster.facts["server_version"] = check_reachable(api, f"kind cluster {name}")
+    cluster.facts["kind_cluster_reused"] = existed
+    return cluster
+
+
+def delete_kind_cluster(cluster: Cluster) -> None:
+    if cluster.kind_name and cluster.created_by_run:
+        _run([cluster.kind_bin, "delete", "cluster", "--name", cluster.kind_name,
+              "--kubeconfig", cluster.kubeconfig], f"kind delete cluster {cluster.kind_name}", 300)
+
+
+def load_images(cluster: Cluster, images: list[str]) -> None:
+    """Load local Docker images into every kind node (kind skips images already present)."""
+    if not images or not cluster.kind_name:
+        return
+    for image in images:
+        if subprocess.run(["docker", "image", "inspect", image], capture_output=True).returncode != 0:
+            raise TargetError(f"image {image} cannot be loaded: it is not in the local Docker daemon")
+    _run([cluster.kind_bin, "load", "docker-image", "--name", cluster.kind_name, *images],
+         f"kind load docker-image {' '.join(images)}", 600)
+
+
+def wait_ready(cluster: Cluster, timeout: float = 300) -> None:
+    """Nodes Ready, the default ServiceAccount present, CoreDNS available."""
+    core, apps = cluster.core, cluster.apps
+
+    def nodes_ready():
+        nodes = core.list_node().items
+        return nodes and all(
+            any(c.type == "Ready" and c.status == "True" for c in (n.status.conditions or [])) for n in nodes)
+
+    def describe_nodes():
+        return "\n".join(
+            f"node {n.metadata.name}: " + ", ".join(f"{c.type}={c.status}" for c in (n.status.conditions or []))
+            for n in core.list_node().items) or "no nodes registered"
+
+    wait_until(nodes_ready, timeout=timeout, what="all nodes Ready", describe=describe_nodes,
+               retry_on=(client.ApiException,))
+
+    def default_sa():
+        return any(sa.metadata.name == "default" for sa in core.list_namespaced_service_account("default").items)
+
+    wait_until(default_sa, timeout=120, what="the default ServiceAccount", describe=lambda: "not created yet",
+               retry_on=(client.ApiException,))
+
+    def coredns_ready():
+        deps = apps.list_namespaced_deployment("kube-system", label_selector="k8s-app=kube-dns").items
+        return deps and all((d.status.available_replicas or 0) >= (d.spec.replicas or 1) for d in deps)
+
+    def describe_dns():
+        pods = core.list_namespaced_pod("kube-system", label_selector="k8s-app=kube-dns").items
+        return "\n".join(f"{p.metadata.name}: {p.status.phase} on {p.spec.node_name}" for p in pods) or "no CoreDNS pods"
+
+    wait_until(coredns_ready, timeout=timeout, what="CoreDNS available", describe=describe_dns,
+               retry_on=(client.ApiException,))
+
+
+def default_workdir(name: str) -> Path:
+    base = Path(os.environ.get("HNC_STATE_DIR", Path(tempfile.gettempdir()) / "hostnet-conformance"))
+    return base / name

@@ -1,0 +1,132 @@
+"""Observations from inside the cluster: probe pods (normal or host-network, pinned to a node),
+HTTP GETs, DNS lookups, resolv.conf, listening ports. The same code works on any cluster;
+nothing here needs `docker exec` into a kind node."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import requests
+from kubernetes import client
+
+from . import kube, manifests
+from .waiting import wait_until
+
+RESERVED_PORTS = [22, 53, 80, 443, 6443, 9099, 9890, 10250, 10256]
+NODEPORT_RANGE = (30000, 32767)
+
+
+@dataclass
+class Probe:
+    ns: str
+    name: str
+    node: str | None
+    host_network: bool
+
+    def run(self, core: client.CoreV1Api, *cmd: str, timeout: float = 30) -> kube.ExecResult:
+        return kube.exec_in(core, self.ns, self.name, list(cmd), timeout=timeout)
+
+
+def pod_running(core: client.CoreV1Api, ns: str, name: str, timeout: float = 120) -> client.V1Pod:
+    def running():
+        p = core.read_namespaced_pod(name, ns)
+        if p.status.phase in ("Failed", "Succeeded"):
+            raise AssertionError(f"pod {ns}/{name} ended with phase {p.status.phase}:\n"
+                                 + kube.describe_pods(core, ns))
+        ready = any(c.type == "Ready" and c.status == "True" for c in (p.status.conditions or []))
+        return p if p.status.phase == "Running" and ready else None
+
+    return wait_until(running, timeout=timeout, what=f"pod {ns}/{name} Running and Ready",
+                      describe=lambda: kube.describe_pods(core, ns), retry_on=(client.ApiException,))
+
+
+def start_probe(api: client.ApiClient, ns: str, run_id: str, image: str, *, name: str = "probe",
+                node: str | None = None, host_network: bool = False, host_root: bool = False,
+                dns_policy: str | None = None) -> Probe:
+    """Create a probe pod (not waiting). host_root mounts the node's / read-only at /host."""
+    pod = manifests.with_image(manifests.load("probe-pod"), image)
+    pod["metadata"]["name"] = name
+    spec = pod["spec"]
+    if node:
+        spec["nodeName"] = node
+        spec["tolerations"] = [{"operator": "Exists"}]
+    if host_network:
+        spec["hostNetwork"] = True
+        spec["dnsPolicy"] = dns_policy or "ClusterFirstWithHostNet"
+    elif dns_policy:
+        spec["dnsPolicy"] = dns_policy
+    if host_root:
+        spec["volumes"] = [{"name": "host", "hostPath": {"path": "/"}}]
+        spec["containers"][0]["volumeMounts"] = [{"name": "host", "mountPath": "/host", "readOnly": True}]
+    kube.create(api, ns, pod, run_id)
+    return Probe(ns, name, node, host_network)
+
+
+def wait_probes(core: client.CoreV1Api, probes: list[Probe], timeout: float = 120) -> None:
+    for p in probes:
+        pod_running(core, p.ns, p.name, timeout)
+
+
+def http_get(core: client.CoreV1Api, probe: Probe, url: str, timeout: int = 3) -> dict:
+    """GET from inside a probe pod. Returns {'ok', 'body', 'error'}; never raises for HTTP failures."""
+    r = probe.run(core, "wget", "-q", "-T", str(timeout), "-O", "-", url, timeout=timeout + 15)
+    return {"ok": r.ok, "body": r.stdout, "error": r.stderr.strip()[-200:]}
+
+
+def http_get_from_host(url: str, timeout: float = 3) -> dict:
+    """GET from the machine running pytest (works where node IPs are routable, e.g. kind on Linux)."""
+    try:
+        r = requests.get(url, timeout=timeout)
+        return {"ok": r.status_code == 200, "status": r.status_code, "body": r.text}
+    except requests.RequestException as e:
+        return {"ok": False, "status": None, "body": "", "error": type(e).__name__}
+
+
+def parse_resolv_conf(text: str) -> dict:
+    out = {"nameservers": [], "search": [], "options": []}
+    for line in text.splitlines():
+        parts = line.split()
+        if not parts or parts[0].startswith("#"):
+            continue
+        if parts[0] == "nameserver":
+            out["nameservers"] += parts[1:2]
+        elif parts[0] == "search":
+            out["search"] = parts[1:]
+        elif parts[0] == "options":
+            out["options"] += parts[1:]
+    return out
+
+
+def lookup(core: client.CoreV1Api, ns: str, pod: str, name: str, container: str | None = None) -> dict:
+    """nslookup inside a pod; 'addresses' are the answers after the server lines."""
+    r = kube.exec_in(core, ns, pod, ["nslookup", name], container=container, timeout=30)
+    addrs, seen_name = [], False
+    for line in r.stdout.splitlines():
+        if line.strip().startswith("Name:"):
+            seen_name = True
+        elif seen_name and line.strip().startswith("Address"):
+            addrs.append(line.split()[-1])
+    return {"ok": r.ok and bool(addrs), "addresses": addrs, "output": (r.stdout + r.stderr).strip()[-300:]}
+
+
+def parse_listening_ports(proc_net_tcp: str) -> set[int]:
+    """Listening TCP ports from /proc/net/tcp and tcp6 content (state 0A = LISTEN)."""
+    ports = set()
+    for line in proc_net_tcp.splitlines():
+        parts = line.split()
+        if len(parts) > 3 and parts[3] == "0A" and ":" in parts[1]:
+            ports.add(int(parts[1].rsplit(":", 1)[1], 16))
+    return ports
+
+
+def listening_ports(core: client.CoreV1Api, probe: Probe) -> set[int]:
+    """Ports bound on the node whose network namespace the host-network probe shares."""
+    assert probe.host_network, "listening ports of a node need a hostNetwork probe"
+    r = probe.run(core, "cat", "/proc/net/tcp", "/proc/net/tcp6")
+    return parse_listening_ports(r.stdout)
+
+
+def reserved_ports_report(bound: set[int]) -> dict:
+    report = {str(p): p in bound for p in RESERVED_PORTS}
+    lo, hi = NODEPORT_RANGE
+    report[f"{lo}-{hi}"] = sorted(p for p in bound if lo <= p <= hi)
+    return report

@@ -1,0 +1,137 @@
+#!/usr/bin/env bash
+# Build every container image an offline kind cluster and the suite need, from Debian packages
+# and the Go binaries built by build-k8s.sh / build-go-tools.sh, and assemble the kind node image.
+# Each image is tagged hnc.local/NAME:KEY where KEY hashes its inputs, so unchanged images are reused.
+source "$(dirname "$0")/lib.sh"
+export DOCKER_BUILDKIT=0   # the classic builder works with Debian's docker.io without buildx
+IMG_DIR="$HERE/images"
+K8S_BIN="$CACHE/k8s/$K8S_VERSION/bin"
+GOBIN="$CACHE/gobin"
+DEBIAN_IMAGE="hnc.local/debian:$DEBIAN_SUITE"
+CTX="$CACHE/build-context"
+KIND_MOD="$(go env GOMODCACHE)/sigs.k8s.io/kind@$KIND_VERSION"
+
+sum() { sha256sum "$@" | sha256sum | cut -c1-12; }
+have() { docker image inspect "$1" >/dev/null 2>&1; }
+
+# image NAME KEY DOCKERFILE CONTEXT [build-args...]: build hnc.local/NAME:KEY unless present.
+image() {
+  local name=$1 key=$2 file=$3 ctx=$4; shift 4
+  local ref="hnc.local/$name:$key"
+  if have "$ref"; then log "image $name: up to date ($key)"; echo "$ref"; return; fi
+  log "image $name: building"
+  local args=() a
+  for a in "$@"; do args+=(--build-arg "$a"); done
+  docker build -q -f "$IMG_DIR/$file" "${args[@]}" -t "$ref" "$ctx" >>"$LOGS/images.log" 2>&1 \
+    || die images "docker build of $name failed"
+  echo "$ref"
+}
+
+# binary_image NAME SRC DEST [ENTRYPOINT-JSON] [BASE]: one static binary on a base (default: static).
+binary_image() {
+  local name=$1 src=$2 dest=$3 entry=${4:-} base=${5:-$STATIC}
+  local c="$CTX/$name"; rm -rf "$c"; mkdir -p "$c"; cp "$src" "$c/bin"
+  local key; key=$(sum "$c/bin" "$IMG_DIR/binary.Dockerfile" <(echo "$base $entry"))
+  local ref; ref=$(image "$name" "$key" binary.Dockerfile "$c" "BASE=$base" BIN=bin "DEST=$dest")
+  if [[ -n "$entry" ]] && [[ "$(docker image inspect -f '{{json .Config.Entrypoint}}' "$ref")" != "$entry" ]]; then
+    # classic builder has no ENTRYPOINT build-arg: set it by committing a container
+    local cid; cid=$(docker create "$ref" /x); docker commit --change "ENTRYPOINT $entry" "$cid" "$ref" >/dev/null; docker rm "$cid" >/dev/null
+  fi
+  echo "$ref"
+}
+
+mkdir -p "$CTX"; : >"$LOGS/images.log"
+have "$DEBIAN_IMAGE" || die images "$DEBIAN_IMAGE missing: run build-debian-base.sh"
+
+STATIC=$(image static "$(sum "$IMG_DIR/static.Dockerfile" <(docker image inspect -f '{{.Id}}' "$DEBIAN_IMAGE"))" \
+  static.Dockerfile "$IMG_DIR" "DEBIAN_IMAGE=$DEBIAN_IMAGE")
+NETBASE=$(image netbase "$(sum "$IMG_DIR/netbase.Dockerfile" <(docker image inspect -f '{{.Id}}' "$DEBIAN_IMAGE"))" \
+  netbase.Dockerfile "$IMG_DIR" "DEBIAN_IMAGE=$DEBIAN_IMAGE")
+
+# pause: upstream's own pause.c, statically linked
+mkdir -p "$CTX/pause"
+PAUSE_SRC="$(go env GOMODCACHE)/k8s.io/kubernetes@$K8S_VERSION/build/pause/linux/pause.c"
+gcc -Os -static -DVERSION="$PAUSE_TAG" -o "$CTX/pause/pause" "$PAUSE_SRC" 2>>"$LOGS/images.log" || die images "compiling pause.c failed"
+strip "$CTX/pause/pause"
+
+declare -A REF
+REF[kube-apiserver]=$(binary_image kube-apiserver "$K8S_BIN/kube-apiserver" /usr/local/bin/kube-apiserver)
+REF[kube-controller-manager]=$(binary_image kube-controller-manager "$K8S_BIN/kube-controller-manager" /usr/local/bin/kube-controller-manager)
+REF[kube-scheduler]=$(binary_image kube-scheduler "$K8S_BIN/kube-scheduler" /usr/local/bin/kube-scheduler)
+REF[etcd]=$(binary_image etcd "$GOBIN/etcd" /usr/local/bin/etcd)
+REF[coredns]=$(binary_image coredns "$GOBIN/coredns" /coredns '["/coredns"]')
+REF[pause]=$(binary_image pause "$CTX/pause/pause" /pause '["/pause"]')
+for agent in kube-proxy kube-router; do
+  src="$K8S_BIN/$agent"; [[ -x "$src" ]] || src="$GOBIN/$agent"
+  c="$CTX/$agent"; rm -rf "$c"; mkdir -p "$c"; cp "$src" "$c/bin"
+  REF[$agent]=$(image "$agent" "$(sum "$c/bin" <(echo "$NETBASE"))" binary.Dockerfile "$c" \
+    "BASE=$NETBASE" BIN=bin "DEST=/usr/local/bin/$agent")
+done
+REF[busybox]=$(image busybox "$(sum "$IMG_DIR/busybox.Dockerfile" <(docker image inspect -f '{{.Id}}' "$DEBIAN_IMAGE"))" \
+  busybox.Dockerfile "$IMG_DIR" "DEBIAN_IMAGE=$DEBIAN_IMAGE")
+# like upstream's image, node-exporter sits on busybox, so a shell is there to look around with
+REF[node-exporter]=$(binary_image node-exporter "$GOBIN/node_exporter" /bin/node_exporter '["/bin/node_exporter"]' "${REF[busybox]}")
+
+# Upstream names: Kubernetes images exactly as this kubeadm lists them; workload images as the
+# suite's manifests name them (so manifests are identical online and offline).
+mapfile -t KUBEADM_IMAGES < <("$K8S_BIN/kubeadm" config images list --kubernetes-version "$K8S_VERSION" 2>/dev/null)
+[[ ${#KUBEADM_IMAGES[@]} -ge 6 ]] || die images "kubeadm config images list printed nothing"
+UPSTREAM=()
+for up in "${KUBEADM_IMAGES[@]}"; do
+  base=${up##*/}; base=${base%%:*}
+  [[ -n "${REF[$base]:-}" ]] || die images "no local build for kubeadm image $up"
+  docker tag "${REF[$base]}" "$up"; UPSTREAM+=("$up")
+done
+docker tag "${REF[kube-router]}" hnc.local/kube-router:offline
+docker tag "${REF[node-exporter]}" "prom/node-exporter:$NODE_EXPORTER_VERSION"
+docker tag "${REF[busybox]}" busybox:1.36.1
+PAUSE_REF=$(printf '%s\n' "${UPSTREAM[@]}" | grep /pause:)
+
+# ---- the node base image (kind's images/base, from Debian packages)
+NB="$CTX/node-base"; rm -rf "$NB"; mkdir -p "$NB/bin"
+cp -r "$KIND_MOD/images/base/files" "$NB/files"; chmod -R u+w "$NB/files"
+cp "$K8S_BIN/kubeadm" "$K8S_BIN/kubelet" "$K8S_BIN/kubectl" "$NB/bin/"
+[[ -x "$GOBIN/crictl" ]] && cp "$GOBIN/crictl" "$NB/bin/"
+sed -i "s#^\(\s*sandbox_image = \).*#\1\"$PAUSE_REF\"#" "$NB/files/etc/containerd/config.toml"
+NODE_BASE=$(image node-base "$(sum "$IMG_DIR/node-base.Dockerfile" <(cd "$NB" && find . -type f -exec sha256sum {} + | sort) \
+  <(docker image inspect -f '{{.Id}}' "$DEBIAN_IMAGE"))" node-base.Dockerfile "$NB" "DEBIAN_IMAGE=$DEBIAN_IMAGE")
+
+# ---- the node image: the base plus every image kubeadm and the CNI need, in containerd's k8s.io namespace
+NODE_TAG="hnc.local/kind-node:$K8S_VERSION"
+ids=$(for r in "$NODE_BASE" "${UPSTREAM[@]}" hnc.local/kube-router:offline; do docker image inspect -f '{{.Id}}' "$r"; done)
+NODE_KEY=$(sum <(echo "$ids") "$IMG_DIR/default-cni.yaml" "$SELF")
+if have "hnc.local/kind-node:$NODE_KEY"; then
+  log "image kind-node: up to date ($NODE_KEY)"
+else
+  log "image kind-node: assembling"
+  cid=$(docker run -d --privileged --entrypoint=sleep "$NODE_BASE" infinity)
+  trap 'docker rm -f "$cid" >/dev/null 2>&1 || true' EXIT
+  in() { docker exec "$cid" "$@"; }
+  in bash -c 'nohup containerd >/tmp/containerd.log 2>&1 &'
+  for _ in $(seq 1 100); do in ctr version >/dev/null 2>&1 && break; read -r -t 0.2 <> <(:) || true; done
+  in ctr version >/dev/null 2>&1 || die images "containerd did not start in the node build container"
+  docker save "${UPSTREAM[@]}" hnc.local/kube-router:offline \
+    | docker exec -i "$cid" ctr --namespace=k8s.io images import --label=io.cri-containerd.pinned=pinned \
+        --all-platforms --no-unpack --digests - >>"$LOGS/images.log" 2>&1 || die images "ctr import into the node image failed"
+  in mkdir -p /kind/manifests
+  docker cp "$IMG_DIR/default-cni.yaml" "$cid:/kind/manifests/default-cni.yaml"
+  in bash -c "echo $K8S_VERSION > /kind/version"
+  in pkill containerd || true
+  for _ in $(seq 1 100); do in pgrep containerd >/dev/null || break; read -r -t 0.2 <> <(:) || true; done
+  in rm -rf /tmp/containerd.log
+  docker commit \
+    --change 'ENTRYPOINT [ "/usr/local/bin/entrypoint", "/sbin/init" ]' \
+    --change 'CMD []' --change 'ENV container=docker' --change 'STOPSIGNAL SIGRTMIN+3' \
+    "$cid" "hnc.local/kind-node:$NODE_KEY" >/dev/null
+  docker rm -f "$cid" >/dev/null; trap - EXIT
+fi
+docker tag "hnc.local/kind-node:$NODE_KEY" "$NODE_TAG"
+
+cat >"$CACHE/offline.env" <<ENV
+# written by scripts/offline/build-images.sh
+HNC_NODE_IMAGE=$NODE_TAG
+HNC_NODE_EXPORTER_IMAGE=prom/node-exporter:$NODE_EXPORTER_VERSION
+HNC_PROBE_IMAGE=busybox:1.36.1
+HNC_LOAD_IMAGES=prom/node-exporter:$NODE_EXPORTER_VERSION,busybox:1.36.1
+ENV
+log "node image: $NODE_TAG"
