@@ -1,0 +1,201 @@
+"""Manifests: load the YAML under fixtures/manifests and derive variants from it.
+
+Every variant is a pure function returning a deep copy, so one loaded object can feed
+any number of variants (and the negative controls) without copying YAML.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+import re
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+Manifest = dict[str, Any]
+
+# Overridable so the suite can run against a copy of the fixtures (e.g. an installed wheel).
+MANIFEST_DIR = Path(
+    os.environ.get("HNC_MANIFEST_DIR")
+    or Path(__file__).resolve().parent.parent / "fixtures" / "manifests"
+)
+
+_LISTEN_ARG = re.compile(r"^--web\.listen-address=(?P<host>.*):(?P<port>\d+)$")
+
+
+class ManifestError(ValueError):
+    """A manifest file is missing, unreadable or not the expected YAML."""
+
+
+def _path(name: str) -> Path:
+    return MANIFEST_DIR / (name if name.endswith(".yaml") else f"{name}.yaml")
+
+
+def load_all(name: str) -> list[Manifest]:
+    """Every YAML document of fixtures/manifests/<name>[.yaml], empty documents skipped."""
+    path = _path(name)
+    try:
+        docs = [d for d in yaml.safe_load_all(path.read_text()) if d is not None]
+    except OSError as e:
+        raise ManifestError(f"{path}: cannot read manifest ({e.strerror or e})") from e
+    except yaml.YAMLError as e:
+        # YAML errors span several lines; keep the message to one.
+        raise ManifestError(f"{path}: malformed YAML ({' '.join(str(e).split())})") from e
+    for doc in docs:
+        if not isinstance(doc, dict) or "kind" not in doc:
+            raise ManifestError(f"{path}: a document is not a Kubernetes object (no 'kind')")
+    return docs
+
+
+def load(name: str) -> Manifest:
+    """The single YAML document of fixtures/manifests/<name>[.yaml]."""
+    docs = load_all(name)
+    if len(docs) != 1:
+        raise ManifestError(f"{_path(name)}: expected one document, found {len(docs)}")
+    return docs[0]
+
+
+# --- accessors -------------------------------------------------------------------
+
+
+def pod_spec(obj: Manifest) -> dict[str, Any]:
+    """The pod spec of a Pod (spec) or of a workload with a template (spec.template.spec)."""
+    if obj.get("kind") == "Pod":
+        return obj["spec"]
+    return obj["spec"]["template"]["spec"]
+
+
+def _containers(obj: Manifest) -> list[dict[str, Any]]:
+    return pod_spec(obj)["containers"]
+
+
+def listen_port(obj: Manifest) -> int:
+    """The port node-exporter really listens on, from --web.listen-address."""
+    for container in _containers(obj):
+        for arg in container.get("args", []):
+            if m := _LISTEN_ARG.match(arg):
+                return int(m["port"])
+    raise ManifestError(f"{_describe(obj)}: no --web.listen-address argument")
+
+
+def declared_port(obj: Manifest) -> int:
+    """The first containerPort declared by the first container that declares one."""
+    for container in _containers(obj):
+        for port in container.get("ports", []):
+            return int(port["containerPort"])
+    raise ManifestError(f"{_describe(obj)}: no containerPort declared")
+
+
+def _describe(obj: Manifest) -> str:
+    return f"{obj.get('kind', '?')}/{obj.get('metadata', {}).get('name', '?')}"
+
+
+# --- variants (pure: deep copy in, deep copy out) --------------------------------
+
+
+def _set_pod_field(obj: Manifest, field: str, value: Any) -> Manifest:
+    out = copy.deepcopy(obj)
+    pod_spec(out)[field] = value
+    return out
+
+
+def with_host_network(obj: Manifest, enabled: bool) -> Manifest:
+    out = _set_pod_field(obj, "hostNetwork", enabled)
+    if not enabled:
+        # A hostPort on a pod-network pod would still claim the node's port and blur
+        # what the negative control is about.
+        for container in _containers(out):
+            for port in container.get("ports", []):
+                port.pop("hostPort", None)
+    return out
+
+
+def with_host_pid(obj: Manifest, enabled: bool) -> Manifest:
+    return _set_pod_field(obj, "hostPID", enabled)
+
+
+def with_dns_policy(obj: Manifest, policy: str) -> Manifest:
+    return _set_pod_field(obj, "dnsPolicy", policy)
+
+
+def with_node_name(pod: Manifest, node: str) -> Manifest:
+    """Bind directly to a node, bypassing the scheduler (the kubelet admits or rejects it)."""
+    return _set_pod_field(pod, "nodeName", node)
+
+
+def with_tolerate_all(obj: Manifest) -> Manifest:
+    """Tolerate every taint, so control-plane nodes get a pod too."""
+    return _set_pod_field(obj, "tolerations", [{"operator": "Exists"}])
+
+
+def with_ports(obj: Manifest, declared: int, listening: int) -> Manifest:
+    """Declare one port and listen on another (equal values give a consistent variant)."""
+    out = copy.deepcopy(obj)
+    for container in _containers(out):
+        for port in container.get("ports", []):
+            port["containerPort"] = declared
+            if "hostPort" in port:  # with hostNetwork hostPort must equal containerPort
+                port["hostPort"] = declared
+        container["args"] = [
+            f"--web.listen-address={m['host']}:{listening}" if (m := _LISTEN_ARG.match(a)) else a
+            for a in container.get("args", [])
+        ]
+    return out
+
+
+def with_port(obj: Manifest, port: int) -> Manifest:
+    return with_ports(obj, declared=port, listening=port)
+
+
+def with_image(obj: Manifest, image: str) -> Manifest:
+    out = copy.deepcopy(obj)
+    for container in _containers(out):
+        container["image"] = image
+    return out
+
+
+def with_command(obj: Manifest, command: list[str]) -> Manifest:
+    """Replace every container's command (args are dropped: they belong to the old one)."""
+    out = copy.deepcopy(obj)
+    for container in _containers(out):
+        container["command"] = list(command)
+        container.pop("args", None)
+    return out
+
+
+def with_name(obj: Manifest, name: str) -> Manifest:
+    out = copy.deepcopy(obj)
+    out.setdefault("metadata", {})["name"] = name
+    if out.get("kind") == "DaemonSet":
+        # Two DaemonSets with one selector would fight over the same pods.
+        out["spec"]["selector"].setdefault("matchLabels", {})["app"] = name
+        out["spec"]["template"].setdefault("metadata", {}).setdefault("labels", {})["app"] = name
+    return out
+
+
+def with_namespace(obj: Manifest, namespace: str) -> Manifest:
+    out = copy.deepcopy(obj)
+    out.setdefault("metadata", {})["namespace"] = namespace
+    return out
+
+
+def with_labels(obj: Manifest, labels: dict[str, str]) -> Manifest:
+    """Merge labels into metadata (and the pod template, so the run's pods carry them too)."""
+    out = copy.deepcopy(obj)
+    out.setdefault("metadata", {}).setdefault("labels", {}).update(labels)
+    if out.get("kind") == "DaemonSet":
+        template_meta = out["spec"]["template"].setdefault("metadata", {})
+        template_meta.setdefault("labels", {}).update(labels)
+    return out
+
+
+def pod_from_daemonset(ds: Manifest, name: str) -> Manifest:
+    """A bare Pod with the DaemonSet's template: Pod-only behaviour (C6, C7, C9) needs one."""
+    template = copy.deepcopy(ds["spec"]["template"])
+    metadata = template.get("metadata", {})
+    metadata["name"] = name
+    if namespace := ds.get("metadata", {}).get("namespace"):
+        metadata["namespace"] = namespace
+    return {"apiVersion": "v1", "kind": "Pod", "metadata": metadata, "spec": template["spec"]}

@@ -1,0 +1,203 @@
+"""Reports: one verdict per claim, in the terminal, as Markdown and as JSON.
+
+A claim is judged over all its tests: its claim test must pass, and a negative control
+that fails means the check could not tell a wrong setup from a right one, so the claim
+fails too. The JSON carries a schema version so tools reading it can detect changes.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Literal, get_args
+
+from .verdict import CLAIMS
+
+REPORT_SCHEMA_VERSION = 1
+EVIDENCE_WIDTH = 120
+
+Kind = Literal["claim", "negative_control"]
+Outcome = Literal["passed", "failed", "skipped"]
+ClaimVerdict = Literal["PASS", "FAIL", "SKIP", "NOT RUN"]
+
+
+class ReportError(OSError):
+    """The reports could not be written."""
+
+
+@dataclass
+class Result:
+    """One test's outcome, as the pytest hooks record it."""
+
+    claim: str
+    nodeid: str
+    kind: Kind
+    outcome: Outcome
+    verdict: dict[str, Any] | None = None  # Verdict.to_dict() when the check returned one
+    skip_reason: str | None = None
+    duration_s: float = 0.0
+    # First line of the failure, for tests that failed before their check returned a
+    # verdict (a WaitTimeout during setup, an API error).
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class Run:
+    """What identifies a run in its reports: its id, start time and the cluster's facts."""
+
+    run_id: str
+    started_at: datetime
+    capabilities: Mapping[str, Any]  # from capability discovery: version, nodes, CNI...
+
+
+@dataclass
+class ClaimSummary:
+    claim: str
+    verdict: ClaimVerdict
+    reason: str
+    evidence: dict[str, Any]
+    duration_s: float
+    tests: list[Result]
+
+
+def _reason(result: Result, fallback: str) -> str:
+    if result.outcome == "skipped" and result.skip_reason:
+        return result.skip_reason
+    if result.verdict and result.verdict.get("reason"):
+        return str(result.verdict["reason"])
+    return result.error or fallback
+
+
+def _evidence(result: Result | None) -> dict[str, Any]:
+    return dict((result.verdict or {}).get("evidence") or {}) if result else {}
+
+
+def summarize_claim(claim_id: str, tests: Sequence[Result]) -> ClaimSummary:
+    """Aggregate a claim's tests: any failure fails it; it passes only if its claim test did."""
+    tests = list(tests)
+    duration = sum(t.duration_s for t in tests)
+    main = next((t for t in tests if t.kind == "claim"), None)
+    failed = next((t for t in tests if t.outcome == "failed"), None)
+    if not tests:
+        return ClaimSummary(claim_id, "NOT RUN", "not selected", {}, 0.0, [])
+    if failed is not None:
+        reason = _reason(failed, "test failed")
+        if failed.kind == "negative_control":
+            reason = f"negative control passed a wrong setup: {reason}"
+        return ClaimSummary(claim_id, "FAIL", reason, _evidence(failed), duration, tests)
+    if main is not None and main.outcome == "passed":
+        reason = _reason(main, "passed")
+        if not any(t.kind == "negative_control" and t.outcome == "passed" for t in tests):
+            reason += " (no negative control ran)"
+        return ClaimSummary(claim_id, "PASS", reason, _evidence(main), duration, tests)
+    skipped = main or tests[0]
+    reason = _reason(skipped, "claim test did not run")
+    return ClaimSummary(claim_id, "SKIP", reason, _evidence(skipped), duration, tests)
+
+
+def summarize(results: Sequence[Result], *, include_not_run: bool = True) -> list[ClaimSummary]:
+    """One summary per claim, in registry order (C1..C15), then any unregistered ids."""
+    by_claim: dict[str, list[Result]] = {}
+    for r in results:
+        by_claim.setdefault(r.claim.upper(), []).append(r)
+    ids = [c for c in CLAIMS if include_not_run or c in by_claim]
+    ids += sorted(c for c in by_claim if c not in CLAIMS)
+    return [summarize_claim(c, by_claim.get(c, [])) for c in ids]
+
+
+# --- formatting --------------------------------------------------------------------
+
+
+def _one_line(value: Any) -> str:
+    text = value if isinstance(value, str) else json.dumps(value, default=str)
+    return " ".join(text.split())
+
+
+def _truncate(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def _cell(text: str) -> str:
+    # A raw '|' would split the Markdown table cell.
+    return text.replace("\\", "\\\\").replace("|", "\\|")
+
+
+def evidence_text(evidence: Mapping[str, Any], width: int = EVIDENCE_WIDTH) -> str:
+    return _truncate(", ".join(f"{k}={_one_line(v)}" for k, v in evidence.items()), width)
+
+
+def _sentence(claim_id: str) -> str:
+    return CLAIMS[claim_id].sentence if claim_id in CLAIMS else ""
+
+
+def render_markdown(results: Sequence[Result], run: Run) -> str:
+    lines = [
+        f"# hostNetwork conformance report: {run.run_id}",
+        "",
+        f"- date: {run.started_at.isoformat(timespec='seconds')}",
+        *(f"- {k}: {_one_line(v)}" for k, v in run.capabilities.items()),
+        "",
+        "| claim | the page says | verdict | evidence | duration |",
+        "|---|---|---|---|---|",
+    ]
+    for s in summarize(results):
+        # The reason tells why a claim is not proven; a pass speaks through its evidence.
+        verdict = s.verdict if s.verdict in ("PASS", "NOT RUN") else f"{s.verdict}: {s.reason}"
+        duration = f"{s.duration_s:.1f}s" if s.tests else "-"
+        cells = [s.claim, _sentence(s.claim), _one_line(verdict), evidence_text(s.evidence)]
+        lines.append("| " + " | ".join(map(_cell, cells)) + f" | {duration} |")
+    return "\n".join(lines) + "\n"
+
+
+def render_json(results: Sequence[Result], run: Run) -> dict[str, Any]:
+    summaries = summarize(results)
+    claims = [
+        {
+            "id": s.claim,
+            "sentence": _sentence(s.claim),
+            "verdict": s.verdict,
+            "reason": s.reason,
+            "duration_s": s.duration_s,
+            "tests": [asdict(t) for t in s.tests],
+        }
+        for s in summaries
+    ]
+    counts = {v: sum(s.verdict == v for s in summaries) for v in get_args(ClaimVerdict)}
+    return {
+        "schema_version": REPORT_SCHEMA_VERSION,
+        "run_id": run.run_id,
+        "started_at": run.started_at.isoformat(),
+        "capabilities": dict(run.capabilities),
+        "claims": claims,
+        "summary": {"tests": len(results), **counts},
+    }
+
+
+def write_reports(
+    directory: str | Path, results: Sequence[Result], run: Run
+) -> tuple[Path, Path]:
+    """Write report.md and report.json into `directory` (created); returns their paths."""
+    directory = Path(directory)
+    md = directory / "report.md"
+    js = directory / "report.json"
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        md.write_text(render_markdown(results, run))
+        # default=str: capabilities may hold versions or IPs as non-JSON objects.
+        js.write_text(json.dumps(render_json(results, run), indent=2, default=str))
+    except OSError as e:
+        raise ReportError(f"cannot write reports to {directory}: {e.strerror or e}") from e
+    return md, js
+
+
+def terminal_table(results: Sequence[Result], reason_width: int = 80) -> list[str]:
+    """Lines for pytest's terminal summary: one per claim that ran."""
+    summaries = summarize(results, include_not_run=False)
+    width = max((len(s.claim) for s in summaries), default=3)
+    return [
+        f"{s.claim:<{width}}  {s.verdict:<4}  {_truncate(_one_line(s.reason), reason_width)}"
+        for s in summaries
+    ]
