@@ -49,26 +49,26 @@ NETBASE=$(image netbase "$(sum "$IMG_DIR/netbase.Dockerfile" <(docker image insp
   netbase.Dockerfile "$IMG_DIR" "DEBIAN_IMAGE=$DEBIAN_IMAGE")
 
 # pause: upstream's own pause.c, statically linked
-mkdir -p "$CTX/pause"
+mkdir -p "$CTX/pause-build"
 PAUSE_SRC="$(go env GOMODCACHE)/k8s.io/kubernetes@$K8S_VERSION/build/pause/linux/pause.c"
-gcc -Os -static -DVERSION="$PAUSE_TAG" -o "$CTX/pause/pause" "$PAUSE_SRC" 2>>"$LOGS/images.log" || die images "compiling pause.c failed"
-strip "$CTX/pause/pause"
+gcc -Os -static -DVERSION="$PAUSE_TAG" -o "$CTX/pause-build/pause" "$PAUSE_SRC" 2>>"$LOGS/images.log" || die images "compiling pause.c failed"
+strip "$CTX/pause-build/pause"
 
 declare -A REF
+REF[busybox]=$(image busybox "$(sum "$IMG_DIR/busybox.Dockerfile" <(docker image inspect -f '{{.Id}}' "$DEBIAN_IMAGE"))" \
+  busybox.Dockerfile "$IMG_DIR" "DEBIAN_IMAGE=$DEBIAN_IMAGE")
 REF[kube-apiserver]=$(binary_image kube-apiserver "$K8S_BIN/kube-apiserver" /usr/local/bin/kube-apiserver)
 REF[kube-controller-manager]=$(binary_image kube-controller-manager "$K8S_BIN/kube-controller-manager" /usr/local/bin/kube-controller-manager)
 REF[kube-scheduler]=$(binary_image kube-scheduler "$K8S_BIN/kube-scheduler" /usr/local/bin/kube-scheduler)
 REF[etcd]=$(binary_image etcd "$GOBIN/etcd" /usr/local/bin/etcd)
 REF[coredns]=$(binary_image coredns "$GOBIN/coredns" /coredns '["/coredns"]')
-REF[pause]=$(binary_image pause "$CTX/pause/pause" /pause '["/pause"]')
+REF[pause]=$(binary_image pause "$CTX/pause-build/pause" /pause '["/pause"]')
 for agent in kube-proxy kube-router; do
   src="$K8S_BIN/$agent"; [[ -x "$src" ]] || src="$GOBIN/$agent"
   c="$CTX/$agent"; rm -rf "$c"; mkdir -p "$c"; cp "$src" "$c/bin"
   REF[$agent]=$(image "$agent" "$(sum "$c/bin" <(echo "$NETBASE"))" binary.Dockerfile "$c" \
     "BASE=$NETBASE" BIN=bin "DEST=/usr/local/bin/$agent")
 done
-REF[busybox]=$(image busybox "$(sum "$IMG_DIR/busybox.Dockerfile" <(docker image inspect -f '{{.Id}}' "$DEBIAN_IMAGE"))" \
-  busybox.Dockerfile "$IMG_DIR" "DEBIAN_IMAGE=$DEBIAN_IMAGE")
 # like upstream's image, node-exporter sits on busybox, so a shell is there to look around with
 REF[node-exporter]=$(binary_image node-exporter "$GOBIN/node_exporter" /bin/node_exporter '["/bin/node_exporter"]' "${REF[busybox]}")
 
@@ -106,22 +106,22 @@ else
   log "image kind-node: assembling"
   cid=$(docker run -d --privileged --entrypoint=sleep "$NODE_BASE" infinity)
   trap 'docker rm -f "$cid" >/dev/null 2>&1 || true' EXIT
-  in() { docker exec "$cid" "$@"; }
-  in bash -c 'nohup containerd >/tmp/containerd.log 2>&1 &'
-  for _ in $(seq 1 100); do in ctr version >/dev/null 2>&1 && break; read -r -t 0.2 <> <(:) || true; done
-  in ctr version >/dev/null 2>&1 || die images "containerd did not start in the node build container"
+  inside() { docker exec "$cid" "$@"; }
+  inside bash -c 'nohup containerd >/tmp/containerd.log 2>&1 &'
+  for _ in $(seq 1 100); do inside ctr version >/dev/null 2>&1 && break; read -r -t 0.2 <> <(:) || true; done
+  inside ctr version >/dev/null 2>&1 || die images "containerd did not start in the node build container"
   docker save "${UPSTREAM[@]}" hnc.local/kube-router:offline \
     | docker exec -i "$cid" ctr --namespace=k8s.io images import --label=io.cri-containerd.pinned=pinned \
         --all-platforms --no-unpack --digests - >>"$LOGS/images.log" 2>&1 || die images "ctr import into the node image failed"
-  in mkdir -p /kind/manifests
+  inside mkdir -p /kind/manifests
   docker cp "$IMG_DIR/default-cni.yaml" "$cid:/kind/manifests/default-cni.yaml"
-  in bash -c "echo $K8S_VERSION > /kind/version"
-  in pkill containerd || true
-  for _ in $(seq 1 100); do in pgrep containerd >/dev/null || break; read -r -t 0.2 <> <(:) || true; done
-  in rm -rf /tmp/containerd.log
+  inside bash -c "echo $K8S_VERSION > /kind/version"
+  inside pkill containerd || true
+  for _ in $(seq 1 100); do inside pgrep containerd >/dev/null || break; read -r -t 0.2 <> <(:) || true; done
+  inside rm -rf /tmp/containerd.log
   docker commit \
     --change 'ENTRYPOINT [ "/usr/local/bin/entrypoint", "/sbin/init" ]' \
-    --change 'CMD []' --change 'ENV container=docker' --change 'STOPSIGNAL SIGRTMIN+3' \
+    --change 'CMD []' \
     "$cid" "hnc.local/kind-node:$NODE_KEY" >/dev/null
   docker rm -f "$cid" >/dev/null; trap - EXIT
 fi

@@ -1,5 +1,6 @@
 # Shared helpers for the offline toolchain scripts. Sourced, never executed.
 set -euo pipefail
+shopt -s inherit_errexit
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 SELF="$(cd "$(dirname "$0")" && pwd)/$(basename "$0")"
 # shellcheck source=versions.env
