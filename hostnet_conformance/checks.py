@@ -191,3 +191,381 @@ def check_c4(env: Env, ns: str, ds: str, node_probes: dict) -> Verdict:
     if not pods:
         failures.append("no DaemonSet pods")
     return verdict("C4", failures, ev, "node resolver, no cluster DNS, cluster name unresolved, no event", t0)
+
+
+# ---------------------------------------------------------------- C5 containerPort vs real port
+
+def check_c5(env: Env, ns: str, ds: str, pod_probe) -> Verdict:
+    """The claim holds when the declared containerPort and the real listen port differ: metrics
+    answer on the real port only, and the scheduler reserves (guards) only the declared one."""
+    t0, failures, ev = time.monotonic(), [], {}
+    obj = env.cluster.apps.read_namespaced_daemon_set(ds, ns)
+    c = obj.spec.template.spec.containers[0]
+    declared = c.ports[0].container_port
+    listening = int(next(a for a in c.args if a.startswith("--web.listen-address")).rsplit(":", 1)[1])
+    pods = ds_pods(env, ns, ds)
+    if not pods:
+        return verdict("C5", ["no DaemonSet pods"], ev, "", t0)
+    p = pods[0]
+    ip = p.status.host_ip
+    real = probes.http_get(env.core, pod_probe, f"http://{ip}:{listening}/metrics")
+    decl = probes.http_get(env.core, pod_probe, f"http://{ip}:{declared}/metrics")
+    host_ports = sorted(pp.host_port for cc in p.spec.containers for pp in (cc.ports or []) if pp.host_port)
+    ev.update(node=p.spec.node_name, declared=declared, listening=listening, reserved_host_ports=host_ports,
+              real_port_answers=real["ok"], declared_port_answers=decl["ok"])
+    if declared == listening:
+        failures.append(f"declared port {declared} equals the listen port: nothing to mismatch")
+    if not real["ok"]:
+        failures.append(f"metrics do not answer on the real port {listening}")
+    if decl["ok"]:
+        failures.append(f"metrics answer on the declared port {declared}")
+    if declared not in host_ports:
+        failures.append(f"the pod's reserved host ports {host_ports} lack the declared {declared}")
+    if listening in host_ports and declared != listening:
+        failures.append(f"the real port {listening} is reserved too")
+    return verdict("C5", failures, ev, f"answers on real :{listening} only; scheduler reserves :{declared}", t0)
+
+
+# ---------------------------------------------------------------- C6 host network only at creation
+
+def check_c6_pod(env: Env, ns: str, pod: str, patch: dict) -> Verdict:
+    """Patching an existing Pod must be refused with 422 'pod updates may not change fields'."""
+    t0, failures, ev = time.monotonic(), [], {"patch": patch}
+    try:
+        env.core.patch_namespaced_pod(pod, ns, patch)
+        ev["status"] = 200
+        failures.append("the patch was accepted")
+    except client.ApiException as e:
+        ev["status"] = e.status
+        ev["message"] = (e.body or "")[:300]
+        if e.status != 422 or "pod updates may not change fields other than" not in (e.body or ""):
+            failures.append(f"HTTP {e.status}, not 422 'pod updates may not change fields other than'")
+    return verdict("C6", failures, ev, "HTTP 422: pod updates may not change fields other than ...", t0)
+
+
+def check_c6_daemonset(env: Env, ns: str, ds: str, patch: dict, timeout: float = 120) -> Verdict:
+    """Patching a DaemonSet template is accepted and rolls out new pods (new UIDs, new revision hash)."""
+    t0, failures, ev = time.monotonic(), [], {"patch": patch}
+    before = {p.metadata.uid: p.metadata.labels.get("controller-revision-hash") for p in ds_pods(env, ns, ds)}
+    env.cluster.apps.patch_namespaced_daemon_set(ds, ns, patch)
+
+    def rolled():
+        pods = ds_pods(env, ns, ds)
+        fresh = [p for p in pods if p.metadata.uid not in before and p.metadata.deletion_timestamp is None]
+        old_left = [p for p in pods if p.metadata.uid in before]
+        return fresh if fresh and not old_left and len(fresh) >= len(before) else None
+
+    try:
+        fresh = wait_until(rolled, timeout=timeout, what=f"DaemonSet {ns}/{ds} to roll out new pods",
+                           describe=lambda: _ds_state(env, ns, ds), retry_on=(client.ApiException,))
+    except AssertionError as e:
+        fresh = []
+        failures.append(str(e).splitlines()[0])
+    after = {p.metadata.uid: p.metadata.labels.get("controller-revision-hash") for p in fresh}
+    ev.update(old_hashes=sorted(set(before.values())), new_hashes=sorted(set(after.values())),
+              old_uids=len(before), new_uids=len(after))
+    if fresh and set(after.values()) & set(before.values()):
+        failures.append("new pods carry an old controller-revision-hash")
+    return verdict("C6", failures, ev, "template change accepted and rolled out new pods", t0)
+
+
+# ---------------------------------------------------------------- C7 port conflict
+
+def check_c7_scheduler(env: Env, ns: str, ds: str, timeout: float = 60) -> Verdict:
+    """Pods of a DaemonSet whose host port is taken stay Pending: Unschedulable + FailedScheduling."""
+    t0, failures, ev = time.monotonic(), [], {}
+    needle = "didn't have free ports for the requested pod ports"
+
+    def observed():
+        pods = ds_pods(env, ns, ds)
+        evs = [e for e in kube.events(env.core, ns) if e.reason == "FailedScheduling" and needle in (e.message or "")]
+        running = [p for p in pods if p.status.phase == "Running"]
+        return (pods, evs) if (evs or running) and pods else None
+
+    try:
+        pods, evs = wait_until(observed, timeout=timeout, what=f"a scheduling verdict for {ns}/{ds}",
+                               describe=lambda: _ds_state(env, ns, ds), retry_on=(client.ApiException,))
+    except AssertionError as e:
+        return verdict("C7", [str(e).splitlines()[0]], ev, "", t0)
+    for p in pods:
+        sched = next((c for c in (p.status.conditions or []) if c.type == "PodScheduled"), None)
+        ev[p.metadata.name] = {"phase": p.status.phase, "PodScheduled": sched and f"{sched.status}/{sched.reason}"}
+        if p.status.phase != "Pending" or not sched or sched.status != "False" or sched.reason != "Unschedulable":
+            failures.append(f"{p.metadata.name}: phase {p.status.phase}, PodScheduled "
+                            f"{sched and (sched.status, sched.reason)}")
+    ev["event"] = evs[0].message[:200] if evs else None
+    if not evs:
+        failures.append(f"no FailedScheduling event containing {needle!r}")
+    return verdict("C7", failures, ev, "Pending, Unschedulable, FailedScheduling: no free ports", t0)
+
+
+def check_c7_kubelet(env: Env, ns: str, pod: str, timeout: float = 60) -> Verdict:
+    """A pod bound by spec.nodeName (no scheduler) to a node whose port is taken: kubelet rejects it."""
+    t0, failures, ev = time.monotonic(), [], {}
+
+    def settled():
+        p = env.core.read_namespaced_pod(pod, ns)
+        return p if p.status.phase in ("Failed", "Running", "Succeeded") else None
+
+    try:
+        p = wait_until(settled, timeout=timeout, what=f"the kubelet's verdict on {ns}/{pod}",
+                       describe=lambda: kube.describe_pods(env.core, ns), retry_on=(client.ApiException,))
+    except AssertionError as e:
+        return verdict("C7", [str(e).splitlines()[0]], ev, "", t0)
+    ev.update(phase=p.status.phase, reason=p.status.reason, message=(p.status.message or "")[:200])
+    if p.status.phase != "Failed" or p.status.reason != "NodePorts":
+        failures.append(f"phase {p.status.phase} reason {p.status.reason}, not Failed/NodePorts")
+    return verdict("C7", failures, ev, "kubelet rejected the pod: Failed, reason NodePorts", t0)
+
+
+# ---------------------------------------------------------------- C8 port in use on the node
+
+def check_c8(env: Env, ns: str, pod: str, timeout: float = 120) -> Verdict:
+    """A container whose port a node process holds exits 1 with 'bind: address already in use',
+    then CrashLoopBackOff."""
+    t0, failures, ev = time.monotonic(), [], {}
+
+    def crashed():
+        p = env.core.read_namespaced_pod(pod, ns)
+        cs = (p.status.container_statuses or [None])[0]
+        if cs is None:
+            return None
+        if cs.state.running and cs.ready:
+            return p  # stable and serving: the check will fail below
+        waiting = cs.state.waiting and cs.state.waiting.reason == "CrashLoopBackOff"
+        return p if waiting and cs.last_state.terminated else None
+
+    try:
+        p = wait_until(crashed, timeout=timeout, what=f"{ns}/{pod} to crash-loop",
+                       describe=lambda: kube.describe_pods(env.core, ns), retry_on=(client.ApiException,))
+    except AssertionError as e:
+        return verdict("C8", [str(e).splitlines()[0]], ev, "", t0)
+    cs = p.status.container_statuses[0]
+    term = cs.last_state.terminated
+    try:
+        log = env.core.read_namespaced_pod_log(pod, ns, previous=True, tail_lines=20)
+    except client.ApiException:
+        log = ""
+    ev.update(state=cs.state.waiting.reason if cs.state.waiting else "running",
+              last_exit_code=term.exit_code if term else None, restarts=cs.restart_count,
+              log_tail=[ln for ln in log.splitlines() if "address already in use" in ln][:1] or log.splitlines()[-1:])
+    if not (cs.state.waiting and cs.state.waiting.reason == "CrashLoopBackOff"):
+        failures.append("container is not in CrashLoopBackOff")
+    if not term or term.exit_code != 1:
+        failures.append(f"last exit code {term and term.exit_code}, not 1")
+    if "bind: address already in use" not in log:
+        failures.append("previous log lacks 'bind: address already in use'")
+    return verdict("C8", failures, ev, "exit 1, 'bind: address already in use', CrashLoopBackOff", t0)
+
+
+def reserved_ports(env: Env, node_probes: dict) -> dict:
+    return {node: probes.reserved_ports_report(probes.listening_ports(env.core, pr)) for node, pr in node_probes.items()}
+
+
+# ---------------------------------------------------------------- C9 Pod Security
+
+PSA_NEEDLES = ('violates PodSecurity "baseline:latest"', "host namespaces (hostNetwork=true, hostPID=true)",
+               'hostPath volumes (volumes "proc", "sys")')
+
+
+def check_c9_pod_rejected(env: Env, ns: str, pod: dict) -> Verdict:
+    """Creating the host-network Pod in a namespace at enforce=baseline -> HTTP 403 naming the violations."""
+    t0, failures, ev = time.monotonic(), [], {}
+    labels = env.core.read_namespace(ns).metadata.labels or {}
+    ev["namespace_enforce_label"] = labels.get(kube.PSA_ENFORCE, "(cluster default)")
+    try:
+        deploy(env, ns, pod)
+        ev["status"] = 201
+        failures.append("the Pod was admitted")
+    except client.ApiException as e:
+        body = e.body or ""
+        ev["status"] = e.status
+        ev["message"] = body[body.find("violates"):][:300] if "violates" in body else body[:300]
+        if e.status != 403:
+            failures.append(f"HTTP {e.status}, not 403")
+        missing = [n for n in PSA_NEEDLES + ("hostPort",) if n not in body]
+        if missing:
+            failures.append(f"the rejection lacks {missing}")
+    return verdict("C9", failures, ev, "HTTP 403 violates PodSecurity baseline: host namespaces, hostPath, hostPort", t0)
+
+
+def check_c9_daemonset_blocked_then_fixed(env: Env, ns: str, ds: dict, timeout: float = 90) -> Verdict:
+    """The DaemonSet is admitted (with a warning), its controller emits FailedCreate; after labelling
+    the namespace privileged its pods run."""
+    t0, failures, ev = time.monotonic(), [], {}
+    apps = env.cluster.apps
+    _, _, headers = apps.create_namespaced_daemon_set_with_http_info(ns, kube.owned(ds, env.run_id))
+    warning = headers.get("Warning", "") if headers else ""
+    ev["admission_warning"] = warning[:200]
+    if "violate PodSecurity" not in warning and "violates PodSecurity" not in warning:
+        failures.append("no PodSecurity warning on DaemonSet creation")
+    name = ds["metadata"]["name"]
+
+    def failed_create():
+        return [e for e in kube.events(env.core, ns) if e.reason == "FailedCreate" and "PodSecurity" in (e.message or "")]
+
+    try:
+        evs = wait_until(failed_create, timeout=30, what=f"FailedCreate events for {ns}/{name}",
+                         describe=lambda: kube.describe_pods(env.core, ns), retry_on=(client.ApiException,))
+        ev["failed_create"] = evs[0].message[:200]
+    except AssertionError:
+        failures.append("no FailedCreate event naming PodSecurity")
+        ev["failed_create"] = None
+    env.core.patch_namespace(ns, {"metadata": {"labels": {kube.PSA_ENFORCE: "privileged"}}})
+    try:
+        wait_daemonset_ready(env, ns, name, timeout)
+        ev["after_label"] = "pods running"
+    except AssertionError as e:
+        failures.append("pods did not run after labelling the namespace privileged: " + str(e).splitlines()[0])
+        ev["after_label"] = "not running"
+    return verdict("C9", failures, ev, "DaemonSet admitted with warning, FailedCreate, runs once labelled privileged", t0)
+
+
+# ---------------------------------------------------------------- C10 NetworkPolicy bypass
+
+def check_c10(env: Env, ns: str, ds: str, port: int, web_pod: str, client_probe) -> Verdict:
+    """With default-deny ingress in the namespace: the normal pod's port is unreachable (control),
+    nodeIP:port of the DaemonSet still answers."""
+    t0, failures, ev = time.monotonic(), [], {}
+    web = env.core.read_namespaced_pod(web_pod, ns)
+    policies = [p.metadata.name for p in env.cluster.net.list_namespaced_network_policy(ns).items]
+    web_url = f"http://{web.status.pod_ip}:8080/"
+    web_r = probes.http_get(env.core, client_probe, web_url)
+    ev.update(policies=policies, normal_pod=web_url, normal_pod_reachable=web_r["ok"])
+    if not policies:
+        failures.append("no NetworkPolicy in the namespace")
+    if web_r["ok"]:
+        failures.append(f"control failed: {web_url} answers despite the policy (NetworkPolicy not enforced?)")
+    for p in ds_pods(env, ns, ds):
+        url = f"http://{p.status.pod_ip}:{port}/metrics"
+        r = probes.http_get(env.core, client_probe, url)
+        ev[p.spec.node_name] = {"url": url, "answers": r["ok"]}
+        if not r["ok"]:
+            failures.append(f"{url} blocked by the policy: {r['error']}")
+    return verdict("C10", failures, ev, "policy blocks the normal pod; host-network pods still answer", t0)
+
+
+# ---------------------------------------------------------------- C11 node-local services
+
+def check_c11(env: Env, pod, normal_probe) -> Verdict:
+    """From the host-network pod, the kubelet's loopback-only healthz answers; from a normal pod it does not."""
+    t0, failures, ev = time.monotonic(), [], {}
+    url = "http://127.0.0.1:10248/healthz"
+    r = exec_pod(env, pod, "timeout", "3", "wget", "-q", "-O", "-", url)
+    ctl = probes.http_get(env.core, normal_probe, url)
+    ev.update(pod=pod.metadata.name, host_network=bool(pod.spec.host_network), answer=r.stdout.strip()[:40],
+              normal_pod_answer=ctl["ok"])
+    if not (r.ok and r.stdout.strip() == "ok"):
+        failures.append(f"kubelet healthz not reachable from {pod.metadata.name}: {r.stderr.strip()[-120:]}")
+    if ctl["ok"]:
+        failures.append("a normal pod also reaches 127.0.0.1:10248 (control failed)")
+    return verdict("C11", failures, ev, "kubelet's 127.0.0.1:10248/healthz answers from the pod, not from a normal pod", t0)
+
+
+# ---------------------------------------------------------------- C12 hostPID and /proc, /sys
+
+def check_c12(env: Env, ns: str, ds: str, port: int) -> Verdict:
+    t0, failures, ev = time.monotonic(), [], {}
+    pods = ds_pods(env, ns, ds)
+    if not pods:
+        return verdict("C12", ["no DaemonSet pods"], ev, "", t0)
+    p = pods[0]
+    node = p.spec.node_name
+    comms = exec_pod(env, p, "sh", "-c", "cat /proc/1/comm; for f in /proc/[0-9]*/comm; do cat $f; done 2>/dev/null")
+    lines = comms.stdout.split()
+    pid1 = lines[0] if lines else ""
+    metrics = exec_pod(env, p, "timeout", "3", "wget", "-q", "-O", "-", f"http://127.0.0.1:{port}/metrics")
+    uname = [ln for ln in metrics.stdout.splitlines() if ln.startswith("node_uname_info")]
+    ev.update(pod=p.metadata.name, node=node, pid1=pid1, kubelet_visible="kubelet" in lines,
+              processes=len(lines) - 1, node_uname_info=uname[0][:200] if uname else None)
+    if "kubelet" not in lines:
+        failures.append("the kubelet is not among the container's processes")
+    if pid1 in ("node_exporter", "pause", ""):
+        failures.append(f"PID 1 is {pid1!r}, not the node's init")
+    if not uname or f'nodename="{node}"' not in uname[0]:
+        failures.append(f"node_uname_info lacks nodename=\"{node}\"")
+    return verdict("C12", failures, ev, "node's processes visible (kubelet, init as PID 1); node_uname_info names the node", t0)
+
+
+# ---------------------------------------------------------------- C13 resources
+
+WANT_RESOURCES = {"requests": {"memory": "64Mi", "cpu": "100m"}, "limits": {"memory": "128Mi", "cpu": "200m"}}
+
+
+def check_c13(env: Env, ns: str, ds: str) -> Verdict:
+    t0, failures, ev = time.monotonic(), [], {}
+    pods = ds_pods(env, ns, ds)
+    if not pods:
+        return verdict("C13", ["no DaemonSet pods"], ev, "", t0)
+    p = pods[0]
+    res = p.spec.containers[0].resources
+    got = {"requests": dict(res.requests or {}), "limits": dict(res.limits or {})}
+    cg = exec_pod(env, p, "sh", "-c", "cat /sys/fs/cgroup/memory.max 2>/dev/null || cat /sys/fs/cgroup/memory/memory.limit_in_bytes")
+    ev.update(pod=p.metadata.name, resources=got, qosClass=p.status.qos_class, cgroup_memory_limit=cg.stdout.strip())
+    if got != WANT_RESOURCES:
+        failures.append(f"resources {got} != {WANT_RESOURCES}")
+    if p.status.qos_class != "Burstable":
+        failures.append(f"QoS class {p.status.qos_class}, not Burstable")
+    if cg.stdout.strip() != str(128 * 1024 * 1024):
+        failures.append(f"the container's cgroup memory limit is {cg.stdout.strip()!r}, not 134217728")
+    return verdict("C13", failures, ev, "64Mi/100m requests, 128Mi/200m limits (also in the cgroup), Burstable", t0)
+
+
+# ---------------------------------------------------------------- C14 hostname
+
+def check_c14(env: Env, ns: str, ds: str) -> Verdict:
+    t0, failures, ev = time.monotonic(), [], {}
+    pods = ds_pods(env, ns, ds)
+    for p in pods:
+        h = exec_pod(env, p, "hostname").stdout.strip()
+        ev[p.metadata.name] = {"hostname": h, "nodeName": p.spec.node_name}
+        if h != p.spec.node_name:
+            failures.append(f"{p.metadata.name}: hostname {h!r} != nodeName {p.spec.node_name!r}")
+    if not pods:
+        failures.append("no DaemonSet pods")
+    return verdict("C14", failures, ev, "hostname inside the container == spec.nodeName", t0)
+
+
+# ---------------------------------------------------------------- C15 one pod per node
+
+def _tolerated(taint, tolerations) -> bool:
+    for t in tolerations or []:
+        if t.operator == "Exists" and (not t.key or t.key == taint.key):
+            return True
+        if t.key == taint.key and (t.value or "") == (taint.value or "") and (not t.effect or t.effect == taint.effect):
+            return True
+    return False
+
+
+def schedulable_nodes(env: Env, tolerations=None, node_selector=None) -> list[str]:
+    out = []
+    for n in env.cluster.nodes():
+        if n.spec.unschedulable:
+            continue
+        taints = [t for t in (n.spec.taints or []) if t.effect in ("NoSchedule", "NoExecute")]
+        if any(not _tolerated(t, tolerations) for t in taints):
+            continue
+        labels = n.metadata.labels or {}
+        if node_selector and any(labels.get(k) != v for k, v in node_selector.items()):
+            continue
+        out.append(n.metadata.name)
+    return out
+
+
+def check_c15(env: Env, ns: str, ds: str) -> Verdict:
+    """desired == current == ready == the number of nodes without an untolerated NoSchedule taint,
+    one pod on each. (Node selectors are not discounted: the claim is one pod on every node.)"""
+    t0, failures, ev = time.monotonic(), [], {}
+    obj = env.cluster.apps.read_namespaced_daemon_set(ds, ns)
+    st = obj.status
+    nodes = schedulable_nodes(env, obj.spec.template.spec.tolerations)
+    pods = ds_pods(env, ns, ds)
+    placed = sorted(p.spec.node_name for p in pods if p.spec.node_name)
+    ev.update(desired=st.desired_number_scheduled, current=st.current_number_scheduled, ready=st.number_ready,
+              schedulable_nodes=nodes, pods_on=placed)
+    if not (st.desired_number_scheduled == st.current_number_scheduled == st.number_ready == len(nodes)):
+        failures.append(f"desired/current/ready {st.desired_number_scheduled}/{st.current_number_scheduled}/"
+                        f"{st.number_ready} != {len(nodes)} schedulable nodes")
+    if placed != sorted(nodes):
+        failures.append(f"pods on {placed}, schedulable nodes {sorted(nodes)}")
+    return verdict("C15", failures, ev, f"one ready pod on each of {len(nodes)} schedulable nodes", t0)

@@ -68,7 +68,8 @@ def wait_probes(core: client.CoreV1Api, probes: list[Probe], timeout: float = 12
 
 def http_get(core: client.CoreV1Api, probe: Probe, url: str, timeout: int = 3) -> dict:
     """GET from inside a probe pod. Returns {'ok', 'body', 'error'}; never raises for HTTP failures."""
-    r = probe.run(core, "wget", "-q", "-T", str(timeout), "-O", "-", url, timeout=timeout + 15)
+    # `timeout N wget`, not `wget -T N`: Debian's busybox 1.35 wget crashes (SIGSEGV) with -T.
+    r = probe.run(core, "timeout", str(timeout), "wget", "-q", "-O", "-", url, timeout=timeout + 15)
     return {"ok": r.ok, "body": r.stdout, "error": r.stderr.strip()[-200:]}
 
 

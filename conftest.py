@@ -1,0 +1,190 @@
+"""pytest wiring: options, the cluster target, the shared deployments, verdict collection,
+reports and cleanup. The checks themselves live in hostnet_conformance.checks."""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+
+from hostnet_conformance import cluster as targets
+from hostnet_conformance import kube, options, report
+from hostnet_conformance.checks import Env
+from hostnet_conformance.verdict import Verdict
+
+DEFAULT_CLUSTER = "hostnet-conformance"
+PLUGIN_DEFAULT_CLUSTER = "pytest-kind"   # pytest-kind-ng's default for --cluster-name
+VERDICTS = pytest.StashKey[Verdict]()
+STATE: dict = {"results": [], "started": datetime.now(timezone.utc), "capabilities": {}}
+
+
+def pytest_addoption(parser):
+    g = parser.getgroup("hostnet-conformance")
+    env = os.environ.get
+    g.addoption("--context", default=None, help="kubeconfig context of an existing cluster (with --kubeconfig)")
+    g.addoption("--node-exporter-image", default=env("HNC_NODE_EXPORTER_IMAGE", "prom/node-exporter:v1.8.2"),
+                help="image for the vendor's DaemonSet (the page's own tag: prom/node-exporter:v0.17.0)")
+    g.addoption("--probe-image", default=env("HNC_PROBE_IMAGE", "busybox:1.36.1"),
+                help="image of probe pods: needs sh, wget, nslookup, timeout, hostname, cat")
+    g.addoption("--load-image", action="append", default=None,
+                help="local Docker image to load into kind nodes (repeatable; default: the two images above "
+                     "when HNC_LOAD_IMAGES says so)")
+    g.addoption("--host-port-base", default=env("HNC_HOST_PORT_BASE", "20100"),
+                help="first host port for the suite's own variants (the vendor's 20000 is used as written)")
+    g.addoption("--report-dir", default=None, help="write report.md and report.json here")
+    g.addoption("--cleanup", action="store_true", help="remove leftovers of earlier runs (suite-labelled only) and exit")
+
+
+def pytest_configure(config):
+    name = config.getoption("cluster_name", default=DEFAULT_CLUSTER)
+    if name == PLUGIN_DEFAULT_CLUSTER:
+        config.option.cluster_name = DEFAULT_CLUSTER
+    if config.getoption("kind_image", default=None) is None and os.environ.get("HNC_NODE_IMAGE"):
+        config.option.kind_image = os.environ["HNC_NODE_IMAGE"]
+    try:
+        options.validate_cluster_name(config.option.cluster_name)
+        base = options.parse_port(str(config.getoption("host_port_base")))
+        from hostnet_conformance.world import PORT_KEYS
+        options.validate_port_base(base, len(PORT_KEYS))
+        config.option.host_port_base = base
+        for opt in ("node_exporter_image", "probe_image"):
+            options.validate_image_ref(config.getoption(opt), f"--{opt.replace('_', '-')}")
+        if config.getoption("kubeconfig") and not config.getoption("context"):
+            raise options.UsageError("--kubeconfig needs an explicit --context: the suite never picks a cluster by accident")
+        if config.getoption("context") and not config.getoption("kubeconfig"):
+            raise options.UsageError("--context needs --kubeconfig PATH")
+    except options.UsageError as e:
+        raise pytest.UsageError(str(e)) from None
+    # Ctrl-C already ends pytest through KeyboardInterrupt (teardown runs); make SIGTERM do the same.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+
+
+def _fail_setup(msg: str):
+    pytest.exit(f"hostnet-conformance: {msg}", returncode=3)
+
+
+@pytest.fixture(scope="session")
+def cluster(request):
+    cfg = request.config
+    try:
+        if cfg.getoption("kubeconfig"):
+            c = targets.existing_cluster(cfg.getoption("kubeconfig"), cfg.getoption("context"))
+        else:
+            name = cfg.option.cluster_name
+            kind_bin = targets.find_binary("kind", cfg.getoption("kind_bin"))
+            kubectl_bin = targets.find_binary("kubectl", cfg.getoption("kind_kubectl_bin"))
+            c = targets.kind_cluster(name, image=cfg.getoption("kind_image"), kind_bin=kind_bin,
+                                     kubectl_bin=kubectl_bin, workdir=targets.default_workdir(name))
+            images = cfg.getoption("load_image") or [i for i in os.environ.get("HNC_LOAD_IMAGES", "").split(",") if i]
+            targets.load_images(c, images)
+        targets.wait_ready(c)
+    except targets.TargetError as e:
+        _fail_setup(str(e))
+    STATE["capabilities"].update(c.facts)
+    yield c
+    if c.kind_name and c.created_by_run and not cfg.getoption("keep_cluster"):
+        try:
+            targets.delete_kind_cluster(c)
+        except targets.TargetError as e:
+            print(f"\nhostnet-conformance: {e}")
+
+
+@pytest.fixture(scope="session")
+def env(cluster, request):
+    run_id = kube.new_run_id()
+    STATE["run_id"] = run_id
+    e = Env(cluster, run_id, request.config.getoption("probe_image"), request.config.getoption("node_exporter_image"))
+    yield e
+    # Remove this run's namespaces, also after failures and Ctrl-C (pytest runs this teardown then).
+    if not (cluster.kind_name and cluster.created_by_run and not request.config.getoption("keep_cluster")):
+        kube.delete_namespaces(cluster.core, run_id)
+
+
+@pytest.fixture(scope="session")
+def world(env, request):
+    from hostnet_conformance import world as w
+    return w.build(env, request.config.getoption("host_port_base"))
+
+
+@pytest.fixture
+def record(request):
+    """Tests hand their Verdict to this, so the report shows the evidence."""
+    def _record(v: Verdict) -> Verdict:
+        request.node.stash[VERDICTS] = v
+        return v
+    return _record
+
+
+def _claim_of(item) -> str | None:
+    for m in item.iter_markers():
+        if m.name.startswith("C") and m.name[1:].isdigit():
+            return m.name
+    return None
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    rep = outcome.get_result()
+    claim = _claim_of(item)
+    if claim is None or not (rep.when == "call" or (rep.when == "setup" and rep.outcome != "passed")):
+        return
+    v = item.stash.get(VERDICTS, None)
+    kind = "negative_control" if item.get_closest_marker("negative_control") else "claim"
+    skip = str(rep.longrepr[2]) if rep.skipped and isinstance(rep.longrepr, tuple) else None
+    err = None
+    if rep.failed:
+        err = (rep.longreprtext or "").strip().splitlines()[-1][:300] if rep.longreprtext else "failed"
+    STATE["results"].append(report.Result(claim, item.nodeid, kind, rep.outcome, v.to_dict() if v else None,
+                                          skip, round(rep.duration, 2), err))
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    if not STATE["results"]:
+        return
+    tr = terminalreporter
+    tr.section("hostnet-conformance verdicts")
+    for line in report.terminal_table(STATE["results"]):
+        tr.write_line(line)
+    out = config.getoption("report_dir")
+    if out:
+        run = report.Run(STATE.get("run_id", "-"), STATE["started"], STATE["capabilities"])
+        try:
+            md, js = report.write_reports(Path(out), STATE["results"], run)
+            tr.write_line(f"reports: {md} {js}")
+        except report.ReportError as e:
+            tr.write_line(f"hostnet-conformance: {e}")
+
+
+def pytest_collection_modifyitems(session, config, items):
+    if config.getoption("cleanup"):
+        return
+    # Nothing else: claim selection is pytest's own (-m C7, -k dns).
+
+
+def pytest_sessionstart(session):
+    if session.config.getoption("cleanup"):
+        _cleanup_and_exit(session.config)
+
+
+def _cleanup_and_exit(config):
+    try:
+        if config.getoption("kubeconfig"):
+            c = targets.existing_cluster(config.getoption("kubeconfig"), config.getoption("context"))
+        else:
+            name = config.option.cluster_name
+            kind_bin = targets.find_binary("kind", config.getoption("kind_bin"))
+            if name not in targets.kind_clusters(kind_bin):
+                pytest.exit(f"hostnet-conformance: no kind cluster {name}; nothing to clean", returncode=0)
+            kc = targets.default_workdir(name) / "kubeconfig"
+            kc.parent.mkdir(parents=True, exist_ok=True)
+            subprocess.run([str(kind_bin), "export", "kubeconfig", "--name", name, "--kubeconfig", str(kc)],
+                           check=True, capture_output=True)
+            c = targets.existing_cluster(str(kc), None)
+        gone = kube.delete_namespaces(c.core)
+    except targets.TargetError as e:
+        pytest.exit(f"hostnet-conformance: {e}", returncode=3)
+    pytest.exit(f"hostnet-conformance: removed {len(gone)} namespaces: {' '.join(gone) or '-'}", returncode=0)

@@ -1,0 +1,84 @@
+"""The shared deployments of one run, started together and waited for together.
+
+Read-only claims (C1-C4, C11-C15) all observe these; claims that change things create their own
+namespace in their test. Every namespace is labelled as this run's and removed at the end."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from . import kube, manifests, probes
+from .checks import Env, wait_daemonset_ready
+from .ports import PortAllocator
+
+# Every host port the suite uses besides the vendor's 20000, one per key (see ports.py).
+PORT_KEYS = ["clusterfirst", "no-hostnet", "no-hostpid", "guaranteed", "one-node",
+             "c5-declared", "c5-listening", "c5-matching", "c6", "c7-free", "c8-free",
+             "c9", "c10", "c10-no-hostnet"]
+VENDOR_PORT = 20000
+
+
+@dataclass
+class World:
+    env: Env
+    ports: PortAllocator
+    namespaces: dict = field(default_factory=dict)     # purpose -> namespace
+    node_probes: dict = field(default_factory=dict)    # node -> hostNetwork Probe with the node's / at /host
+    pod_probe: probes.Probe | None = None              # a normal pod-network probe
+    workers: list = field(default_factory=list)
+
+    def ns(self, purpose: str, psa: str | None = "privileged") -> str:
+        """A fresh namespace for one test (labelled as this run's)."""
+        name = kube.create_namespace(self.env.core, self.env.run_id, purpose, psa)
+        self.namespaces[purpose] = name
+        return name
+
+    def vendor_ds(self) -> dict:
+        """The vendor's DaemonSet as written, with the run's node-exporter image."""
+        return manifests.with_image(manifests.load("node-exporter-daemonset"), self.env.exporter_image)
+
+    def deploy_ds(self, purpose: str, ds: dict, psa: str | None = "privileged") -> tuple[str, str]:
+        ns = self.ns(purpose, psa)
+        kube.create(self.env.cluster.api, ns, ds, self.env.run_id)
+        return ns, ds["metadata"]["name"]
+
+
+# The variants the negative controls need, each a small function of the vendor's DaemonSet.
+def variants(w: World) -> dict[str, dict]:
+    v, p = w.vendor_ds(), w.ports.port_for
+    one_node = manifests.with_port(v, p("one-node"))
+    one_node["spec"]["template"]["spec"]["nodeSelector"] = {"kubernetes.io/hostname": w.workers[0]}
+    guaranteed = manifests.with_port(v, p("guaranteed"))
+    guaranteed["spec"]["template"]["spec"]["containers"][0]["resources"] = {
+        "requests": {"memory": "128Mi", "cpu": "200m"}, "limits": {"memory": "128Mi", "cpu": "200m"}}
+    return {
+        "vendor": v,
+        "clusterfirst": manifests.with_dns_policy(manifests.with_port(v, p("clusterfirst")), "ClusterFirst"),
+        "no-hostnet": manifests.with_host_network(manifests.with_port(v, p("no-hostnet")), False),
+        "no-hostpid": manifests.with_host_pid(manifests.with_port(v, p("no-hostpid")), False),
+        "guaranteed": guaranteed,
+        "one-node": one_node,
+    }
+
+
+def build(env: Env, port_base: int) -> World:
+    w = World(env=env, ports=PortAllocator(port_base, PORT_KEYS))
+    nodes = env.cluster.nodes()
+    w.workers = sorted(n.metadata.name for n in nodes if not any(
+        t.effect == "NoSchedule" for t in (n.spec.taints or [])))
+    started = {name: w.deploy_ds(name, ds) for name, ds in variants(w).items()}
+    probe_ns = w.ns("probes")
+    for n in nodes:
+        name = f"node-{n.metadata.name}"[:63]
+        w.node_probes[n.metadata.name] = probes.start_probe(
+            env.cluster.api, probe_ns, env.run_id, env.probe_image, name=name, node=n.metadata.name,
+            host_network=True, host_root=True)
+    w.pod_probe = probes.start_probe(env.cluster.api, probe_ns, env.run_id, env.probe_image, name="pod-probe")
+    for name, (ns, ds) in started.items():
+        wait_daemonset_ready(env, ns, ds)
+    probes.wait_probes(env.core, list(w.node_probes.values()) + [w.pod_probe])
+    w.namespaces.update({f"ds:{k}": v for k, v in started.items()})
+    return w
+
+    
+def ds_of(w: World, variant: str) -> tuple[str, str]:
+    return w.namespaces[f"ds:{variant}"]

@@ -1,0 +1,119 @@
+"""Host networking: shared network namespace, metrics on the host port, node-local services,
+NetworkPolicy bypass, hostname."""
+import pytest
+
+from hostnet_conformance import checks, kube, manifests, probes
+from hostnet_conformance.world import VENDOR_PORT, ds_of
+from hostnet_conformance.waiting import wait_until
+
+
+@pytest.mark.C1
+def test_c1_pod_ip_equals_node_ip(world, record):
+    """"The pod shares the node's network namespace": podIP == hostIP == the node's InternalIP."""
+    v = record(checks.check_c1(world.env, *ds_of(world, "vendor")))
+    assert v.passed, v.reason
+
+
+@pytest.mark.C1
+@pytest.mark.negative_control
+def test_c1_control_without_host_network(world, record):
+    v = record(checks.check_c1(world.env, *ds_of(world, "no-hostnet")))
+    assert not v.passed, f"check passed on a DaemonSet without hostNetwork: {v.evidence}"
+
+
+@pytest.mark.C2
+def test_c2_metrics_on_host_port(world, record):
+    """"Metrics are served on the host port": GET <nodeIP>:20000/metrics, and localhost:20000 on the node."""
+    v = record(checks.check_c2(world.env, *ds_of(world, "vendor"), VENDOR_PORT, world.node_probes, world.pod_probe))
+    assert v.passed, v.reason
+
+
+@pytest.mark.C2
+@pytest.mark.negative_control
+def test_c2_control_without_host_network(world, record):
+    port = world.ports.port_for("no-hostnet")
+    v = record(checks.check_c2(world.env, *ds_of(world, "no-hostnet"), port, world.node_probes, world.pod_probe))
+    assert not v.passed, f"metrics answered on the node for a pod-network DaemonSet: {v.evidence}"
+
+
+def _vendor_pod(world):
+    return checks.ds_pods(world.env, *ds_of(world, "vendor"))[0]
+
+
+@pytest.mark.C11
+def test_c11_pod_reaches_node_local_services(world, record):
+    """"A compromised pod reaches the node's network services": the kubelet's 127.0.0.1:10248/healthz."""
+    v = record(checks.check_c11(world.env, _vendor_pod(world), world.pod_probe))
+    assert v.passed, v.reason
+
+
+@pytest.mark.C11
+@pytest.mark.negative_control
+def test_c11_control_from_normal_pod(world, record):
+    probe_pod = world.env.core.read_namespaced_pod(world.pod_probe.name, world.pod_probe.ns)
+    v = record(checks.check_c11(world.env, probe_pod, world.pod_probe))
+    assert not v.passed, f"a pod-network pod reached the node's loopback: {v.evidence}"
+
+
+@pytest.mark.C14
+def test_c14_hostname_is_node_name(world, record):
+    """"The pod's hostname is the node's": `hostname` in the container == spec.nodeName."""
+    v = record(checks.check_c14(world.env, *ds_of(world, "vendor")))
+    assert v.passed, v.reason
+
+
+@pytest.mark.C14
+@pytest.mark.negative_control
+def test_c14_control_without_host_network(world, record):
+    v = record(checks.check_c14(world.env, *ds_of(world, "no-hostnet")))
+    assert not v.passed, f"hostname equalled the node name without hostNetwork: {v.evidence}"
+
+
+@pytest.fixture(scope="module")
+def policy_ns(world):
+    """A namespace with a normal web pod, a host-network DaemonSet and one without, then a
+    default-deny ingress policy. Enforcement is proven here first (web reachable before the policy,
+    unreachable after), never assumed."""
+    env = world.env
+    ns = world.ns("c10")
+    port, port_nohost = world.ports.port_for("c10"), world.ports.port_for("c10-no-hostnet")
+    web = manifests.with_image(manifests.load("web-pod"), env.probe_image)
+    kube.create(env.cluster.api, ns, web, env.run_id)
+    ds = manifests.with_name(manifests.with_port(world.vendor_ds(), port), "exporter-hostnet")
+    ds2 = manifests.with_name(manifests.with_host_network(manifests.with_port(world.vendor_ds(), port_nohost), False),
+                              "exporter-podnet")
+    for d in (ds, ds2):
+        kube.create(env.cluster.api, ns, d, env.run_id)
+    web_pod = probes.pod_running(env.core, ns, "web")
+    for d in ("exporter-hostnet", "exporter-podnet"):
+        checks.wait_daemonset_ready(env, ns, d)
+    url = f"http://{web_pod.status.pod_ip}:8080/"
+    before = probes.http_get(env.core, world.pod_probe, url)
+    kube.create(env.cluster.api, ns, manifests.load("default-deny-ingress"), env.run_id)
+    try:
+        wait_until(lambda: not probes.http_get(env.core, world.pod_probe, url, timeout=2)["ok"], timeout=30,
+                   what="the default-deny policy to block the normal pod", describe=lambda: f"{url} still answers")
+        enforced = before["ok"]
+    except AssertionError:
+        enforced = False
+    world.env.cluster.facts["networkpolicy_enforced"] = enforced
+    if not enforced:
+        pytest.skip(f"the CNI does not enforce NetworkPolicy (before policy: {before['ok']}; "
+                    f"default-deny did not block {url} within 30s)")
+    return {"ns": ns, "port": port, "port_nohost": port_nohost}
+
+
+@pytest.mark.C10
+def test_c10_host_network_bypasses_network_policy(world, policy_ns, record):
+    """"Host-network pods bypass NetworkPolicy": default-deny blocks a normal pod, nodeIP:port still answers."""
+    v = record(checks.check_c10(world.env, policy_ns["ns"], "exporter-hostnet", policy_ns["port"], "web",
+                                world.pod_probe))
+    assert v.passed, v.reason
+
+
+@pytest.mark.C10
+@pytest.mark.negative_control
+def test_c10_control_pod_network_is_blocked(world, policy_ns, record):
+    v = record(checks.check_c10(world.env, policy_ns["ns"], "exporter-podnet", policy_ns["port_nohost"], "web",
+                                world.pod_probe))
+    assert not v.passed, f"a pod-network DaemonSet answered through default-deny: {v.evidence}"

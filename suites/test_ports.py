@@ -1,0 +1,95 @@
+"""Ports: containerPort vs the real listen port, conflicts between workloads, ports a node holds."""
+import pytest
+
+from hostnet_conformance import checks, kube, manifests
+from hostnet_conformance.world import VENDOR_PORT
+
+KUBELET_PORT = 10250
+
+
+def _deploy(world, purpose, obj):
+    ns = world.ns(purpose)
+    kube.create(world.env.cluster.api, ns, obj, world.env.run_id)
+    return ns
+
+
+@pytest.mark.C5
+def test_c5_container_port_must_match(world, record):
+    """"containerPort must match the port the application listens on": a mismatch answers on the real
+    port only, while the scheduler reserves the declared one."""
+    p = world.ports.port_for
+    ds = manifests.with_ports(world.vendor_ds(), declared=p("c5-declared"), listening=p("c5-listening"))
+    ns = _deploy(world, "c5", ds)
+    checks.wait_daemonset_ready(world.env, ns, "node-exporter")
+    v = record(checks.check_c5(world.env, ns, "node-exporter", world.pod_probe))
+    assert v.passed, v.reason
+
+
+@pytest.mark.C5
+@pytest.mark.negative_control
+def test_c5_control_matching_ports(world, record):
+    ds = manifests.with_port(world.vendor_ds(), world.ports.port_for("c5-matching"))
+    ns = _deploy(world, "c5-control", ds)
+    checks.wait_daemonset_ready(world.env, ns, "node-exporter")
+    v = record(checks.check_c5(world.env, ns, "node-exporter", world.pod_probe))
+    assert not v.passed, f"a matching containerPort looked mismatched: {v.evidence}"
+
+
+def _second_daemonset(world, purpose, port):
+    ds = manifests.with_name(manifests.with_port(world.vendor_ds(), port), "second-exporter")
+    return _deploy(world, purpose, ds)
+
+
+@pytest.mark.C7
+def test_c7_port_conflict_keeps_pod_pending(world, record):
+    """"If another workload uses the port, the pod stays Pending": a second DaemonSet on 20000."""
+    ns = _second_daemonset(world, "c7", VENDOR_PORT)
+    v = record(checks.check_c7_scheduler(world.env, ns, "second-exporter"))
+    assert v.passed, v.reason
+
+
+@pytest.mark.C7
+@pytest.mark.negative_control
+def test_c7_control_free_port_schedules(world, record):
+    ns = _second_daemonset(world, "c7-control", world.ports.port_for("c7-free"))
+    v = record(checks.check_c7_scheduler(world.env, ns, "second-exporter"))
+    assert not v.passed, f"a DaemonSet on a free port looked Pending: {v.evidence}"
+
+
+def _pinned_pod(world, purpose, port, node, declared=None):
+    pod = manifests.pod_from_daemonset(manifests.with_ports(world.vendor_ds(), declared or port, port), "pinned")
+    pod = manifests.with_node_name(pod, node)
+    return _deploy(world, purpose, pod)
+
+
+@pytest.mark.C7
+def test_c7_pod_bound_by_node_name_is_rejected_by_kubelet(world, record):
+    """Without the scheduler (spec.nodeName), the kubelet itself refuses the conflicting port: NodePorts."""
+    ns = _pinned_pod(world, "c7-kubelet", VENDOR_PORT, world.workers[0])
+    v = record(checks.check_c7_kubelet(world.env, ns, "pinned"))
+    assert v.passed, v.reason
+
+
+@pytest.mark.C7
+@pytest.mark.negative_control
+def test_c7_control_pod_bound_to_free_port_runs(world, record):
+    ns = _pinned_pod(world, "c7-kubelet-control", world.ports.port_for("c7-free"), world.workers[-1])
+    v = record(checks.check_c7_kubelet(world.env, ns, "pinned"))
+    assert not v.passed, f"a pod on a free port looked rejected: {v.evidence}"
+
+
+@pytest.mark.C8
+def test_c8_port_held_by_node_process_crashes(world, record):
+    """"If a process on the node already uses the port, the pod fails": listening on the kubelet's 10250."""
+    ns = _pinned_pod(world, "c8", KUBELET_PORT, world.workers[0])
+    v = record(checks.check_c8(world.env, ns, "pinned"))
+    v.evidence["reserved_ports_bound"] = checks.reserved_ports(world.env, world.node_probes)
+    assert v.passed, v.reason
+
+
+@pytest.mark.C8
+@pytest.mark.negative_control
+def test_c8_control_free_port_runs(world, record):
+    ns = _pinned_pod(world, "c8-control", world.ports.port_for("c8-free"), world.workers[0])
+    v = record(checks.check_c8(world.env, ns, "pinned"))
+    assert not v.passed, f"a pod on a free port looked crash-looping: {v.evidence}"
