@@ -3,6 +3,7 @@ evidence it saw; it never asserts. Claim tests assert `passed`, negative control
 check on a deliberately wrong setup and assert `not passed` — so every check is proven able to fail."""
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import dataclass
 
@@ -92,7 +93,7 @@ def check_c1(env: Env, ns: str, ds: str) -> Verdict:
         failures.append("no DaemonSet pods")
     for p in pods:
         node_ip = ips.get(p.spec.node_name)
-        pod_ips = [x.ip for x in (p.status.pod_i_ps or [])]
+        pod_ips = [x.ip for x in (p.status.pod_ips or [])]
         ev[p.spec.node_name] = {"podIP": p.status.pod_ip, "hostIP": p.status.host_ip, "nodeInternalIP": node_ip,
                                 "podIPs": pod_ips}
         if not (p.status.pod_ip == p.status.host_ip == node_ip):
@@ -237,8 +238,8 @@ def check_c6_pod(env: Env, ns: str, pod: str, patch: dict) -> Verdict:
         failures.append("the patch was accepted")
     except client.ApiException as e:
         ev["status"] = e.status
-        ev["message"] = (e.body or "")[:300]
-        if e.status != 422 or "pod updates may not change fields other than" not in (e.body or ""):
+        ev["message"] = _status_message(e)[:300]
+        if e.status != 422 or "pod updates may not change fields other than" not in ev["message"]:
             failures.append(f"HTTP {e.status}, not 422 'pod updates may not change fields other than'")
     return verdict("C6", failures, ev, "HTTP 422: pod updates may not change fields other than ...", t0)
 
@@ -320,7 +321,7 @@ def check_c7_kubelet(env: Env, ns: str, pod: str, timeout: float = 60) -> Verdic
 
 # ---------------------------------------------------------------- C8 port in use on the node
 
-def check_c8(env: Env, ns: str, pod: str, timeout: float = 120) -> Verdict:
+def check_c8(env: Env, ns: str, pod: str, timeout: float = 120, stable_after: float = 10) -> Verdict:
     """A container whose port a node process holds exits 1 with 'bind: address already in use',
     then CrashLoopBackOff."""
     t0, failures, ev = time.monotonic(), [], {}
@@ -330,8 +331,10 @@ def check_c8(env: Env, ns: str, pod: str, timeout: float = 120) -> Verdict:
         cs = (p.status.container_statuses or [None])[0]
         if cs is None:
             return None
-        if cs.state.running and cs.ready:
-            return p  # stable and serving: the check will fail below
+        if cs.state.running and cs.restart_count == 0 and cs.state.running.started_at:
+            # running without a restart for `stable_after` seconds: it holds its port, no crash coming
+            up = time.time() - cs.state.running.started_at.timestamp()
+            return p if up >= stable_after else None
         waiting = cs.state.waiting and cs.state.waiting.reason == "CrashLoopBackOff"
         return p if waiting and cs.last_state.terminated else None
 
@@ -364,6 +367,14 @@ def reserved_ports(env: Env, node_probes: dict) -> dict:
 
 # ---------------------------------------------------------------- C9 Pod Security
 
+def _status_message(e: client.ApiException) -> str:
+    """The human message of an API error (the body is a JSON Status whose quotes are escaped)."""
+    try:
+        return json.loads(e.body or "{}").get("message", e.body or "")
+    except ValueError:
+        return e.body or ""
+
+
 PSA_NEEDLES = ('violates PodSecurity "baseline:latest"', "host namespaces (hostNetwork=true, hostPID=true)",
                'hostPath volumes (volumes "proc", "sys")')
 
@@ -378,7 +389,7 @@ def check_c9_pod_rejected(env: Env, ns: str, pod: dict) -> Verdict:
         ev["status"] = 201
         failures.append("the Pod was admitted")
     except client.ApiException as e:
-        body = e.body or ""
+        body = _status_message(e)
         ev["status"] = e.status
         ev["message"] = body[body.find("violates"):][:300] if "violates" in body else body[:300]
         if e.status != 403:

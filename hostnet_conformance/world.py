@@ -12,8 +12,8 @@ from .ports import PortAllocator
 
 # Every host port the suite uses besides the vendor's 20000, one per key (see ports.py).
 PORT_KEYS = ["clusterfirst", "no-hostnet", "no-hostpid", "guaranteed", "one-node",
-             "c5-declared", "c5-listening", "c5-matching", "c6", "c7-free", "c8-free",
-             "c9", "c10", "c10-no-hostnet"]
+             "c5-declared", "c5-listening", "c5-matching", "c6", "c7-free", "c7-free-pod", "c8-free",
+             "c9-pod", "c9-ds", "c10", "c10-no-hostnet"]
 VENDOR_PORT = 20000
 
 
@@ -27,7 +27,11 @@ class World:
     workers: list = field(default_factory=list)
 
     def ns(self, purpose: str, psa: str | None = "privileged") -> str:
-        """A fresh namespace for one test (labelled as this run's)."""
+        """A fresh namespace for one test (labelled as this run's); purposes may repeat."""
+        base, n = purpose, 1
+        while purpose in self.namespaces:
+            n += 1
+            purpose = f"{base}-{n}"
         name = kube.create_namespace(self.env.core, self.env.run_id, purpose, psa)
         self.namespaces[purpose] = name
         return name
@@ -60,8 +64,25 @@ def variants(w: World) -> dict[str, dict]:
     }
 
 
+def discover_pod_security_default(w: World) -> str:
+    """Server-side dry run of a host-network Pod in a namespace without Pod Security labels."""
+    from kubernetes import client
+    ns = w.ns("psa-discovery", psa=None)
+    pod = manifests.pod_from_daemonset(w.vendor_ds(), "psa-dry-run")
+    try:
+        w.env.core.create_namespaced_pod(ns, kube.owned(pod, w.env.run_id), dry_run="All")
+        return "privileged"
+    except client.ApiException as e:
+        if e.status == 403 and "baseline" in (e.body or ""):
+            return "baseline"
+        if e.status == 403 and "restricted" in (e.body or ""):
+            return "restricted"
+        raise
+
+
 def build(env: Env, port_base: int) -> World:
     w = World(env=env, ports=PortAllocator(port_base, PORT_KEYS))
+    env.cluster.facts["pod_security_default"] = discover_pod_security_default(w)
     nodes = env.cluster.nodes()
     w.workers = sorted(n.metadata.name for n in nodes if not any(
         t.effect == "NoSchedule" for t in (n.spec.taints or [])))

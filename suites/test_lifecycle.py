@@ -5,8 +5,10 @@ from hostnet_conformance import checks, kube, manifests, probes
 from hostnet_conformance.world import ds_of
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def c6_workloads(world):
+    """A bare host-network Pod and a one-node DaemonSet, shared by the claim test and its control
+    (the control's changes are harmless to the claim test's, in either order)."""
     env, port = world.env, world.ports.port_for("c6")
     ns = world.ns("c6")
     pod = manifests.with_node_name(manifests.pod_from_daemonset(manifests.with_port(world.vendor_ds(), port), "bare"),

@@ -73,7 +73,7 @@ def test_c7_pod_bound_by_node_name_is_rejected_by_kubelet(world, record):
 @pytest.mark.C7
 @pytest.mark.negative_control
 def test_c7_control_pod_bound_to_free_port_runs(world, record):
-    ns = _pinned_pod(world, "c7-kubelet-control", world.ports.port_for("c7-free"), world.workers[-1])
+    ns = _pinned_pod(world, "c7-kubelet-control", world.ports.port_for("c7-free-pod"), world.workers[-1])
     v = record(checks.check_c7_kubelet(world.env, ns, "pinned"))
     assert not v.passed, f"a pod on a free port looked rejected: {v.evidence}"
 

@@ -12,7 +12,7 @@ def _restricted_ns(world, purpose):
 
 
 def _pod(world, name):
-    return manifests.pod_from_daemonset(manifests.with_port(world.vendor_ds(), world.ports.port_for("c9")), name)
+    return manifests.pod_from_daemonset(manifests.with_port(world.vendor_ds(), world.ports.port_for("c9-pod")), name)
 
 
 @pytest.mark.C9
@@ -32,7 +32,7 @@ def test_c9_control_privileged_namespace_admits_pod(world, record):
 @pytest.mark.C9
 def test_c9_label_namespace_privileged_unblocks_daemonset(world, record):
     """"Label the namespace pod-security.kubernetes.io/enforce=privileged": FailedCreate until then, pods after."""
-    ds = manifests.with_port(world.vendor_ds(), world.ports.port_for("c9"))
+    ds = manifests.with_port(world.vendor_ds(), world.ports.port_for("c9-ds"))
     v = record(checks.check_c9_daemonset_blocked_then_fixed(world.env, _restricted_ns(world, "c9-ds"), ds))
     assert v.passed, v.reason
 
