@@ -135,3 +135,10 @@ HNC_PROBE_IMAGE=busybox:1.36.1
 HNC_LOAD_IMAGES=prom/node-exporter:$NODE_EXPORTER_VERSION,busybox:1.36.1
 ENV
 log "node image: $NODE_TAG"
+
+# Drop our own superseded builds (hnc.local/NAME:KEY tags no longer current) so disk use stays flat.
+current=" $STATIC $NETBASE $NODE_BASE hnc.local/kind-node:$NODE_KEY ${REF[*]} "
+docker images --format '{{.Repository}}:{{.Tag}}' | grep '^hnc\.local/' \
+  | grep -vE ':(offline|bookworm|v[0-9]+\.[0-9]+\.[0-9]+)$' | while read -r old; do
+    [[ "$current" == *" $old "* ]] || docker rmi "$old" >/dev/null 2>&1 || true
+  done

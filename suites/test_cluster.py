@@ -1,0 +1,89 @@
+"""The cluster under test is real and complete: what the claims stand on. On the offline kind
+cluster these prove the locally built toolchain (issue: offline cluster); on any cluster they say
+whether it is healthy enough for the verdicts to mean anything."""
+import pytest
+
+from hostnet_conformance import checks, kube, manifests, probes
+from hostnet_conformance.waiting import wait_until
+
+pytestmark = pytest.mark.cluster
+
+
+def test_all_nodes_ready(cluster):
+    nodes = cluster.nodes()
+    not_ready = [n.metadata.name for n in nodes if not any(
+        c.type == "Ready" and c.status == "True" for c in n.status.conditions or [])]
+    assert nodes and not not_ready, f"nodes not Ready: {not_ready}"
+    if cluster.kind_name and cluster.created_by_run:
+        assert len(nodes) == 3, f"the suite's kind cluster has {len(nodes)} nodes, not 1 control plane + 2 workers"
+
+
+def test_every_kube_system_pod_running(cluster):
+    pods = cluster.core.list_namespaced_pod("kube-system").items
+    bad = [f"{p.metadata.name}={p.status.phase}" for p in pods if p.status.phase != "Running"]
+    assert pods and not bad, f"kube-system pods not Running: {bad}"
+
+
+def test_coredns_resolves_the_api_service(world):
+    facts = checks.dns_facts(world.env)
+    p = world.pod_probe
+    r = probes.lookup(world.env.core, p.ns, p.name, "kubernetes.default.svc.cluster.local")
+    assert facts["kubernetes_ip"] in r["addresses"], r["output"]
+
+
+@pytest.fixture(scope="module")
+def cross_node(world):
+    """A web pod on the first worker, a client probe on the last worker."""
+    env = world.env
+    ns = world.ns("cluster-net")
+    web = manifests.with_node_name(manifests.with_image(manifests.load("web-pod"), env.probe_image), world.workers[0])
+    kube.create(env.cluster.api, ns, web, env.run_id)
+    client_probe = probes.start_probe(env.cluster.api, ns, env.run_id, env.probe_image, name="client",
+                                      node=world.workers[-1])
+    web_pod = probes.pod_running(env.core, ns, "web")
+    probes.wait_probes(env.core, [client_probe])
+    return ns, f"http://{web_pod.status.pod_ip}:8080/", client_probe
+
+
+def test_pod_reaches_pod_on_another_worker(world, cross_node):
+    ns, url, client_probe = cross_node
+    assert len(world.workers) >= 2, "needs two schedulable workers"
+    r = probes.http_get(world.env.core, client_probe, url)
+    assert r["ok"] and r["body"].strip() == "ok", f"{url} from {client_probe.node}: {r['error']}"
+
+
+def test_default_deny_blocks_and_removing_it_restores(world, cross_node):
+    ns, url, client_probe = cross_node
+    env = world.env
+    get = lambda: probes.http_get(env.core, client_probe, url, timeout=2)["ok"]  # noqa: E731
+    assert get(), f"{url} unreachable before any policy"
+    kube.create(env.cluster.api, ns, manifests.load("default-deny-ingress"), env.run_id)
+    wait_until(lambda: not get(), timeout=30, what="default-deny to block cross-node traffic",
+               describe=lambda: f"{url} still answers: the CNI does not enforce NetworkPolicy")
+    env.cluster.net.delete_namespaced_network_policy("default-deny-ingress", ns)
+    wait_until(get, timeout=30, what="traffic to return after deleting the policy",
+               describe=lambda: f"{url} still blocked")
+
+
+def test_host_network_pod_gets_node_ip(world):
+    env = world.env
+    ns = world.ns("cluster-hostnet")
+    node = world.workers[0]
+    probe = probes.start_probe(env.cluster.api, ns, env.run_id, env.probe_image, name="hostnet", node=node,
+                               host_network=True)
+    pod = probes.pod_running(env.core, ns, probe.name)
+    node_ip = kube.node_internal_ip(env.core.read_node(node))
+    assert pod.status.pod_ip == node_ip, f"hostNetwork pod IP {pod.status.pod_ip} != node {node} {node_ip}"
+
+
+def test_locally_loaded_image_runs_if_not_present(world):
+    """The probe image was loaded with `kind load` (or is pullable): a pod with imagePullPolicy
+    IfNotPresent runs it, and the kubelet reports it already present on the node."""
+    env = world.env
+    pod = env.core.read_namespaced_pod(world.pod_probe.name, world.pod_probe.ns)
+    assert pod.spec.containers[0].image_pull_policy == "IfNotPresent"
+    assert pod.status.phase == "Running"
+    if env.cluster.kind_name:
+        pulled = [e.message for e in kube.events(env.core, world.pod_probe.ns, world.pod_probe.name)
+                  if e.reason == "Pulled"]
+        assert any("already present on machine" in m for m in pulled), f"Pulled events: {pulled}"
