@@ -11,13 +11,14 @@ from pathlib import Path
 import pytest
 
 from hostnet_conformance import cluster as targets
-from hostnet_conformance import kube, options, report
+from hostnet_conformance import kube, manifests, options, report
 from hostnet_conformance.checks import Env
 from hostnet_conformance.verdict import Verdict
 
 DEFAULT_CLUSTER = "hostnet-conformance"
 PLUGIN_DEFAULT_CLUSTER = "pytest-kind"   # pytest-kind-ng's default for --cluster-name
 VERDICTS = pytest.StashKey[Verdict]()
+NS_BEFORE = pytest.StashKey[set]()
 STATE: dict = {"results": [], "started": datetime.now(timezone.utc), "capabilities": {}}
 
 
@@ -36,6 +37,7 @@ def pytest_addoption(parser):
                 help="first host port for the suite's own variants (the vendor's 20000 is used as written)")
     g.addoption("--report-dir", default=None, help="write report.md and report.json here")
     g.addoption("--cleanup", action="store_true", help="remove leftovers of earlier runs (suite-labelled only) and exit")
+    g.addoption("--claims", default=None, help="comma-separated claim ids to run, e.g. C1,C7 (default: all)")
 
 
 def pytest_configure(config):
@@ -56,13 +58,31 @@ def pytest_configure(config):
             raise options.UsageError("--kubeconfig needs an explicit --context: the suite never picks a cluster by accident")
         if config.getoption("context") and not config.getoption("kubeconfig"):
             raise options.UsageError("--context needs --kubeconfig PATH")
+        if config.getoption("claims"):
+            config.option.claims = options.parse_claim_ids(config.getoption("claims"))
+        if config.getoption("report_dir"):
+            _check_writable_dir(Path(config.getoption("report_dir")))
+        manifests.load("node-exporter-daemonset")  # a malformed override fails here, in one line
+    except manifests.ManifestError as e:
+        raise pytest.UsageError(f"manifest: {e}") from None
     except options.UsageError as e:
         raise pytest.UsageError(str(e)) from None
     # Ctrl-C already ends pytest through KeyboardInterrupt (teardown runs); make SIGTERM do the same.
     signal.signal(signal.SIGTERM, signal.default_int_handler)
 
 
+def _check_writable_dir(d: Path) -> None:
+    try:
+        d.mkdir(parents=True, exist_ok=True)
+        probe = d / ".hnc-write-test"
+        probe.write_text("")
+        probe.unlink()
+    except OSError as e:
+        raise options.UsageError(f"--report-dir: {d} is not writable ({e.strerror or e})") from None
+
+
 def _fail_setup(msg: str):
+    """Stop the whole run with one line (exit 3): the target itself is unusable."""
     pytest.exit(f"hostnet-conformance: {msg}", returncode=3)
 
 
@@ -74,6 +94,7 @@ def cluster(request):
             c = targets.existing_cluster(cfg.getoption("kubeconfig"), cfg.getoption("context"))
         else:
             name = cfg.option.cluster_name
+            targets.docker_available()
             kind_bin = targets.find_binary("kind", cfg.getoption("kind_bin"))
             kubectl_bin = targets.find_binary("kubectl", cfg.getoption("kind_kubectl_bin"))
             c = targets.kind_cluster(name, image=cfg.getoption("kind_image"), kind_bin=kind_bin,
@@ -83,7 +104,7 @@ def cluster(request):
         targets.wait_ready(c)
     except targets.TargetError as e:
         _fail_setup(str(e))
-    STATE["capabilities"].update(c.facts)
+    STATE["capabilities"] = c.facts  # discovery adds to it as the run goes
     yield c
     if c.kind_name and c.created_by_run and not cfg.getoption("keep_cluster"):
         try:
@@ -129,6 +150,11 @@ def _claim_of(item) -> str | None:
 def pytest_runtest_makereport(item, call):
     outcome = yield
     rep = outcome.get_result()
+    if rep.failed and rep.when == "call":
+        try:
+            _diagnose(item, rep)
+        except Exception as e:  # noqa: BLE001 - diagnostics must never hide the failure itself
+            rep.sections.append(("hostnet-conformance diagnostics", f"unavailable: {type(e).__name__}: {e}"))
     claim = _claim_of(item)
     if claim is None or not (rep.when == "call" or (rep.when == "setup" and rep.outcome != "passed")):
         return
@@ -160,9 +186,40 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
 
 
 def pytest_collection_modifyitems(session, config, items):
-    if config.getoption("cleanup"):
+    wanted = config.getoption("claims")
+    if not wanted:
+        return  # selection is pytest's own too: -m C7, -k dns
+    keep = [i for i in items if _claim_of(i) in wanted]
+    config.hook.pytest_deselected(items=[i for i in items if i not in keep])
+    items[:] = keep
+
+
+@pytest.fixture(autouse=True)
+def _namespaces_of_test(request):
+    """Remember which namespaces exist before the test, so a failure's diagnostics cover the new ones."""
+    if "world" in request.fixturenames:
+        w = request.getfixturevalue("world")
+        request.node.stash[NS_BEFORE] = set(w.namespaces.values())
+    yield
+
+
+def _diagnose(item, rep) -> None:
+    w = item.funcargs.get("world")
+    if w is None:
         return
-    # Nothing else: claim selection is pytest's own (-m C7, -k dns).
+    from hostnet_conformance import diagnostics
+    before = item.stash.get(NS_BEFORE, set())
+    names = [v for v in w.namespaces.values() if isinstance(v, str) and v not in before]
+    vendor = w.namespaces.get("ds:vendor")
+    if vendor and vendor[0] not in names:
+        names.append(vendor[0])
+    text = diagnostics.collect(w.env.core, names, w.node_probes)
+    rep.sections.append(("hostnet-conformance diagnostics", text))
+    out = item.config.getoption("report_dir")
+    if out:
+        d = Path(out) / "diagnostics"
+        d.mkdir(parents=True, exist_ok=True)
+        (d / (item.nodeid.replace("/", "_").replace("::", "__") + ".txt")).write_text(text + "\n")
 
 
 def pytest_sessionstart(session):

@@ -277,11 +277,19 @@ def check_c7_scheduler(env: Env, ns: str, ds: str, timeout: float = 60) -> Verdi
     t0, failures, ev = time.monotonic(), [], {}
     needle = "didn't have free ports for the requested pod ports"
 
+    def settled(p) -> bool:
+        # the event can arrive before the pod's condition is written: wait for the condition itself
+        if p.status.phase == "Running":
+            return True
+        return any(c.type == "PodScheduled" for c in (p.status.conditions or []))
+
     def observed():
         pods = ds_pods(env, ns, ds)
+        if not pods or not all(settled(p) for p in pods):
+            return None
         evs = [e for e in kube.events(env.core, ns) if e.reason == "FailedScheduling" and needle in (e.message or "")]
         running = [p for p in pods if p.status.phase == "Running"]
-        return (pods, evs) if (evs or running) and pods else None
+        return (pods, evs) if evs or running else None
 
     try:
         pods, evs = wait_until(observed, timeout=timeout, what=f"a scheduling verdict for {ns}/{ds}",

@@ -159,15 +159,15 @@ def kind_cluster(name: str, *, image: str | None, kind_bin: Path, kubectl_bin: P
     workdir.mkdir(parents=True, exist_ok=True)
     kubeconfig = (workdir / "kubeconfig").resolve()
     existed = name in kind_clusters(kind_bin)
+    if not existed and image and os.environ.get("HNC_OFFLINE") == "1" and \
+            subprocess.run(["docker", "image", "inspect", image], capture_output=True).returncode != 0:
+        raise TargetError(f"node image {image} is not present locally "
+                          "(offline: build it with scripts/offline/bootstrap.sh)")
     kc = KindCluster(name, kubeconfig=kubeconfig, image=image, kind_path=kind_bin, kubectl_path=kubectl_bin)
     if existed:
         # pytest-kind would leave an empty kubeconfig for an existing cluster: export it ourselves.
         _run([kind_bin, "export", "kubeconfig", "--name", name, "--kubeconfig", kubeconfig], "kind export kubeconfig", 60)
     else:
-        if image:
-            r = subprocess.run(["docker", "image", "inspect", image], capture_output=True)
-            if r.returncode != 0 and os.environ.get("HNC_OFFLINE") == "1":
-                raise TargetError(f"node image {image} is not present locally (offline: build it with scripts/offline/bootstrap.sh)")
         cfg = render_kind_config(workdir, workers)
         try:
             kc.create(config_file=cfg)

@@ -80,9 +80,28 @@ def discover_pod_security_default(w: World) -> str:
         raise
 
 
+def discover(w: World) -> dict:
+    """Facts about the cluster that the report states and claims depend on."""
+    from .checks import dns_facts, schedulable_nodes
+    c = w.env.cluster
+    nodes = c.nodes()
+    facts = {
+        "nodes": len(nodes),
+        "schedulable_nodes": schedulable_nodes(w.env),
+        "kubelet_versions": sorted({n.status.node_info.kubelet_version for n in nodes}),
+        "container_runtimes": sorted({n.status.node_info.container_runtime_version for n in nodes}),
+        "cluster_dns_ip": dns_facts(w.env)["dns_ip"],
+        "pod_security_default": discover_pod_security_default(w),
+        "images": "loaded into kind nodes" if c.kind_name else "pulled by the nodes (or preloaded)",
+        "target": f"kind cluster {c.kind_name}" if c.kind_name else f"context {c.context}",
+    }
+    c.facts.update(facts)
+    return facts
+
+
 def build(env: Env, port_base: int) -> World:
     w = World(env=env, ports=PortAllocator(port_base, PORT_KEYS))
-    env.cluster.facts["pod_security_default"] = discover_pod_security_default(w)
+    discover(w)
     nodes = env.cluster.nodes()
     w.workers = sorted(n.metadata.name for n in nodes if not any(
         t.effect == "NoSchedule" for t in (n.spec.taints or [])))

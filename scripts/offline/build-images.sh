@@ -11,7 +11,8 @@ DEBIAN_IMAGE="hnc.local/debian:$DEBIAN_SUITE"
 CTX="$CACHE/build-context"
 KIND_MOD="$(go env GOMODCACHE)/sigs.k8s.io/kind@$KIND_VERSION"
 
-sum() { sha256sum "$@" | sha256sum | cut -c1-12; }
+# content only (never paths), so a checkout elsewhere maps to the same keys
+sum() { cat "$@" | sha256sum | cut -c1-12; }
 have() { docker image inspect "$1" >/dev/null 2>&1; }
 
 # image NAME KEY DOCKERFILE CONTEXT [build-args...]: build hnc.local/NAME:KEY unless present.
