@@ -248,7 +248,13 @@ def check_c6_daemonset(env: Env, ns: str, ds: str, patch: dict, timeout: float =
     """Patching a DaemonSet template is accepted and rolls out new pods (new UIDs, new revision hash)."""
     t0, failures, ev = time.monotonic(), [], {"patch": patch}
     before = {p.metadata.uid: p.metadata.labels.get("controller-revision-hash") for p in ds_pods(env, ns, ds)}
-    env.cluster.apps.patch_namespaced_daemon_set(ds, ns, patch)
+    gen_before = env.cluster.apps.read_namespaced_daemon_set(ds, ns).metadata.generation
+    gen_after = env.cluster.apps.patch_namespaced_daemon_set(ds, ns, patch).metadata.generation
+    ev.update(generation_before=gen_before, generation_after=gen_after)
+    if gen_after == gen_before:
+        # Every spec change bumps the generation; without one no controller will roll anything out.
+        failures.append(f"the patch left the spec unchanged (generation {gen_after}): no rollout")
+        return verdict("C6", failures, ev, "", t0)
 
     def rolled():
         pods = ds_pods(env, ns, ds)
@@ -329,7 +335,7 @@ def check_c7_kubelet(env: Env, ns: str, pod: str, timeout: float = 60) -> Verdic
 
 # ---------------------------------------------------------------- C8 port in use on the node
 
-def check_c8(env: Env, ns: str, pod: str, timeout: float = 120, stable_after: float = 10) -> Verdict:
+def check_c8(env: Env, ns: str, pod: str, timeout: float = 120, stable_after: float = 5) -> Verdict:
     """A container whose port a node process holds exits 1 with 'bind: address already in use',
     then CrashLoopBackOff."""
     t0, failures, ev = time.monotonic(), [], {}

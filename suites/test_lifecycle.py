@@ -45,7 +45,7 @@ def test_c6_control_mutable_field_and_noop_template(c6_workloads, world, record)
     rolls nothing out: the same checks must report failure."""
     ns = c6_workloads
     pod_v = checks.check_c6_pod(world.env, ns, "bare", {"spec": {"activeDeadlineSeconds": 86400}})
-    ds_v = checks.check_c6_daemonset(world.env, ns, "rolling", {"metadata": {"labels": {"touched": "yes"}}}, timeout=10)
+    ds_v = checks.check_c6_daemonset(world.env, ns, "rolling", {"metadata": {"labels": {"touched": "yes"}}})
     v = record(checks.Verdict("C6", pod_v.passed or ds_v.passed, f"pod: {pod_v.reason}; daemonset: {ds_v.reason}",
                               {"pod": pod_v.evidence, "daemonset": ds_v.evidence}))
     assert not pod_v.passed and not ds_v.passed, f"a harmless change looked like a refused/rolled one: {v.evidence}"

@@ -1,0 +1,123 @@
+"""The tool against a real cluster, used as if it were any cluster: existing-cluster mode with the
+kind shortcuts disabled, the report files against what the cluster shows, a forced failure's
+diagnostics, SIGINT mid-claim, and --cleanup."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+import yaml
+
+from hostnet_conformance import kube
+from hostnet_conformance.waiting import wait_until
+
+from .conftest import ROOT
+
+SELECT_MANAGED = f"{kube.LABEL_MANAGED}={kube.MANAGED_VALUE}"
+
+
+def suite_cmd(c, *args):
+    return [sys.executable, "-m", "pytest", str(ROOT / "suites"), "-p", "no:cacheprovider", "-q",
+            "--kubeconfig", str(c["kubeconfig"]), "--context", c["context"], *args]
+
+
+def run(cmd, env=None, cwd=None, timeout=600):
+    return subprocess.run(cmd, env={**os.environ, **(env or {})}, cwd=cwd, capture_output=True, text=True,
+                          timeout=timeout)
+
+
+def run_ids(core) -> set[str]:
+    return {ns.metadata.labels.get(kube.LABEL_RUN) for ns in core.list_namespace(label_selector=SELECT_MANAGED).items}
+
+
+def test_existing_cluster_mode_writes_reports_that_match_the_cluster(e2e_cluster, no_kind_path, tmp_path):
+    c, out = e2e_cluster, tmp_path / "report"
+    r = run(suite_cmd(c, "-m", "C1 or C13", "--report-dir", str(out), "--junitxml", str(out / "junit.xml")),
+            env={"PATH": no_kind_path["PATH"]}, cwd=tmp_path)
+    assert r.returncode == 0, r.stdout[-3000:]
+    assert not no_kind_path["marker"].exists(), "kind was called in existing-cluster mode"
+    data = json.loads((out / "report.json").read_text())
+    assert data["schema_version"] == 1
+    claims = {x["id"]: x for x in data["claims"]}
+    assert claims["C1"]["verdict"] == "PASS" and claims["C13"]["verdict"] == "PASS"
+    assert claims["C2"]["verdict"] == "NOT RUN"
+    # the evidence is what the cluster shows: every worker's InternalIP as the pod IP
+    nodes = {n.metadata.name: kube.node_internal_ip(n) for n in c["core"].list_node().items}
+    c1 = next(t for t in claims["C1"]["tests"] if t["kind"] == "claim")["verdict"]["evidence"]
+    assert c1 and all(c1[node]["podIP"] == nodes[node] for node in c1), c1
+    assert data["capabilities"]["target"] == f"context {c['context']}"
+    assert data["capabilities"]["nodes"] == len(nodes)
+    md = (out / "report.md").read_text()
+    assert "| C1 |" in md and "| C13 |" in md and "PASS" in md
+    assert (out / "junit.xml").exists()
+    assert "hostnet-conformance verdicts" in r.stdout
+
+
+def test_forced_failure_leaves_diagnostics(e2e_cluster, tmp_path):
+    """The vendor's DaemonSet with the wrong dnsPolicy (a manifest override) makes C3 fail for real."""
+    c, out, mdir = e2e_cluster, tmp_path / "report", tmp_path / "manifests"
+    shutil.copytree(ROOT / "fixtures" / "manifests", mdir)
+    ds = yaml.safe_load((mdir / "node-exporter-daemonset.yaml").read_text())
+    ds["spec"]["template"]["spec"]["dnsPolicy"] = "ClusterFirst"
+    (mdir / "node-exporter-daemonset.yaml").write_text(yaml.safe_dump(ds))
+    r = run(suite_cmd(c, "-m", "C3 and not negative_control", "--report-dir", str(out)),
+            env={"HNC_MANIFEST_DIR": str(mdir)}, cwd=tmp_path)
+    assert r.returncode == 1, r.stdout[-3000:]
+    data = json.loads((out / "report.json").read_text())
+    assert {x["id"]: x["verdict"] for x in data["claims"]}["C3"] == "FAIL"
+    files = list((out / "diagnostics").glob("*.txt"))
+    assert len(files) == 1, files
+    text = files[0].read_text()
+    for needle in ("===== namespace", "--- events", "--- log", "conditions:", "===== nodes", "listening TCP ports"):
+        assert needle in text, f"{needle!r} missing from diagnostics"
+    assert "hostnet-conformance diagnostics" in r.stdout
+
+
+def test_sigint_mid_claim_leaves_nothing(e2e_cluster, tmp_path):
+    c, core = e2e_cluster, e2e_cluster["core"]
+    before = run_ids(core)
+    p = subprocess.Popen(suite_cmd(c, "-m", "C8"), cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                         text=True)
+    try:
+        # interrupt once the run has namespaces and the C8 pod exists (mid-claim)
+        wait_until(lambda: any(ns.metadata.name.endswith("-c8") for ns in core.list_namespace(
+            label_selector=SELECT_MANAGED).items), timeout=180, what="the C8 namespace",
+            describe=lambda: f"namespaces: {run_ids(core)}")
+        p.send_signal(signal.SIGINT)
+        out, _ = p.communicate(timeout=180)
+    finally:
+        if p.poll() is None:
+            p.kill()
+    assert p.returncode != 0, out[-2000:]
+    new = run_ids(core) - before
+
+    def gone():
+        left = [ns.metadata.name for ns in core.list_namespace(label_selector=SELECT_MANAGED).items
+                if ns.metadata.labels.get(kube.LABEL_RUN) in new]
+        return not left
+
+    wait_until(gone, timeout=120, what="the interrupted run's namespaces to be deleted",
+               describe=lambda: f"left: {run_ids(core) - before}")
+
+
+def test_cleanup_removes_only_labelled_leftovers(e2e_cluster, tmp_path):
+    c, core = e2e_cluster, e2e_cluster["core"]
+    stamp = str(int(time.time()))
+    ours = kube.create_namespace(core, f"old{stamp}", "leftover")
+    theirs = f"not-ours-{stamp}"
+    core.create_namespace({"metadata": {"name": theirs}})
+    try:
+        r = run(suite_cmd(c, "--cleanup"), cwd=tmp_path)
+        assert r.returncode == 0, r.stdout[-2000:]
+        assert ours in r.stdout + r.stderr
+        ns = core.read_namespace(ours)
+        assert ns.metadata.deletion_timestamp is not None, "the labelled leftover was not deleted"
+        assert core.read_namespace(theirs).metadata.deletion_timestamp is None, "an unlabelled namespace was touched"
+    finally:
+        core.delete_namespace(theirs)
