@@ -2,9 +2,11 @@
 reports and cleanup. The checks themselves live in hostnet_conformance.checks."""
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
+from dataclasses import asdict
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -19,6 +21,7 @@ DEFAULT_CLUSTER = "hostnet-conformance"
 PLUGIN_DEFAULT_CLUSTER = "pytest-kind"   # pytest-kind-ng's default for --cluster-name
 VERDICTS = pytest.StashKey[Verdict]()
 NS_BEFORE = pytest.StashKey[set]()
+SHARED_STATE = "HNC_SHARED_STATE"
 STATE: dict = {"results": [], "started": datetime.now(timezone.utc), "capabilities": {}}
 
 
@@ -67,6 +70,9 @@ def pytest_configure(config):
         raise pytest.UsageError(f"manifest: {e}") from None
     except options.UsageError as e:
         raise pytest.UsageError(str(e)) from None
+    if getattr(config.option, "numprocesses", None) and getattr(config.option, "dist", "no") == "load":
+        # a module's tests share module-scoped workloads (host ports, namespaces): keep them on one worker
+        config.option.dist = "loadscope"
     # Ctrl-C already ends pytest through KeyboardInterrupt (teardown runs); make SIGTERM do the same.
     signal.signal(signal.SIGTERM, signal.default_int_handler)
 
@@ -86,9 +92,17 @@ def _fail_setup(msg: str):
     pytest.exit(f"hostnet-conformance: {msg}", returncode=3)
 
 
-@pytest.fixture(scope="session")
-def cluster(request):
-    cfg = request.config
+def _xdist_worker(config) -> bool:
+    return hasattr(config, "workerinput")
+
+
+def _xdist_controller(config) -> bool:
+    return (not _xdist_worker(config) and bool(getattr(config.option, "numprocesses", None))
+            and getattr(config.option, "dist", "no") != "no")
+
+
+def _open_cluster(cfg) -> targets.Cluster:
+    """The cluster target from the options: an existing cluster, or a kind cluster created or reused."""
     try:
         if cfg.getoption("kubeconfig"):
             c = targets.existing_cluster(cfg.getoption("kubeconfig"), cfg.getoption("context"))
@@ -105,28 +119,79 @@ def cluster(request):
     except targets.TargetError as e:
         _fail_setup(str(e))
     STATE["capabilities"] = c.facts  # discovery adds to it as the run goes
-    yield c
-    if c.kind_name and c.created_by_run and not cfg.getoption("keep_cluster"):
-        try:
+    return c
+
+
+def _close(cfg, c: targets.Cluster, run_id: str | None) -> None:
+    """Remove what this run created: its namespaces, and the kind cluster if it made it (unless kept)."""
+    delete_cluster = c.kind_name and c.created_by_run and not cfg.getoption("keep_cluster")
+    try:
+        if delete_cluster:
             targets.delete_kind_cluster(c)
-        except targets.TargetError as e:
-            print(f"\nhostnet-conformance: {e}")
+        elif run_id:
+            kube.delete_namespaces(c.core, run_id)
+    except Exception as e:  # noqa: BLE001 - teardown reports, it never hides the run's outcome
+        print(f"\nhostnet-conformance: cleanup failed: {str(e).splitlines()[0] if str(e) else type(e).__name__}")
+
+
+def _shared_state() -> dict | None:
+    """In a pytest-xdist worker: the cluster and deployments the controller set up, once for all workers."""
+    path = os.environ.get(SHARED_STATE)
+    return json.loads(Path(path).read_text()) if path else None
+
+
+def pytest_sessionstart(session):
+    config = session.config
+    if config.getoption("cleanup"):
+        _cleanup_and_exit(config)
+    if not _xdist_controller(config):
+        return
+    # pytest-xdist: one cluster and one set of shared deployments for every worker.
+    from hostnet_conformance import world as w
+    c = _open_cluster(config)
+    run_id = kube.new_run_id()
+    STATE.update(run_id=run_id, cluster=c)
+    env = Env(c, run_id, config.getoption("probe_image"), config.getoption("node_exporter_image"))
+    try:
+        built = w.build(env, config.getoption("host_port_base"))
+    except (Exception, KeyboardInterrupt) as e:
+        _close(config, c, run_id)
+        _fail_setup(f"shared deployments failed: {e}")
+    state = targets.default_workdir(config.option.cluster_name) / f"state-{run_id}.json"
+    state.write_text(json.dumps(w.to_state(built)))
+    os.environ[SHARED_STATE] = str(state)
+
+
+def pytest_sessionfinish(session, exitstatus):
+    if _xdist_controller(session.config) and "cluster" in STATE:
+        _close(session.config, STATE["cluster"], STATE.get("run_id"))
+
+
+@pytest.fixture(scope="session")
+def cluster(request):
+    shared = _shared_state()
+    if shared:
+        yield targets.attach(shared["cluster"])
+        return
+    c = _open_cluster(request.config)
+    yield c
+    _close(request.config, c, STATE.get("run_id"))
 
 
 @pytest.fixture(scope="session")
 def env(cluster, request):
-    run_id = kube.new_run_id()
+    shared = _shared_state()
+    run_id = shared["run_id"] if shared else kube.new_run_id()
     STATE["run_id"] = run_id
-    e = Env(cluster, run_id, request.config.getoption("probe_image"), request.config.getoption("node_exporter_image"))
-    yield e
-    # Remove this run's namespaces, also after failures and Ctrl-C (pytest runs this teardown then).
-    if not (cluster.kind_name and cluster.created_by_run and not request.config.getoption("keep_cluster")):
-        kube.delete_namespaces(cluster.core, run_id)
+    return Env(cluster, run_id, request.config.getoption("probe_image"), request.config.getoption("node_exporter_image"))
 
 
 @pytest.fixture(scope="session")
 def world(env, request):
     from hostnet_conformance import world as w
+    shared = _shared_state()
+    if shared:
+        return w.from_state(env, shared)
     return w.build(env, request.config.getoption("host_port_base"))
 
 
@@ -164,8 +229,28 @@ def pytest_runtest_makereport(item, call):
     err = None
     if rep.failed:
         err = (rep.longreprtext or "").strip().splitlines()[-1][:300] if rep.longreprtext else "failed"
-    STATE["results"].append(report.Result(claim, item.nodeid, kind, rep.outcome, v.to_dict() if v else None,
-                                          skip, round(rep.duration, 2), err))
+    result = report.Result(claim, item.nodeid, kind, rep.outcome, v.to_dict() if v else None,
+                           skip, round(rep.duration, 2), err)
+    rep.user_properties.append(("hnc_result", asdict(result)))
+    w = item.funcargs.get("world")
+    if w is not None and len(w.env.cluster.facts) != STATE.get("facts_sent"):
+        # facts found during tests (e.g. NetworkPolicy enforcement) reach the xdist controller this way
+        STATE["facts_sent"] = len(w.env.cluster.facts)
+        rep.user_properties.append(("hnc_facts", dict(w.env.cluster.facts)))
+
+
+def pytest_runtest_logreport(report):
+    """Runs where reports are gathered (the only process, or the xdist controller)."""
+    for key, value in report.user_properties:
+        if key == "hnc_result":
+            STATE["results"].append(rep_result(value))
+        elif key == "hnc_facts":
+            for k, v in value.items():
+                STATE["capabilities"].setdefault(k, v)
+
+
+def rep_result(d: dict) -> report.Result:
+    return report.Result(**d)
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
@@ -220,11 +305,6 @@ def _diagnose(item, rep) -> None:
         d = Path(out) / "diagnostics"
         d.mkdir(parents=True, exist_ok=True)
         (d / (item.nodeid.replace("/", "_").replace("::", "__") + ".txt")).write_text(text + "\n")
-
-
-def pytest_sessionstart(session):
-    if session.config.getoption("cleanup"):
-        _cleanup_and_exit(session.config)
 
 
 def _cleanup_and_exit(config):

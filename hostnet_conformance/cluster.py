@@ -182,6 +182,17 @@ def kind_cluster(name: str, *, image: str | None, kind_bin: Path, kubectl_bin: P
     return cluster
 
 
+def state_of(c: Cluster) -> dict:
+    return {"kubeconfig": str(c.kubeconfig), "context": c.context, "kind_name": c.kind_name, "facts": c.facts}
+
+
+def attach(state: dict) -> Cluster:
+    """The cluster another process (the pytest-xdist controller) opened; never owned, never deleted here."""
+    path = Path(state["kubeconfig"])
+    return Cluster(kubeconfig=path, context=state["context"], api=load_api(path, state["context"]),
+                   kind_name=state["kind_name"], created_by_run=False, facts=dict(state["facts"]))
+
+
 def delete_kind_cluster(cluster: Cluster) -> None:
     if cluster.kind_name and cluster.created_by_run:
         _run([cluster.kind_bin, "delete", "cluster", "--name", cluster.kind_name,

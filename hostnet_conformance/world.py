@@ -4,6 +4,7 @@ Read-only claims (C1-C4, C11-C15) all observe these; claims that change things c
 namespace in their test. Every namespace is labelled as this run's and removed at the end."""
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 
 from . import kube, manifests, probes
@@ -28,6 +29,9 @@ class World:
 
     def ns(self, purpose: str, psa: str | None = "privileged") -> str:
         """A fresh namespace for one test (labelled as this run's); purposes may repeat."""
+        worker = os.environ.get("PYTEST_XDIST_WORKER")
+        if worker:  # namespaces of parallel workers never collide
+            purpose = f"{worker}-{purpose}"
         base, n = purpose, 1
         while purpose in self.namespaces:
             n += 1
@@ -120,5 +124,23 @@ def build(env: Env, port_base: int) -> World:
     return w
 
     
+def to_state(w: World) -> dict:
+    """What pytest-xdist workers need to use the controller's deployments (JSON-serialisable)."""
+    from .cluster import state_of
+    return {"cluster": state_of(w.env.cluster), "run_id": w.env.run_id, "port_base": w.ports.base,
+            "namespaces": w.namespaces, "workers": w.workers,
+            "node_probes": {n: [p.ns, p.name] for n, p in w.node_probes.items()},
+            "pod_probe": [w.pod_probe.ns, w.pod_probe.name] if w.pod_probe else None}
+
+
+def from_state(env: Env, state: dict) -> World:
+    w = World(env=env, ports=PortAllocator(state["port_base"], PORT_KEYS), workers=state["workers"])
+    w.namespaces = {k: tuple(v) if isinstance(v, list) else v for k, v in state["namespaces"].items()}
+    w.node_probes = {n: probes.Probe(ns, name, n, True) for n, (ns, name) in state["node_probes"].items()}
+    if state["pod_probe"]:
+        w.pod_probe = probes.Probe(*state["pod_probe"], None, False)
+    return w
+
+
 def ds_of(w: World, variant: str) -> tuple[str, str]:
     return w.namespaces[f"ds:{variant}"]

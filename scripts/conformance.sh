@@ -9,6 +9,8 @@ cd "$ROOT"
 "$ROOT/scripts/install-python-deps.sh"
 if [[ -n "${HNC_NODE_IMAGE:-}" && -n "${HNC_OFFLINE:-}" ]]; then
   "$ROOT/scripts/ensure-docker.sh"   # the caller already built and sourced the offline images
+elif [[ "${HNC_ONLINE:-}" == 1 ]]; then
+  "$ROOT/scripts/ensure-docker.sh"   # images come from their registries
 elif [[ "${HNC_OFFLINE:-}" == 1 ]] || ! { "$ROOT/scripts/ensure-docker.sh" && timeout 60 docker pull -q busybox:1.36.1 >/dev/null 2>&1; }; then
   # No registry reachable (the probe image cannot be pulled): build or reuse the offline toolchain.
   "$ROOT/scripts/offline/bootstrap.sh"

@@ -63,7 +63,7 @@ def test_claim_ids():
 
 @pytest.mark.parametrize("ref", [
     "prom/node-exporter:v1.8.2",
-    "quay.io/prometheus/node-exporter:v1.8.2",
+    "example.com/prometheus/node-exporter:v1.8.2",
     "localhost:5000/node-exporter:v1",
     "busybox@sha256:" + "a" * 64,
     "prom/node-exporter:v1.8.2@sha256:" + "0" * 64,
