@@ -85,10 +85,17 @@ def test_sigint_mid_claim_leaves_nothing(e2e_cluster, tmp_path):
     p = subprocess.Popen(suite_cmd(c, "-m", "C8"), cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                          text=True)
     try:
-        # interrupt once the run has namespaces and the C8 pod exists (mid-claim)
-        wait_until(lambda: any(ns.metadata.name.endswith("-c8") for ns in core.list_namespace(
-            label_selector=SELECT_MANAGED).items), timeout=180, what="the C8 namespace",
-            describe=lambda: f"namespaces: {run_ids(core)}")
+        # interrupt once this run's C8 pod exists (mid-claim); earlier runs' namespaces may still be
+        # Terminating, so only a new run id counts
+        def c8_pod_of_new_run():
+            for ns in core.list_namespace(label_selector=SELECT_MANAGED).items:
+                if ns.metadata.labels.get(kube.LABEL_RUN) not in before and ns.metadata.name.endswith("-c8") \
+                        and ns.metadata.deletion_timestamp is None:
+                    return core.list_namespaced_pod(ns.metadata.name).items
+            return None
+
+        wait_until(c8_pod_of_new_run, timeout=180, what="the C8 pod of the new run",
+                   describe=lambda: f"runs with namespaces: {run_ids(core)}")
         p.send_signal(signal.SIGINT)
         out, _ = p.communicate(timeout=180)
     finally:
