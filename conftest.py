@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import time
 import subprocess
 from dataclasses import asdict
 from datetime import datetime, timezone
@@ -111,11 +112,17 @@ def _open_cluster(cfg) -> targets.Cluster:
             targets.docker_available()
             kind_bin = targets.find_binary("kind", cfg.getoption("kind_bin"))
             kubectl_bin = targets.find_binary("kubectl", cfg.getoption("kind_kubectl_bin"))
+            t0 = time.monotonic()
             c = targets.kind_cluster(name, image=cfg.getoption("kind_image"), kind_bin=kind_bin,
                                      kubectl_bin=kubectl_bin, workdir=targets.default_workdir(name))
+            c.facts["timing_kind_cluster_s"] = round(time.monotonic() - t0, 1)
             images = cfg.getoption("load_image") or [i for i in os.environ.get("HNC_LOAD_IMAGES", "").split(",") if i]
+            t0 = time.monotonic()
             targets.load_images(c, images)
+            c.facts["timing_load_images_s"] = round(time.monotonic() - t0, 1)
+        t0 = time.monotonic()
         targets.wait_ready(c)
+        c.facts["timing_wait_ready_s"] = round(time.monotonic() - t0, 1)
     except targets.TargetError as e:
         _fail_setup(str(e))
     STATE["capabilities"] = c.facts  # discovery adds to it as the run goes

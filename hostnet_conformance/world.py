@@ -5,6 +5,7 @@ namespace in their test. Every namespace is labelled as this run's and removed a
 from __future__ import annotations
 
 import os
+import time
 from dataclasses import dataclass, field
 
 from . import kube, manifests, probes
@@ -84,6 +85,26 @@ def discover_pod_security_default(w: World) -> str:
         raise
 
 
+def same_image(node_name: str, ref: str) -> bool:
+    """A node lists `busybox:1.36.1` under its fully qualified name (default registry and the
+    `library/` prefix added); match on the tail so no registry host needs naming here."""
+    ref = ref.split("@")[0]
+    if "/" not in ref:  # an official image: only its library/ form
+        return node_name == ref or node_name.endswith("/library/" + ref)
+    return node_name == ref or node_name.endswith("/" + ref)
+
+
+def images_on_nodes(nodes, images: list[str]) -> dict:
+    """For each image the suite runs: on how many nodes it is already present (preloaded), or whether
+    the nodes will have to pull it (which needs registry access)."""
+    out = {}
+    for ref in images:
+        have = sum(any(same_image(name, ref) for img in (n.status.images or []) for name in (img.names or []))
+                   for n in nodes)
+        out[ref] = f"present on {have}/{len(nodes)} nodes" + ("" if have == len(nodes) else "; the rest must pull it")
+    return out
+
+
 def discover(w: World) -> dict:
     """Facts about the cluster that the report states and claims depend on."""
     from .checks import dns_facts, schedulable_nodes
@@ -96,7 +117,7 @@ def discover(w: World) -> dict:
         "container_runtimes": sorted({n.status.node_info.container_runtime_version for n in nodes}),
         "cluster_dns_ip": dns_facts(w.env)["dns_ip"],
         "pod_security_default": discover_pod_security_default(w),
-        "images": "loaded into kind nodes" if c.kind_name else "pulled by the nodes (or preloaded)",
+        "images": images_on_nodes(nodes, [w.env.exporter_image, w.env.probe_image]),
         "target": f"kind cluster {c.kind_name}" if c.kind_name else f"context {c.context}",
     }
     c.facts.update(facts)
@@ -104,6 +125,7 @@ def discover(w: World) -> dict:
 
 
 def build(env: Env, port_base: int) -> World:
+    t0 = time.monotonic()
     w = World(env=env, ports=PortAllocator(port_base, PORT_KEYS))
     discover(w)
     nodes = env.cluster.nodes()
@@ -120,6 +142,7 @@ def build(env: Env, port_base: int) -> World:
     for name, (ns, ds) in started.items():
         wait_daemonset_ready(env, ns, ds)
     probes.wait_probes(env.core, list(w.node_probes.values()) + [w.pod_probe])
+    env.cluster.facts["timing_shared_deployments_s"] = round(time.monotonic() - t0, 1)
     w.namespaces.update({f"ds:{k}": v for k, v in started.items()})
     return w
 

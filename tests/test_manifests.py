@@ -133,3 +133,11 @@ def test_port_accessors_report_missing_fields():
     with pytest.raises(m.ManifestError, match="no containerPort"):
         m.declared_port(probe)
     assert m.declared_port(m.load("web-pod")) == 8080
+
+
+def test_same_image_matches_qualified_node_names():
+    from hostnet_conformance.world import same_image
+    assert same_image("reg.example/library/busybox:1.36.1", "busybox:1.36.1")
+    assert same_image("reg.example/prom/node-exporter:v1.8.2", "prom/node-exporter:v1.8.2")
+    assert not same_image("reg.example/prom/node-exporter:v1.8.2", "node-exporter:v1.8.2")
+    assert not same_image("reg.example/library/busybox:1.36.0", "busybox:1.36.1")
