@@ -82,8 +82,10 @@ def test_forced_failure_leaves_diagnostics(e2e_cluster, tmp_path):
 def test_sigint_mid_claim_leaves_nothing(e2e_cluster, tmp_path):
     c, core = e2e_cluster, e2e_cluster["core"]
     before = run_ids(core)
+    # A shell starts background jobs with SIGINT ignored, and Python then keeps it ignored; restore the
+    # default so the child behaves like a suite run in a terminal, whatever started this test.
     p = subprocess.Popen(suite_cmd(c, "-m", "C8"), cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                         text=True)
+                         text=True, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
         # interrupt once this run's C8 pod exists (mid-claim); earlier runs' namespaces may still be
         # Terminating, so only a new run id counts
