@@ -17,6 +17,7 @@ from hostnet_conformance import cluster as targets
 from hostnet_conformance import kube, manifests, options, report
 from hostnet_conformance.checks import Env
 from hostnet_conformance.verdict import Verdict
+from hostnet_conformance.waiting import WaitTimeout
 
 DEFAULT_CLUSTER = "hostnet-conformance"
 PLUGIN_DEFAULT_CLUSTER = "pytest-kind"   # pytest-kind-ng's default for --cluster-name
@@ -104,6 +105,7 @@ def _xdist_controller(config) -> bool:
 
 def _open_cluster(cfg) -> targets.Cluster:
     """The cluster target from the options: an existing cluster, or a kind cluster created or reused."""
+    c = loading = None
     try:
         if cfg.getoption("kubeconfig"):
             c = targets.existing_cluster(cfg.getoption("kubeconfig"), cfg.getoption("context"))
@@ -117,13 +119,21 @@ def _open_cluster(cfg) -> targets.Cluster:
                                      kubectl_bin=kubectl_bin, workdir=targets.default_workdir(name))
             c.facts["timing_kind_cluster_s"] = round(time.monotonic() - t0, 1)
             images = cfg.getoption("load_image") or [i for i in os.environ.get("HNC_LOAD_IMAGES", "").split(",") if i]
-            t0 = time.monotonic()
-            targets.load_images(c, images)
-            c.facts["timing_load_images_s"] = round(time.monotonic() - t0, 1)
+            loading = targets.start_loading_images(c, images)  # runs while the cluster becomes ready
         t0 = time.monotonic()
-        targets.wait_ready(c)
+        try:
+            targets.wait_ready(c)
+        except WaitTimeout as e:
+            if loading:
+                loading.kill()
+            raise targets.TargetError(f"the cluster did not become ready: {e}") from None
         c.facts["timing_wait_ready_s"] = round(time.monotonic() - t0, 1)
+        if loading:
+            targets.finish_loading_images(loading)
+            c.facts["timing_ready_and_images_loaded_s"] = round(time.monotonic() - t0, 1)
     except targets.TargetError as e:
+        if c is not None:  # a cluster this run created is not left behind by a failed set-up
+            _close(cfg, c, None)
         _fail_setup(str(e))
     STATE["capabilities"] = c.facts  # discovery adds to it as the run goes
     return c

@@ -199,15 +199,33 @@ def delete_kind_cluster(cluster: Cluster) -> None:
               "--kubeconfig", cluster.kubeconfig], f"kind delete cluster {cluster.kind_name}", 300)
 
 
-def load_images(cluster: Cluster, images: list[str]) -> None:
-    """Load local Docker images into every kind node (kind skips images already present)."""
+def start_loading_images(cluster: Cluster, images: list[str]) -> subprocess.Popen | None:
+    """Start `kind load docker-image` for local images (kind skips those already on a node); it runs
+    while the caller waits for the cluster to become ready. Finish with finish_loading_images()."""
     if not images or not cluster.kind_name:
-        return
+        return None
     for image in images:
         if subprocess.run(["docker", "image", "inspect", image], capture_output=True).returncode != 0:
             raise TargetError(f"image {image} cannot be loaded: it is not in the local Docker daemon")
-    _run([cluster.kind_bin, "load", "docker-image", "--name", cluster.kind_name, *images],
-         f"kind load docker-image {' '.join(images)}", 600)
+    return subprocess.Popen([str(cluster.kind_bin), "load", "docker-image", "--name", cluster.kind_name, *images],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
+def finish_loading_images(proc: subprocess.Popen | None, timeout: float = 600) -> None:
+    if proc is None:
+        return
+    try:
+        out, _ = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        raise TargetError(f"kind load docker-image did not finish within {timeout:.0f}s") from None
+    if proc.returncode != 0:
+        last = (out or "").strip().splitlines()[-1:] or ["(no output)"]
+        raise TargetError(f"kind load docker-image failed: {last[0][:300]}")
+
+
+def load_images(cluster: Cluster, images: list[str]) -> None:
+    finish_loading_images(start_loading_images(cluster, images))
 
 
 def wait_ready(cluster: Cluster, timeout: float = 300) -> None:

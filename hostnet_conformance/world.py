@@ -45,6 +45,12 @@ class World:
         """The vendor's DaemonSet as written, with the run's node-exporter image."""
         return manifests.with_image(manifests.load("node-exporter-daemonset"), self.env.exporter_image)
 
+    def pinned_pod(self, purpose: str, port: int, node: str, declared: int | None = None) -> str:
+        """The vendor's pod template as a bare Pod bound to `node` by spec.nodeName (no scheduler),
+        listening on `port` and declaring `declared` (default: the same port). Returns its namespace."""
+        pod = manifests.pod_from_daemonset(manifests.with_ports(self.vendor_ds(), declared or port, port), "pinned")
+        return self.deploy_ds(purpose, manifests.with_node_name(pod, node))[0]
+
     def deploy_ds(self, purpose: str, ds: dict, psa: str | None = "privileged") -> tuple[str, str]:
         ns = self.ns(purpose, psa)
         kube.create(self.env.cluster.api, ns, ds, self.env.run_id)

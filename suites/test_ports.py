@@ -1,10 +1,8 @@
-"""Ports: containerPort vs the real listen port, conflicts between workloads, ports a node holds."""
+"""Ports: containerPort vs the real listen port, and conflicts between workloads."""
 import pytest
 
 from hostnet_conformance import checks, kube, manifests
 from hostnet_conformance.world import VENDOR_PORT
-
-KUBELET_PORT = 10250
 
 
 def _deploy(world, purpose, obj):
@@ -56,16 +54,10 @@ def test_c7_control_free_port_schedules(world, record):
     assert not v.passed, f"a DaemonSet on a free port looked Pending: {v.evidence}"
 
 
-def _pinned_pod(world, purpose, port, node, declared=None):
-    pod = manifests.pod_from_daemonset(manifests.with_ports(world.vendor_ds(), declared or port, port), "pinned")
-    pod = manifests.with_node_name(pod, node)
-    return _deploy(world, purpose, pod)
-
-
 @pytest.mark.C7
 def test_c7_pod_bound_by_node_name_is_rejected_by_kubelet(world, record):
     """Without the scheduler (spec.nodeName), the kubelet itself refuses the conflicting port: NodePorts."""
-    ns = _pinned_pod(world, "c7-kubelet", VENDOR_PORT, world.workers[0])
+    ns = world.pinned_pod("c7-kubelet", VENDOR_PORT, world.workers[0])
     v = record(checks.check_c7_kubelet(world.env, ns, "pinned"))
     assert v.passed, v.reason
 
@@ -73,23 +65,6 @@ def test_c7_pod_bound_by_node_name_is_rejected_by_kubelet(world, record):
 @pytest.mark.C7
 @pytest.mark.negative_control
 def test_c7_control_pod_bound_to_free_port_runs(world, record):
-    ns = _pinned_pod(world, "c7-kubelet-control", world.ports.port_for("c7-free-pod"), world.workers[-1])
+    ns = world.pinned_pod("c7-kubelet-control", world.ports.port_for("c7-free-pod"), world.workers[-1])
     v = record(checks.check_c7_kubelet(world.env, ns, "pinned"))
     assert not v.passed, f"a pod on a free port looked rejected: {v.evidence}"
-
-
-@pytest.mark.C8
-def test_c8_port_held_by_node_process_crashes(world, record):
-    """"If a process on the node already uses the port, the pod fails": listening on the kubelet's 10250."""
-    ns = _pinned_pod(world, "c8", KUBELET_PORT, world.workers[0])
-    v = record(checks.check_c8(world.env, ns, "pinned"))
-    v.evidence["reserved_ports_bound"] = checks.reserved_ports(world.env, world.node_probes)
-    assert v.passed, v.reason
-
-
-@pytest.mark.C8
-@pytest.mark.negative_control
-def test_c8_control_free_port_runs(world, record):
-    ns = _pinned_pod(world, "c8-control", world.ports.port_for("c8-free"), world.workers[0])
-    v = record(checks.check_c8(world.env, ns, "pinned"))
-    assert not v.passed, f"a pod on a free port looked crash-looping: {v.evidence}"

@@ -1,0 +1,24 @@
+"""Ports a node process already holds (C8). Its own module so pytest-xdist can run this slowest
+claim (it waits for a container to crash and back off) beside the other port claims."""
+import pytest
+
+from hostnet_conformance import checks
+
+KUBELET_PORT = 10250
+
+
+@pytest.mark.C8
+def test_c8_port_held_by_node_process_crashes(world, record):
+    """"If a process on the node already uses the port, the pod fails": listening on the kubelet's 10250."""
+    ns = world.pinned_pod("c8", KUBELET_PORT, world.workers[0])
+    v = record(checks.check_c8(world.env, ns, "pinned"))
+    v.evidence["reserved_ports_bound"] = checks.reserved_ports(world.env, world.node_probes)
+    assert v.passed, v.reason
+
+
+@pytest.mark.C8
+@pytest.mark.negative_control
+def test_c8_control_free_port_runs(world, record):
+    ns = world.pinned_pod("c8-control", world.ports.port_for("c8-free"), world.workers[0])
+    v = record(checks.check_c8(world.env, ns, "pinned"))
+    assert not v.passed, f"a pod on a free port looked crash-looping: {v.evidence}"
