@@ -6,7 +6,6 @@ import json
 import os
 import signal
 import time
-import subprocess
 from dataclasses import asdict
 from datetime import datetime, timezone
 from pathlib import Path
@@ -168,15 +167,18 @@ def pytest_sessionstart(session):
     c = _open_cluster(config)
     run_id = kube.new_run_id()
     STATE.update(run_id=run_id, cluster=c)
-    env = Env(c, run_id, config.getoption("probe_image"), config.getoption("node_exporter_image"))
     try:
-        built = w.build(env, config.getoption("host_port_base"))
+        built = w.build(_env(config, c, run_id), config.getoption("host_port_base"))
     except (Exception, KeyboardInterrupt) as e:
         _close(config, c, run_id)
         _fail_setup(f"shared deployments failed: {e}")
     state = targets.default_workdir(config.option.cluster_name) / f"state-{run_id}.json"
     state.write_text(json.dumps(w.to_state(built)))
     os.environ[SHARED_STATE] = str(state)
+
+
+def _env(config, c: targets.Cluster, run_id: str) -> Env:
+    return Env(c, run_id, config.getoption("probe_image"), config.getoption("node_exporter_image"))
 
 
 def pytest_sessionfinish(session, exitstatus):
@@ -200,7 +202,7 @@ def env(cluster, request):
     shared = _shared_state()
     run_id = shared["run_id"] if shared else kube.new_run_id()
     STATE["run_id"] = run_id
-    return Env(cluster, run_id, request.config.getoption("probe_image"), request.config.getoption("node_exporter_image"))
+    return _env(request.config, cluster, run_id)
 
 
 @pytest.fixture(scope="session")
@@ -260,14 +262,10 @@ def pytest_runtest_logreport(report):
     """Runs where reports are gathered (the only process, or the xdist controller)."""
     for key, value in report.user_properties:
         if key == "hnc_result":
-            STATE["results"].append(rep_result(value))
+            STATE["results"].append(report.Result(**value))
         elif key == "hnc_facts":
             for k, v in value.items():
                 STATE["capabilities"].setdefault(k, v)
-
-
-def rep_result(d: dict) -> report.Result:
-    return report.Result(**d)
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
@@ -311,8 +309,8 @@ def _diagnose(item, rep) -> None:
         return
     from hostnet_conformance import diagnostics
     before = item.stash.get(NS_BEFORE, set())
-    names = [v for v in w.namespaces.values() if isinstance(v, str) and v not in before]
-    vendor = w.namespaces.get("ds:vendor")
+    names = [v for v in w.namespaces.values() if v not in before]
+    vendor = w.daemonsets.get("vendor")
     if vendor and vendor[0] not in names:
         names.append(vendor[0])
     text = diagnostics.collect(w.env.core, names, w.node_probes)
@@ -335,8 +333,7 @@ def _cleanup_and_exit(config):
                 pytest.exit(f"hostnet-conformance: no kind cluster {name}; nothing to clean", returncode=0)
             kc = targets.default_workdir(name) / "kubeconfig"
             kc.parent.mkdir(parents=True, exist_ok=True)
-            subprocess.run([str(kind_bin), "export", "kubeconfig", "--name", name, "--kubeconfig", str(kc)],
-                           check=True, capture_output=True)
+            targets.export_kubeconfig(kind_bin, name, kc)
             c = targets.existing_cluster(str(kc), None)
         gone = kube.delete_namespaces(c.core)
     except targets.TargetError as e:

@@ -200,10 +200,9 @@ def check_c5(env: Env, ns: str, ds: str, pod_probe) -> Verdict:
     """The claim holds when the declared containerPort and the real listen port differ: metrics
     answer on the real port only, and the scheduler reserves (guards) only the declared one."""
     t0, failures, ev = time.monotonic(), [], {}
-    obj = env.cluster.apps.read_namespaced_daemon_set(ds, ns)
-    c = obj.spec.template.spec.containers[0]
-    declared = c.ports[0].container_port
-    listening = int(next(a for a in c.args if a.startswith("--web.listen-address")).rsplit(":", 1)[1])
+    # read the live object back as a manifest dict, so the manifests module's parsers serve here too
+    obj = env.cluster.api.sanitize_for_serialization(env.cluster.apps.read_namespaced_daemon_set(ds, ns))
+    declared, listening = manifests.declared_port(obj), manifests.listen_port(obj)
     pods = ds_pods(env, ns, ds)
     if not pods:
         return verdict("C5", ["no DaemonSet pods"], ev, "", t0)
@@ -476,7 +475,7 @@ def check_c11(env: Env, pod, normal_probe) -> Verdict:
     """From the host-network pod, the kubelet's loopback-only healthz answers; from a normal pod it does not."""
     t0, failures, ev = time.monotonic(), [], {}
     url = "http://127.0.0.1:10248/healthz"
-    r = exec_pod(env, pod, "timeout", "3", "wget", "-q", "-O", "-", url)
+    r = exec_pod(env, pod, *probes.wget(url))
     ctl = probes.http_get(env.core, normal_probe, url)
     ev.update(pod=pod.metadata.name, host_network=bool(pod.spec.host_network), answer=r.stdout.strip()[:40],
               normal_pod_answer=ctl["ok"])
@@ -499,7 +498,7 @@ def check_c12(env: Env, ns: str, ds: str, port: int) -> Verdict:
     comms = exec_pod(env, p, "sh", "-c", "cat /proc/1/comm; for f in /proc/[0-9]*/comm; do cat $f; done 2>/dev/null")
     lines = comms.stdout.split()
     pid1 = lines[0] if lines else ""
-    metrics = exec_pod(env, p, "timeout", "3", "wget", "-q", "-O", "-", f"http://127.0.0.1:{port}/metrics")
+    metrics = exec_pod(env, p, *probes.wget(f"http://127.0.0.1:{port}/metrics"))
     uname = [ln for ln in metrics.stdout.splitlines() if ln.startswith("node_uname_info")]
     ev.update(pod=p.metadata.name, node=node, pid1=pid1, kubelet_visible="kubelet" in lines,
               processes=len(lines) - 1, node_uname_info=uname[0][:200] if uname else None)

@@ -146,6 +146,15 @@ def _run(cmd: list, what: str, timeout: float = 900) -> str:
     return r.stdout
 
 
+def image_present(image: str) -> bool:
+    """Whether the local Docker daemon has the image."""
+    return subprocess.run(["docker", "image", "inspect", image], capture_output=True).returncode == 0
+
+
+def export_kubeconfig(kind_bin: Path, name: str, kubeconfig: Path) -> None:
+    _run([kind_bin, "export", "kubeconfig", "--name", name, "--kubeconfig", kubeconfig], "kind export kubeconfig", 60)
+
+
 def kind_clusters(kind_bin: Path) -> list[str]:
     return _run([kind_bin, "get", "clusters"], "kind get clusters", 60).split()
 
@@ -159,14 +168,13 @@ def kind_cluster(name: str, *, image: str | None, kind_bin: Path, kubectl_bin: P
     workdir.mkdir(parents=True, exist_ok=True)
     kubeconfig = (workdir / "kubeconfig").resolve()
     existed = name in kind_clusters(kind_bin)
-    if not existed and image and os.environ.get("HNC_OFFLINE") == "1" and \
-            subprocess.run(["docker", "image", "inspect", image], capture_output=True).returncode != 0:
+    if not existed and image and os.environ.get("HNC_OFFLINE") == "1" and not image_present(image):
         raise TargetError(f"node image {image} is not present locally "
                           "(offline: build it with scripts/offline/bootstrap.sh)")
     kc = KindCluster(name, kubeconfig=kubeconfig, image=image, kind_path=kind_bin, kubectl_path=kubectl_bin)
     if existed:
         # pytest-kind would leave an empty kubeconfig for an existing cluster: export it ourselves.
-        _run([kind_bin, "export", "kubeconfig", "--name", name, "--kubeconfig", kubeconfig], "kind export kubeconfig", 60)
+        export_kubeconfig(kind_bin, name, kubeconfig)
     else:
         cfg = render_kind_config(workdir, workers)
         try:
@@ -205,7 +213,7 @@ def start_loading_images(cluster: Cluster, images: list[str]) -> subprocess.Pope
     if not images or not cluster.kind_name:
         return None
     for image in images:
-        if subprocess.run(["docker", "image", "inspect", image], capture_output=True).returncode != 0:
+        if not image_present(image):
             raise TargetError(f"image {image} cannot be loaded: it is not in the local Docker daemon")
     return subprocess.Popen([str(cluster.kind_bin), "load", "docker-image", "--name", cluster.kind_name, *images],
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)

@@ -97,8 +97,7 @@ def events(core: client.CoreV1Api, ns: str, involved: str | None = None) -> list
     evs = core.list_namespaced_event(ns).items
     if involved:
         evs = [e for e in evs if e.involved_object and e.involved_object.name.startswith(involved)]
-    return sorted(evs, key=lambda e: (e.last_timestamp or e.event_time or e.metadata.creation_timestamp or 0).isoformat()
-                  if hasattr(e.last_timestamp or e.event_time or e.metadata.creation_timestamp, "isoformat") else "")
+    return sorted(evs, key=lambda e: e.last_timestamp or e.event_time or e.metadata.creation_timestamp)
 
 
 def node_internal_ip(node) -> str | None:

@@ -66,10 +66,15 @@ def wait_probes(core: client.CoreV1Api, probes: list[Probe], timeout: float = 12
         pod_running(core, p.ns, p.name, timeout)
 
 
+def wget(url: str, timeout: int = 3) -> list[str]:
+    """The command that GETs `url` inside a busybox container, bounded by `timeout` seconds.
+    `timeout N wget`, not `wget -T N`: Debian's busybox 1.35 wget crashes (SIGSEGV) with -T."""
+    return ["timeout", str(timeout), "wget", "-q", "-O", "-", url]
+
+
 def http_get(core: client.CoreV1Api, probe: Probe, url: str, timeout: int = 3) -> dict:
     """GET from inside a probe pod. Returns {'ok', 'body', 'error'}; never raises for HTTP failures."""
-    # `timeout N wget`, not `wget -T N`: Debian's busybox 1.35 wget crashes (SIGSEGV) with -T.
-    r = probe.run(core, "timeout", str(timeout), "wget", "-q", "-O", "-", url, timeout=timeout + 15)
+    r = probe.run(core, *wget(url, timeout), timeout=timeout + 15)
     return {"ok": r.ok, "body": r.stdout, "error": r.stderr.strip()[-200:]}
 
 

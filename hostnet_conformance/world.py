@@ -9,7 +9,7 @@ import time
 from dataclasses import dataclass, field
 
 from . import kube, manifests, probes
-from .checks import Env, wait_daemonset_ready
+from .checks import Env, deploy, schedulable_nodes, wait_daemonset_ready
 from .ports import PortAllocator
 
 # Every host port the suite uses besides the vendor's 20000, one per key (see ports.py).
@@ -24,6 +24,7 @@ class World:
     env: Env
     ports: PortAllocator
     namespaces: dict = field(default_factory=dict)     # purpose -> namespace
+    daemonsets: dict = field(default_factory=dict)     # variant -> (namespace, DaemonSet name)
     node_probes: dict = field(default_factory=dict)    # node -> hostNetwork Probe with the node's / at /host
     pod_probe: probes.Probe | None = None              # a normal pod-network probe
     workers: list = field(default_factory=list)
@@ -49,12 +50,17 @@ class World:
         """The vendor's pod template as a bare Pod bound to `node` by spec.nodeName (no scheduler),
         listening on `port` and declaring `declared` (default: the same port). Returns its namespace."""
         pod = manifests.pod_from_daemonset(manifests.with_ports(self.vendor_ds(), declared or port, port), "pinned")
-        return self.deploy_ds(purpose, manifests.with_node_name(pod, node))[0]
+        return self.deploy(purpose, manifests.with_node_name(pod, node))
 
-    def deploy_ds(self, purpose: str, ds: dict, psa: str | None = "privileged") -> tuple[str, str]:
+    def create(self, ns: str, obj: dict):
+        """Create a manifest in one of this run's namespaces, labelled as the run's."""
+        return deploy(self.env, ns, obj)
+
+    def deploy(self, purpose: str, obj: dict, psa: str | None = "privileged") -> str:
+        """A fresh namespace holding `obj`; returns the namespace."""
         ns = self.ns(purpose, psa)
-        kube.create(self.env.cluster.api, ns, ds, self.env.run_id)
-        return ns, ds["metadata"]["name"]
+        self.create(ns, obj)
+        return ns
 
 
 # The variants the negative controls need, each a small function of the vendor's DaemonSet.
@@ -113,7 +119,7 @@ def images_on_nodes(nodes, images: list[str]) -> dict:
 
 def discover(w: World) -> dict:
     """Facts about the cluster that the report states and claims depend on."""
-    from .checks import dns_facts, schedulable_nodes
+    from .checks import dns_facts
     c = w.env.cluster
     nodes = c.nodes()
     facts = {
@@ -135,9 +141,8 @@ def build(env: Env, port_base: int) -> World:
     w = World(env=env, ports=PortAllocator(port_base, PORT_KEYS))
     discover(w)
     nodes = env.cluster.nodes()
-    w.workers = sorted(n.metadata.name for n in nodes if not any(
-        t.effect == "NoSchedule" for t in (n.spec.taints or [])))
-    started = {name: w.deploy_ds(name, ds) for name, ds in variants(w).items()}
+    w.workers = sorted(env.cluster.facts["schedulable_nodes"])
+    w.daemonsets = {name: (w.deploy(name, ds), ds["metadata"]["name"]) for name, ds in variants(w).items()}
     probe_ns = w.ns("probes")
     for n in nodes:
         name = f"node-{n.metadata.name}"[:63]
@@ -145,26 +150,26 @@ def build(env: Env, port_base: int) -> World:
             env.cluster.api, probe_ns, env.run_id, env.probe_image, name=name, node=n.metadata.name,
             host_network=True, host_root=True)
     w.pod_probe = probes.start_probe(env.cluster.api, probe_ns, env.run_id, env.probe_image, name="pod-probe")
-    for name, (ns, ds) in started.items():
+    for ns, ds in w.daemonsets.values():
         wait_daemonset_ready(env, ns, ds)
     probes.wait_probes(env.core, list(w.node_probes.values()) + [w.pod_probe])
     env.cluster.facts["timing_shared_deployments_s"] = round(time.monotonic() - t0, 1)
-    w.namespaces.update({f"ds:{k}": v for k, v in started.items()})
     return w
 
-    
+
 def to_state(w: World) -> dict:
     """What pytest-xdist workers need to use the controller's deployments (JSON-serialisable)."""
     from .cluster import state_of
     return {"cluster": state_of(w.env.cluster), "run_id": w.env.run_id, "port_base": w.ports.base,
-            "namespaces": w.namespaces, "workers": w.workers,
+            "namespaces": w.namespaces, "daemonsets": w.daemonsets, "workers": w.workers,
             "node_probes": {n: [p.ns, p.name] for n, p in w.node_probes.items()},
             "pod_probe": [w.pod_probe.ns, w.pod_probe.name] if w.pod_probe else None}
 
 
 def from_state(env: Env, state: dict) -> World:
     w = World(env=env, ports=PortAllocator(state["port_base"], PORT_KEYS), workers=state["workers"])
-    w.namespaces = {k: tuple(v) if isinstance(v, list) else v for k, v in state["namespaces"].items()}
+    w.namespaces = dict(state["namespaces"])
+    w.daemonsets = {k: tuple(v) for k, v in state["daemonsets"].items()}
     w.node_probes = {n: probes.Probe(ns, name, n, True) for n, (ns, name) in state["node_probes"].items()}
     if state["pod_probe"]:
         w.pod_probe = probes.Probe(*state["pod_probe"], None, False)
@@ -172,4 +177,4 @@ def from_state(env: Env, state: dict) -> World:
 
 
 def ds_of(w: World, variant: str) -> tuple[str, str]:
-    return w.namespaces[f"ds:{variant}"]
+    return w.daemonsets[variant]

@@ -25,8 +25,7 @@ full=$(( (1 << (last + 1)) - 1 ))
 bnd=$(( 16#$(awk '/^CapBnd/ {print $2}' /proc/self/status) ))
 mkdir -p /etc/docker
 if (( (bnd & full) != full )); then
-  install -m 0755 "$HERE/hnc-runc" /usr/local/libexec/hnc-runc 2>/dev/null || {
-    mkdir -p /usr/local/libexec; install -m 0755 "$HERE/hnc-runc" /usr/local/libexec/hnc-runc; }
+  install -D -m 0755 "$HERE/hnc-runc" /usr/local/libexec/hnc-runc
   want='{"runtimes":{"hnc-runc":{"path":"/usr/local/libexec/hnc-runc"}},"default-runtime":"hnc-runc"}'
   if [[ ! -f /etc/docker/daemon.json ]] || ! grep -q hnc-runc /etc/docker/daemon.json; then
     [[ -f /etc/docker/daemon.json ]] && cp /etc/docker/daemon.json /etc/docker/daemon.json.hnc-backup

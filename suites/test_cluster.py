@@ -37,7 +37,7 @@ def cross_node(world):
     env = world.env
     ns = world.ns("cluster-net")
     web = manifests.with_node_name(manifests.with_image(manifests.load("web-pod"), env.probe_image), world.workers[0])
-    kube.create(env.cluster.api, ns, web, env.run_id)
+    world.create(ns, web)
     client_probe = probes.start_probe(env.cluster.api, ns, env.run_id, env.probe_image, name="client",
                                       node=world.workers[-1])
     web_pod = probes.pod_running(env.core, ns, "web")
@@ -57,7 +57,7 @@ def test_default_deny_blocks_and_removing_it_restores(world, cross_node):
     env = world.env
     get = lambda: probes.http_get(env.core, client_probe, url, timeout=2)["ok"]  # noqa: E731
     assert get(), f"{url} unreachable before any policy"
-    kube.create(env.cluster.api, ns, manifests.load("default-deny-ingress"), env.run_id)
+    world.create(ns, manifests.load("default-deny-ingress"))
     wait_until(lambda: not get(), timeout=30, what="default-deny to block cross-node traffic",
                describe=lambda: f"{url} still answers: the CNI does not enforce NetworkPolicy")
     env.cluster.net.delete_namespaced_network_policy("default-deny-ingress", ns)

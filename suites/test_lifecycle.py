@@ -1,7 +1,7 @@
 """Lifecycle: host network mode is fixed at creation; one pod per node."""
 import pytest
 
-from hostnet_conformance import checks, kube, manifests, probes
+from hostnet_conformance import checks, manifests, probes
 from hostnet_conformance.world import ds_of
 
 
@@ -13,10 +13,10 @@ def c6_workloads(world):
     ns = world.ns("c6")
     pod = manifests.with_node_name(manifests.pod_from_daemonset(manifests.with_port(world.vendor_ds(), port), "bare"),
                                    world.workers[0])
-    kube.create(env.cluster.api, ns, pod, env.run_id)
+    world.create(ns, pod)
     ds = manifests.with_name(manifests.with_port(world.vendor_ds(), port), "rolling")
     ds["spec"]["template"]["spec"]["nodeSelector"] = {"kubernetes.io/hostname": world.workers[-1]}
-    kube.create(env.cluster.api, ns, ds, env.run_id)
+    world.create(ns, ds)
     probes.pod_running(env.core, ns, "bare")
     checks.wait_daemonset_ready(env, ns, "rolling")
     return ns

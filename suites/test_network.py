@@ -2,7 +2,7 @@
 NetworkPolicy bypass, hostname."""
 import pytest
 
-from hostnet_conformance import checks, kube, manifests, probes
+from hostnet_conformance import checks, manifests, probes
 from hostnet_conformance.world import VENDOR_PORT, ds_of
 from hostnet_conformance.waiting import wait_until
 
@@ -78,18 +78,18 @@ def policy_ns(world):
     ns = world.ns("c10")
     port, port_nohost = world.ports.port_for("c10"), world.ports.port_for("c10-no-hostnet")
     web = manifests.with_image(manifests.load("web-pod"), env.probe_image)
-    kube.create(env.cluster.api, ns, web, env.run_id)
+    world.create(ns, web)
     ds = manifests.with_name(manifests.with_port(world.vendor_ds(), port), "exporter-hostnet")
     ds2 = manifests.with_name(manifests.with_host_network(manifests.with_port(world.vendor_ds(), port_nohost), False),
                               "exporter-podnet")
     for d in (ds, ds2):
-        kube.create(env.cluster.api, ns, d, env.run_id)
+        world.create(ns, d)
     web_pod = probes.pod_running(env.core, ns, "web")
     for d in ("exporter-hostnet", "exporter-podnet"):
         checks.wait_daemonset_ready(env, ns, d)
     url = f"http://{web_pod.status.pod_ip}:8080/"
     before = probes.http_get(env.core, world.pod_probe, url)
-    kube.create(env.cluster.api, ns, manifests.load("default-deny-ingress"), env.run_id)
+    world.create(ns, manifests.load("default-deny-ingress"))
     try:
         wait_until(lambda: not probes.http_get(env.core, world.pod_probe, url, timeout=2)["ok"], timeout=30,
                    what="the default-deny policy to block the normal pod", describe=lambda: f"{url} still answers")

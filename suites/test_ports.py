@@ -1,14 +1,8 @@
 """Ports: containerPort vs the real listen port, and conflicts between workloads."""
 import pytest
 
-from hostnet_conformance import checks, kube, manifests
+from hostnet_conformance import checks, manifests
 from hostnet_conformance.world import VENDOR_PORT
-
-
-def _deploy(world, purpose, obj):
-    ns = world.ns(purpose)
-    kube.create(world.env.cluster.api, ns, obj, world.env.run_id)
-    return ns
 
 
 @pytest.mark.C5
@@ -17,7 +11,7 @@ def test_c5_container_port_must_match(world, record):
     port only, while the scheduler reserves the declared one."""
     p = world.ports.port_for
     ds = manifests.with_ports(world.vendor_ds(), declared=p("c5-declared"), listening=p("c5-listening"))
-    ns = _deploy(world, "c5", ds)
+    ns = world.deploy("c5", ds)
     checks.wait_daemonset_ready(world.env, ns, "node-exporter")
     v = record(checks.check_c5(world.env, ns, "node-exporter", world.pod_probe))
     assert v.passed, v.reason
@@ -27,7 +21,7 @@ def test_c5_container_port_must_match(world, record):
 @pytest.mark.negative_control
 def test_c5_control_matching_ports(world, record):
     ds = manifests.with_port(world.vendor_ds(), world.ports.port_for("c5-matching"))
-    ns = _deploy(world, "c5-control", ds)
+    ns = world.deploy("c5-control", ds)
     checks.wait_daemonset_ready(world.env, ns, "node-exporter")
     v = record(checks.check_c5(world.env, ns, "node-exporter", world.pod_probe))
     assert not v.passed, f"a matching containerPort looked mismatched: {v.evidence}"
@@ -35,7 +29,7 @@ def test_c5_control_matching_ports(world, record):
 
 def _second_daemonset(world, purpose, port):
     ds = manifests.with_name(manifests.with_port(world.vendor_ds(), port), "second-exporter")
-    return _deploy(world, purpose, ds)
+    return world.deploy(purpose, ds)
 
 
 @pytest.mark.C7

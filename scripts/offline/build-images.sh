@@ -43,10 +43,11 @@ binary_image() {
 
 mkdir -p "$CTX"; : >"$LOGS/images.log"
 have "$DEBIAN_IMAGE" || die images "$DEBIAN_IMAGE missing: run build-debian-base.sh"
+DEBIAN_ID=$(docker image inspect -f '{{.Id}}' "$DEBIAN_IMAGE")   # part of every key built on it
 
-STATIC=$(image static "$(sum "$IMG_DIR/static.Dockerfile" <(docker image inspect -f '{{.Id}}' "$DEBIAN_IMAGE"))" \
+STATIC=$(image static "$(sum "$IMG_DIR/static.Dockerfile" <(echo "$DEBIAN_ID"))" \
   static.Dockerfile "$IMG_DIR" "DEBIAN_IMAGE=$DEBIAN_IMAGE")
-NETBASE=$(image netbase "$(sum "$IMG_DIR/netbase.Dockerfile" <(docker image inspect -f '{{.Id}}' "$DEBIAN_IMAGE"))" \
+NETBASE=$(image netbase "$(sum "$IMG_DIR/netbase.Dockerfile" <(echo "$DEBIAN_ID"))" \
   netbase.Dockerfile "$IMG_DIR" "DEBIAN_IMAGE=$DEBIAN_IMAGE")
 
 # pause: upstream's own pause.c, statically linked
@@ -56,7 +57,7 @@ gcc -Os -static -DVERSION="$PAUSE_TAG" -o "$CTX/pause-build/pause" "$PAUSE_SRC" 
 strip "$CTX/pause-build/pause"
 
 declare -A REF
-REF[busybox]=$(image busybox "$(sum "$IMG_DIR/busybox.Dockerfile" <(docker image inspect -f '{{.Id}}' "$DEBIAN_IMAGE"))" \
+REF[busybox]=$(image busybox "$(sum "$IMG_DIR/busybox.Dockerfile" <(echo "$DEBIAN_ID"))" \
   busybox.Dockerfile "$IMG_DIR" "DEBIAN_IMAGE=$DEBIAN_IMAGE")
 REF[kube-apiserver]=$(binary_image kube-apiserver "$K8S_BIN/kube-apiserver" /usr/local/bin/kube-apiserver)
 REF[kube-controller-manager]=$(binary_image kube-controller-manager "$K8S_BIN/kube-controller-manager" /usr/local/bin/kube-controller-manager)
@@ -95,7 +96,7 @@ cp "$K8S_BIN/kubeadm" "$K8S_BIN/kubelet" "$K8S_BIN/kubectl" "$NB/bin/"
 [[ -x "$GOBIN/crictl" ]] && cp "$GOBIN/crictl" "$NB/bin/"
 sed -i "s#^\(\s*sandbox_image = \).*#\1\"$PAUSE_REF\"#" "$NB/files/etc/containerd/config.toml"
 NODE_BASE=$(image node-base "$(sum "$IMG_DIR/node-base.Dockerfile" <(cd "$NB" && find . -type f -exec sha256sum {} + | sort) \
-  <(docker image inspect -f '{{.Id}}' "$DEBIAN_IMAGE"))" node-base.Dockerfile "$NB" "DEBIAN_IMAGE=$DEBIAN_IMAGE")
+  <(echo "$DEBIAN_ID"))" node-base.Dockerfile "$NB" "DEBIAN_IMAGE=$DEBIAN_IMAGE")
 
 # ---- the node image: the base plus every image kubeadm and the CNI need, in containerd's k8s.io namespace
 NODE_TAG="hnc.local/kind-node:$K8S_VERSION"
