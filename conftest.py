@@ -15,6 +15,7 @@ import pytest
 from hostnet_conformance import cluster as targets
 from hostnet_conformance import kube, manifests, options, report
 from hostnet_conformance.checks import Env
+from hostnet_conformance.report import Result
 from hostnet_conformance.verdict import Verdict
 from hostnet_conformance.waiting import WaitTimeout
 
@@ -248,7 +249,7 @@ def pytest_runtest_makereport(item, call):
     err = None
     if rep.failed:
         err = (rep.longreprtext or "").strip().splitlines()[-1][:300] if rep.longreprtext else "failed"
-    result = report.Result(claim, item.nodeid, kind, rep.outcome, v.to_dict() if v else None,
+    result = Result(claim, item.nodeid, kind, rep.outcome, v.to_dict() if v else None,
                            skip, round(rep.duration, 2), err)
     rep.user_properties.append(("hnc_result", asdict(result)))
     w = item.funcargs.get("world")
@@ -262,7 +263,7 @@ def pytest_runtest_logreport(report):
     """Runs where reports are gathered (the only process, or the xdist controller)."""
     for key, value in report.user_properties:
         if key == "hnc_result":
-            STATE["results"].append(report.Result(**value))
+            STATE["results"].append(Result(**value))  # `report` is this hook's argument, not the module
         elif key == "hnc_facts":
             for k, v in value.items():
                 STATE["capabilities"].setdefault(k, v)
