@@ -14,7 +14,7 @@ if ! command -v dockerd >/dev/null 2>&1 && [[ ! -x /usr/sbin/dockerd ]]; then
   [[ $(id -u) == 0 ]] || fail "Docker is not running and dockerd is not installed; install Docker or run as root"
   command -v apt-get >/dev/null || fail "Docker is not running and this is not a Debian-like system; install Docker"
   echo "ensure-docker: installing docker.io" >&2
-  (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y docker.io) >"$LOG.install" 2>&1 \
+  (timeout 900 apt-get update && DEBIAN_FRONTEND=noninteractive timeout 900 apt-get install -y docker.io) >"$LOG.install" 2>&1 \
     || fail "apt-get install docker.io failed (log: $LOG.install)"
 fi
 [[ $(id -u) == 0 ]] || fail "Docker is not running; start it (sudo systemctl start docker)"
@@ -26,15 +26,30 @@ bnd=$(( 16#$(awk '/^CapBnd/ {print $2}' /proc/self/status) ))
 mkdir -p /etc/docker
 if (( (bnd & full) != full )); then
   install -D -m 0755 "$HERE/hnc-runc" /usr/local/libexec/hnc-runc
-  want='{"runtimes":{"hnc-runc":{"path":"/usr/local/libexec/hnc-runc"}},"default-runtime":"hnc-runc"}'
-  if [[ ! -f /etc/docker/daemon.json ]] || ! grep -q hnc-runc /etc/docker/daemon.json; then
-    [[ -f /etc/docker/daemon.json ]] && cp /etc/docker/daemon.json /etc/docker/daemon.json.hnc-backup
-    echo "$want" >/etc/docker/daemon.json
-  fi
+  # Merge our runtime into an existing daemon.json (keep every other setting; back it up once).
+  timeout 30 python3 - /etc/docker/daemon.json /usr/local/libexec/hnc-runc <<'PY' || fail "cannot merge /etc/docker/daemon.json (is it valid JSON?)"
+import json, os, shutil, sys
+path, runc = sys.argv[1], sys.argv[2]
+conf = {}
+if os.path.exists(path):
+    with open(path) as f:
+        text = f.read()
+    conf = json.loads(text) if text.strip() else {}
+want = dict(conf)
+want.setdefault("runtimes", {})
+want["runtimes"] = dict(want["runtimes"], **{"hnc-runc": {"path": runc}})
+want["default-runtime"] = "hnc-runc"
+if want != conf:
+    if os.path.exists(path) and not os.path.exists(path + ".hnc-backup"):
+        shutil.copy2(path, path + ".hnc-backup")
+    with open(path + ".tmp", "w") as f:
+        json.dump(want, f, indent=2)
+    os.replace(path + ".tmp", path)
+PY
 fi
 
 if command -v systemctl >/dev/null && systemctl is-system-running >/dev/null 2>&1; then
-  systemctl start docker || true
+  timeout 120 systemctl start docker || true
 fi
 if ! docker info >/dev/null 2>&1; then
   pgrep -x dockerd >/dev/null || (setsid /usr/sbin/dockerd >"$LOG" 2>&1 &)

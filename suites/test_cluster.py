@@ -87,3 +87,38 @@ def test_locally_loaded_image_runs_if_not_present(world):
         pulled = [e.message for e in kube.events(env.core, world.pod_probe.ns, world.pod_probe.name)
                   if e.reason == "Pulled"]
         assert any("already present on machine" in m for m in pulled), f"Pulled events: {pulled}"
+
+
+def _refused_by_the_node(env, probe: probes.Probe, url: str, last: dict):
+    """One GET of a Service that has no endpoints. Returns the error once the connection is
+    refused; raises at once if anything answered (the packet left the node: issue 8)."""
+    r = probes.http_get(env.core, probe, url, timeout=3)
+    last[probe.name] = r["error"] or r["body"][:200]
+    if r["ok"] or r["body"] or "server returned" in r["error"]:
+        raise AssertionError(f"{url} has no endpoints, yet {probe.name} on {probe.node or 'the pod network'} "
+                             f"got an answer ({(r['body'] or r['error'])[:200]!r}): the connection was routed "
+                             "beyond the node instead of being rejected by kube-proxy")
+    return r["error"] if "Connection refused" in r["error"] else None
+
+
+@pytest.mark.parametrize("client", ["pod", "host-network pod"])
+def test_service_without_endpoints_is_refused_by_the_node(world, client):
+    """A connection to a Service with no endpoints is refused by the node (kube-proxy's REJECT),
+    from an ordinary pod and from a hostNetwork pod, within seconds; it is never answered from
+    anywhere else. Until kube-proxy has programmed the new Service its IP is unallocated and
+    dropped (a timeout), so the first attempts may time out; an answer of any kind fails at once."""
+    env = world.env
+    ns = world.ns("cluster-no-endpoints")
+    world.create(ns, {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "no-endpoints"},
+                      "spec": {"selector": {"hnc-selects": "nothing"}, "ports": [{"port": 80, "targetPort": 8080}]}})
+    ip = env.core.read_namespaced_service("no-endpoints", ns).spec.cluster_ip
+    if client == "pod":
+        probe = world.pod_probe
+    else:
+        probe = world.node_probes[world.workers[-1]]
+    url = f"http://{ip}:80/"
+    last: dict = {}
+    error = wait_until(lambda: _refused_by_the_node(env, probe, url, last), timeout=30, interval=0.5,
+                       what=f"{url} (no endpoints) to be refused for {probe.name}",
+                       describe=lambda: f"last result: {last}")
+    assert "Connection refused" in error

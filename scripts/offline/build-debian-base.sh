@@ -15,13 +15,13 @@ mirror() {
 }
 
 build() {
-  command -v debootstrap >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y debootstrap
+  command -v debootstrap >/dev/null || DEBIAN_FRONTEND=noninteractive bounded "$HNC_TIMEOUT_FETCH" apt-get install -y debootstrap
   local root="$CACHE/rootfs-$DEBIAN_SUITE"
   rm -rf "$root"
-  debootstrap --variant=minbase "$DEBIAN_SUITE" "$root" "$(mirror)"
+  bounded "$HNC_TIMEOUT_FETCH" debootstrap --variant=minbase "$DEBIAN_SUITE" "$root" "$(mirror)"
   # keep the image small and reproducible: no apt lists, no docs
   rm -rf "$root"/var/lib/apt/lists/* "$root"/usr/share/doc/* "$root"/usr/share/man/*
-  tar -C "$root" -c . | docker import - "$IMAGE"
+  tar -C "$root" -c . | bounded "$HNC_TIMEOUT_SHORT" docker import - "$IMAGE"
   rm -rf "$root"
 }
 

@@ -15,9 +15,9 @@ wrapper_build() {
   printf 'package main\n\nimport _ "%s"\n' "$pkg" >tools.go
   # tools.go imports a main package, which Go forbids for builds; it is only there for tidy.
   sed -i '1i //go:build tools' tools.go
-  go mod tidy -e >/dev/null 2>&1 || true
-  CGO_ENABLED=0 go build -mod=mod -trimpath -ldflags "-s -w $ldflags" -o "$BIN/$name" "$pkg"
-  "$BIN/$name" --version >/dev/null 2>&1 || "$BIN/$name" version >/dev/null 2>&1 || true
+  bounded "$HNC_TIMEOUT_FETCH" go mod tidy -e >/dev/null 2>&1 || true
+  CGO_ENABLED=0 bounded "$HNC_TIMEOUT_BUILD" go build -mod=mod -trimpath -ldflags "-s -w $ldflags" -o "$BIN/$name" "$pkg"
+  bounded 30 "$BIN/$name" --version >/dev/null 2>&1 || bounded 30 "$BIN/$name" version >/dev/null 2>&1 || true
 }
 
 build_kind() { wrapper_build kind sigs.k8s.io/kind "$KIND_VERSION" sigs.k8s.io/kind; }
@@ -34,7 +34,13 @@ build_kube_router() {
     github.com/cloudnativelabs/kube-router/v2/cmd/kube-router
 }
 
-tools=("$@"); [[ ${#tools[@]} -gt 0 ]] || tools=(kind etcd coredns node_exporter kube_router)
+# crictl goes into the node image, so `kind export logs` and `crictl ps` work inside nodes
+build_crictl() {
+  wrapper_build crictl sigs.k8s.io/cri-tools "$CRICTL_VERSION" sigs.k8s.io/cri-tools/cmd/crictl \
+    "-X sigs.k8s.io/cri-tools/pkg/version.Version=$CRICTL_VERSION"
+}
+
+tools=("$@"); [[ ${#tools[@]} -gt 0 ]] || tools=(kind etcd coredns node_exporter kube_router crictl)
 for t in "${tools[@]}"; do
   if [[ ! -x "$BIN/${t//_/-}" && ! -x "$BIN/$t" ]]; then rm -f "$CACHE/stamps/go-$t"; fi
   cached "go-$t" "$(inputs_hash "$SELF")" "build_$t"

@@ -23,7 +23,7 @@ image() {
   log "image $name: building"
   local args=() a
   for a in "$@"; do args+=(--build-arg "$a"); done
-  docker build -q -f "$IMG_DIR/$file" "${args[@]}" -t "$ref" "$ctx" >>"$LOGS/images.log" 2>&1 \
+  bounded "$HNC_TIMEOUT_BUILD" docker build -q -f "$IMG_DIR/$file" "${args[@]}" -t "$ref" "$ctx" >>"$LOGS/images.log" 2>&1 \
     || die images "docker build of $name failed"
   echo "$ref"
 }
@@ -53,7 +53,7 @@ NETBASE=$(image netbase "$(sum "$IMG_DIR/netbase.Dockerfile" <(echo "$DEBIAN_ID"
 # pause: upstream's own pause.c, statically linked
 mkdir -p "$CTX/pause-build"
 PAUSE_SRC="$(go env GOMODCACHE)/k8s.io/kubernetes@$K8S_VERSION/build/pause/linux/pause.c"
-gcc -Os -static -DVERSION="$PAUSE_TAG" -o "$CTX/pause-build/pause" "$PAUSE_SRC" 2>>"$LOGS/images.log" || die images "compiling pause.c failed"
+bounded "$HNC_TIMEOUT_SHORT" gcc -Os -static -DVERSION="$PAUSE_TAG" -o "$CTX/pause-build/pause" "$PAUSE_SRC" 2>>"$LOGS/images.log" || die images "compiling pause.c failed"
 strip "$CTX/pause-build/pause"
 
 declare -A REF
@@ -76,7 +76,7 @@ REF[node-exporter]=$(binary_image node-exporter "$GOBIN/node_exporter" /bin/node
 
 # Upstream names: Kubernetes images exactly as this kubeadm lists them; workload images as the
 # suite's manifests name them (so manifests are identical online and offline).
-mapfile -t KUBEADM_IMAGES < <("$K8S_BIN/kubeadm" config images list --kubernetes-version "$K8S_VERSION" 2>/dev/null)
+mapfile -t KUBEADM_IMAGES < <(bounded 60 "$K8S_BIN/kubeadm" config images list --kubernetes-version "$K8S_VERSION" 2>/dev/null)
 [[ ${#KUBEADM_IMAGES[@]} -ge 6 ]] || die images "kubeadm config images list printed nothing"
 UPSTREAM=()
 for up in "${KUBEADM_IMAGES[@]}"; do
@@ -106,14 +106,14 @@ if have "hnc.local/kind-node:$NODE_KEY"; then
   log "image kind-node: up to date ($NODE_KEY)"
 else
   log "image kind-node: assembling"
-  cid=$(docker run -d --privileged --entrypoint=sleep "$NODE_BASE" infinity)
+  cid=$(bounded "$HNC_TIMEOUT_SHORT" docker run -d --privileged --entrypoint=sleep "$NODE_BASE" infinity)
   trap 'docker rm -f "$cid" >/dev/null 2>&1 || true' EXIT
-  inside() { docker exec "$cid" "$@"; }
+  inside() { bounded "$HNC_TIMEOUT_SHORT" docker exec "$cid" "$@"; }
   inside bash -c 'nohup containerd >/tmp/containerd.log 2>&1 &'
   for _ in $(seq 1 100); do inside ctr version >/dev/null 2>&1 && break; read -r -t 0.2 <> <(:) || true; done
   inside ctr version >/dev/null 2>&1 || die images "containerd did not start in the node build container"
-  docker save "${UPSTREAM[@]}" hnc.local/kube-router:offline \
-    | docker exec -i "$cid" ctr --namespace=k8s.io images import --label=io.cri-containerd.pinned=pinned \
+  bounded "$HNC_TIMEOUT_SHORT" docker save "${UPSTREAM[@]}" hnc.local/kube-router:offline \
+    | bounded "$HNC_TIMEOUT_SHORT" docker exec -i "$cid" ctr --namespace=k8s.io images import --label=io.cri-containerd.pinned=pinned \
         --all-platforms --no-unpack --digests - >>"$LOGS/images.log" 2>&1 || die images "ctr import into the node image failed"
   inside mkdir -p /kind/manifests
   docker cp "$IMG_DIR/default-cni.yaml" "$cid:/kind/manifests/default-cni.yaml"
@@ -121,7 +121,7 @@ else
   inside pkill containerd || true
   for _ in $(seq 1 100); do inside pgrep containerd >/dev/null || break; read -r -t 0.2 <> <(:) || true; done
   inside rm -rf /tmp/containerd.log
-  docker commit \
+  bounded "$HNC_TIMEOUT_SHORT" docker commit \
     --change 'ENTRYPOINT [ "/usr/local/bin/entrypoint", "/sbin/init" ]' \
     --change 'CMD []' \
     "$cid" "hnc.local/kind-node:$NODE_KEY" >/dev/null
@@ -134,6 +134,7 @@ cat >"$CACHE/offline.env" <<ENV
 HNC_NODE_IMAGE=$NODE_TAG
 HNC_NODE_EXPORTER_IMAGE=prom/node-exporter:$NODE_EXPORTER_VERSION
 HNC_PROBE_IMAGE=busybox:1.36.1
+HNC_PAUSE_IMAGE=${REF[pause]}
 HNC_LOAD_IMAGES=prom/node-exporter:$NODE_EXPORTER_VERSION,busybox:1.36.1
 ENV
 log "node image: $NODE_TAG"

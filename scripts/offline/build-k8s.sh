@@ -9,7 +9,7 @@ build() {
   mkdir -p "$mod" "$OUT"
   cd "$mod"
   local staging
-  staging=$(go mod download -json "k8s.io/kubernetes@$K8S_VERSION" | python3 -c 'import json,sys; print(json.load(sys.stdin)["GoMod"])')
+  staging=$(bounded "$HNC_TIMEOUT_FETCH" go mod download -json "k8s.io/kubernetes@$K8S_VERSION" | python3 -c 'import json,sys; print(json.load(sys.stdin)["GoMod"])')
   {
     echo "module hnc.local/k8sbuild"; echo; echo "go 1.24.0"; echo
     echo "require k8s.io/kubernetes $K8S_VERSION"; echo; echo "replace ("
@@ -26,7 +26,7 @@ import (
 
 func main() {}
 GO
-  go mod tidy
+  bounded "$HNC_TIMEOUT_FETCH" go mod tidy
   local major minor pkg ld date
   major=${K8S_VERSION#v}; minor=${major#*.}; minor=${minor%%.*}; major=${major%%.*}
   date=$(date -u +%Y-%m-%dT%H:%M:%SZ)
@@ -35,11 +35,11 @@ GO
     ld+=" -X $pkg.gitVersion=$K8S_VERSION -X $pkg.gitMajor=$major -X $pkg.gitMinor=$minor"
     ld+=" -X $pkg.gitCommit=0000000000000000000000000000000000000000 -X $pkg.gitTreeState=clean -X $pkg.buildDate=$date"
   done
-  CGO_ENABLED=0 go build -mod=mod -trimpath -ldflags "$ld" -o "$OUT/" \
+  CGO_ENABLED=0 bounded "$HNC_TIMEOUT_BUILD" go build -mod=mod -trimpath -ldflags "$ld" -o "$OUT/" \
     k8s.io/kubernetes/cmd/kubeadm k8s.io/kubernetes/cmd/kubelet k8s.io/kubernetes/cmd/kubectl \
     k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager \
     k8s.io/kubernetes/cmd/kube-scheduler k8s.io/kubernetes/cmd/kube-proxy
-  "$OUT/kubeadm" version -o short | grep -qx "$K8S_VERSION"
+  bounded 30 "$OUT/kubeadm" version -o short | grep -qx "$K8S_VERSION"
 }
 
 cached k8s-binaries "$(inputs_hash "$SELF")" build
