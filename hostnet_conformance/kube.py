@@ -55,11 +55,13 @@ def owned(obj: dict, run_id: str) -> dict:
 
 
 def create(api: client.ApiClient, ns: str, obj: dict, run_id: str):
-    """Create a Pod, DaemonSet or NetworkPolicy from a manifest dict, labelled as the run's."""
+    """Create a Pod, Service, DaemonSet or NetworkPolicy from a manifest dict, labelled as the run's."""
     obj = owned(obj, run_id)
     kind = obj["kind"]
     if kind == "Pod":
         return client.CoreV1Api(api).create_namespaced_pod(ns, obj)
+    if kind == "Service":
+        return client.CoreV1Api(api).create_namespaced_service(ns, obj)
     if kind == "DaemonSet":
         return client.AppsV1Api(api).create_namespaced_daemon_set(ns, obj)
     if kind == "NetworkPolicy":

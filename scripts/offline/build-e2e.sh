@@ -71,9 +71,11 @@ cloudProviderGcpRegistry: hnc.local/e2e
 YAML
 mapfile -t LISTED < <(KUBE_TEST_REPO_LIST="$REPO_LIST" bounded 60 "$OUT/e2e.test" --list-images 2>/dev/null \
   | grep '^hnc\.local/e2e/' | sort -u)
-want() {  # want NAME: the exact reference the binary uses for image NAME
-  local r; for r in "${LISTED[@]}"; do [[ ${r#hnc.local/e2e/} == "$1":* ]] && { echo "$r"; return; }; done
-  die e2e-images "e2e.test --list-images names no $1 image"
+want() {  # want NAME [VERSION]: the exact reference the binary uses for image NAME (at VERSION)
+  local r; for r in "${LISTED[@]}"; do
+    [[ ${r#hnc.local/e2e/} == "$1":${2:-}* ]] && { [[ -z ${2:-} || ${r##*:} == "$2" ]]; } && { echo "$r"; return; }
+  done
+  die e2e-images "e2e.test --list-images names no $1${2:+ $2} image"
 }
 have() { bounded "$HNC_TIMEOUT_SHORT" docker image inspect "$1" >/dev/null 2>&1; }
 dk() { bounded "$HNC_TIMEOUT_SHORT" docker "$@"; }
@@ -93,9 +95,10 @@ if have "$TOOLS"; then log "image e2e-tools: up to date ($KEY)"; else
 fi
 # The agnhost image is the same image with agnhost's entrypoint; jessie-dnsutils runs a shell
 # loop with dig and getent, which the tools image has; busybox and pause are the cluster's own.
-AGNHOST=$(want agnhost) JESSIE=$(want jessie-dnsutils) BUSYBOX=$(want busybox) PAUSE=$(want pause)
-[[ "${AGNHOST##*:}" == "$(cat "$OUT/agnhost.version")" ]] \
-  || die e2e-images "e2e.test expects $AGNHOST but the module's agnhost is $(cat "$OUT/agnhost.version")"
+AGNHOST=$(want agnhost "$(cat "$OUT/agnhost.version")")
+JESSIE=$(want jessie-dnsutils)
+BUSYBOX=$(want busybox)
+PAUSE=$(want pause)
 if [[ "$(dk image inspect -f '{{json .Config.Entrypoint}}' "$AGNHOST" 2>/dev/null)" != '["/agnhost"]' ]] \
    || [[ "$(dk image inspect -f '{{.Parent}}' "$AGNHOST" 2>/dev/null)" != "$(dk image inspect -f '{{.Id}}' "$TOOLS")" ]]; then
   cid=$(dk create "$TOOLS" /x)
@@ -111,5 +114,8 @@ HNC_E2E_TEST=$OUT/e2e.test
 HNC_E2E_REPO_LIST=$REPO_LIST
 HNC_E2E_IMAGES=$AGNHOST,$JESSIE,$BUSYBOX,$PAUSE
 ENV
+# drop superseded builds of the tools image (ours only)
+dk images --format '{{.Repository}}:{{.Tag}}' | grep '^hnc\.local/e2e-tools:' | grep -vx "$TOOLS" \
+  | while read -r old; do dk rmi "$old" >/dev/null 2>&1 || true; done
 log "e2e images: $AGNHOST $JESSIE $BUSYBOX $PAUSE"
 echo "$OUT/e2e.env"

@@ -141,7 +141,8 @@ log "node image: $NODE_TAG"
 
 # Drop our own superseded builds (hnc.local/NAME:KEY tags no longer current) so disk use stays flat.
 current=" $STATIC $NETBASE $NODE_BASE hnc.local/kind-node:$NODE_KEY ${REF[*]} "
-docker images --format '{{.Repository}}:{{.Tag}}' | grep '^hnc\.local/' \
+# (build-e2e.sh's images, hnc.local/e2e/* and hnc.local/e2e-tools, are its own to prune)
+docker images --format '{{.Repository}}:{{.Tag}}' | grep '^hnc\.local/' | grep -vE '^hnc\.local/e2e[/-]' \
   | grep -vE ':(offline|bookworm|v[0-9]+\.[0-9]+\.[0-9]+)$' | while read -r old; do
     [[ "$current" == *" $old "* ]] || docker rmi "$old" >/dev/null 2>&1 || true
   done
