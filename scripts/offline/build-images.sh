@@ -145,4 +145,4 @@ current=" $STATIC $NETBASE $NODE_BASE hnc.local/kind-node:$NODE_KEY ${REF[*]} "
 docker images --format '{{.Repository}}:{{.Tag}}' | grep '^hnc\.local/' | grep -vE '^hnc\.local/e2e[/-]' \
   | grep -vE ':(offline|bookworm|v[0-9]+\.[0-9]+\.[0-9]+)$' | while read -r old; do
     [[ "$current" == *" $old "* ]] || docker rmi "$old" >/dev/null 2>&1 || true
-  done
+  done || true   # nothing superseded: grep exits 1
