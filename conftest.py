@@ -11,18 +11,21 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
+from kubernetes import client
 
 from hostnet_conformance import cluster as targets
 from hostnet_conformance import kube, manifests, options, report
 from hostnet_conformance.checks import Env
 from hostnet_conformance.report import Result
-from hostnet_conformance.verdict import Verdict
+from hostnet_conformance.signals import TerminalSignal
+from hostnet_conformance.verdict import ERROR, FAIL, NOT_APPLICABLE, PASS, ClusterError, NotApplicable, Verdict
 from hostnet_conformance.waiting import WaitTimeout
 
 DEFAULT_CLUSTER = "hostnet-conformance"
 PLUGIN_DEFAULT_CLUSTER = "pytest-kind"   # pytest-kind-ng's default for --cluster-name
 VERDICTS = pytest.StashKey[Verdict]()
 NS_BEFORE = pytest.StashKey[set]()
+MODULE_NS_BEFORE = pytest.StashKey[set]()
 SHARED_STATE = "HNC_SHARED_STATE"
 STATE: dict = {"results": [], "started": datetime.now(timezone.utc), "capabilities": {}}
 
@@ -128,6 +131,7 @@ def _open_cluster(cfg) -> targets.Cluster:
                 loading.kill()
             raise targets.TargetError(f"the cluster did not become ready: {e}") from None
         c.facts["timing_wait_ready_s"] = round(time.monotonic() - t0, 1)
+        targets.gate(c)   # RBAC and a schedulable Linux node: what every claim needs
         if loading:
             targets.finish_loading_images(loading)
             c.facts["timing_ready_and_images_loaded_s"] = round(time.monotonic() - t0, 1)
@@ -174,6 +178,7 @@ def pytest_sessionstart(session):
         _close(config, c, run_id)
         _fail_setup(f"shared deployments failed: {e}")
     state = targets.default_workdir(config.option.cluster_name) / f"state-{run_id}.json"
+    state.parent.mkdir(parents=True, exist_ok=True)   # existing-cluster mode never made the kind workdir
     state.write_text(json.dumps(w.to_state(built)))
     os.environ[SHARED_STATE] = str(state)
 
@@ -231,27 +236,77 @@ def _claim_of(item) -> str | None:
     return None
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item):
+    """A missing precondition (NotApplicable) is a skip with its reason: NOT APPLICABLE in the
+    table and the reports, a skip in JUnit."""
+    try:
+        return (yield)
+    except NotApplicable as e:
+        pytest.skip(f"NOT APPLICABLE: {e}")
+
+
+def _status_and_reason(rep, excinfo) -> tuple[str, str | None]:
+    """The test's outcome (PASS, FAIL, NOT APPLICABLE, ERROR, SKIP) and, for a failure, its reason
+    in the cluster's words: never a file location or an exception class name."""
+    if rep.passed:
+        return PASS, None
+    if rep.skipped:
+        text = str(rep.longrepr[2]) if isinstance(rep.longrepr, tuple) else str(rep.longrepr)
+        return (NOT_APPLICABLE if text.startswith("Skipped: NOT APPLICABLE") or text.startswith("NOT APPLICABLE")
+                else "SKIP"), None
+    exc = excinfo.value if excinfo is not None else None
+    if isinstance(exc, (ClusterError, TerminalSignal)):
+        return ERROR, _one_line(str(exc))
+    if isinstance(exc, WaitTimeout):
+        state = [ln.strip() for ln in exc.state.splitlines() if ln.strip()][:2]
+        return ERROR, _one_line(f"timed out after {exc.timeout:.0f}s waiting for {exc.what}"
+                                + (f"; last seen: {' | '.join(state)}" if state else ""))
+    if isinstance(exc, client.ApiException):
+        return ERROR, _one_line(f"the API answered HTTP {exc.status} {exc.reason}: {_api_message(exc)}")
+    if isinstance(exc, AssertionError):
+        # `assert v.passed, v.reason`: the message before pytest's "assert ..." explanation
+        msg = str(exc).split("\nassert ")[0]
+        status = FAIL if rep.when == "call" else ERROR
+        return status, _one_line(msg) or "assertion failed"
+    if exc is not None:
+        return ERROR, _one_line(str(exc)) or "the test could not run"
+    return (FAIL if rep.when == "call" else ERROR), None
+
+
+def _one_line(text: str, limit: int = 400) -> str:
+    return " ".join(str(text).split())[:limit]
+
+
+def _api_message(e) -> str:
+    try:
+        return json.loads(e.body or "{}").get("message") or (e.body or "")
+    except ValueError:
+        return e.body or ""
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item, call):
     outcome = yield
     rep = outcome.get_result()
-    if rep.failed and rep.when == "call":
+    if rep.failed and rep.when in ("call", "setup"):
         try:
             _diagnose(item, rep)
         except Exception as e:  # noqa: BLE001 - diagnostics must never hide the failure itself
-            rep.sections.append(("hostnet-conformance diagnostics", f"unavailable: {type(e).__name__}: {e}"))
+            rep.sections.append(("hostnet-conformance diagnostics", f"unavailable: {_one_line(str(e))}"))
     claim = _claim_of(item)
     if claim is None or not (rep.when == "call" or (rep.when == "setup" and rep.outcome != "passed")):
         return
     v = item.stash.get(VERDICTS, None)
     kind = "negative_control" if item.get_closest_marker("negative_control") else "claim"
     skip = str(rep.longrepr[2]) if rep.skipped and isinstance(rep.longrepr, tuple) else None
-    err = None
-    if rep.failed:
-        err = (rep.longreprtext or "").strip().splitlines()[-1][:300] if rep.longreprtext else "failed"
+    if skip and skip.startswith("Skipped: "):
+        skip = skip[len("Skipped: "):]
+    status, err = _status_and_reason(rep, call.excinfo)
     result = Result(claim, item.nodeid, kind, rep.outcome, v.to_dict() if v else None,
-                           skip, round(rep.duration, 2), err)
+                    skip, round(rep.duration, 2), err, status)
     rep.user_properties.append(("hnc_result", asdict(result)))
+    item.user_properties.append(("hnc_outcome", status))   # JUnit: <property name="hnc_outcome">
     w = item.funcargs.get("world")
     if w is not None and len(w.env.cluster.facts) != STATE.get("facts_sent"):
         # facts found during tests (e.g. NetworkPolicy enforcement) reach the xdist controller this way
@@ -295,12 +350,24 @@ def pytest_collection_modifyitems(session, config, items):
     items[:] = keep
 
 
-@pytest.fixture(autouse=True)
-def _namespaces_of_test(request):
-    """Remember which namespaces exist before the test, so a failure's diagnostics cover the new ones."""
+@pytest.fixture(scope="module", autouse=True)
+def _namespaces_of_module(request):
+    """Namespaces that exist before the module's own fixtures run (autouse fixtures come first), so
+    the diagnostics of a failing test also cover the namespaces of its module fixtures (C6, C10)."""
     if "world" in request.fixturenames:
         w = request.getfixturevalue("world")
-        request.node.stash[NS_BEFORE] = set(w.namespaces.values())
+        request.module.__dict__.setdefault("_hnc_ns_before", set(w.namespaces.values()))
+    yield
+
+
+@pytest.fixture(autouse=True)
+def _namespaces_of_test(request):
+    """Remember which namespaces existed before the test's module, so a failure's diagnostics cover
+    every namespace created for it (by the test and by its module fixtures)."""
+    if "world" in request.fixturenames:
+        w = request.getfixturevalue("world")
+        before = getattr(request.module, "_hnc_ns_before", None)
+        request.node.stash[NS_BEFORE] = set(before) if before is not None else set(w.namespaces.values())
     yield
 
 

@@ -1,6 +1,8 @@
 """One check per claim. A check observes the real cluster and returns a Verdict with the
-evidence it saw; it never asserts. Claim tests assert `passed`, negative controls run the same
-check on a deliberately wrong setup and assert `not passed` — so every check is proven able to fail."""
+evidence it saw; it never asserts. Every failure carries a short snake_case code naming what was
+observed (`("scheduled", "pod x: phase Running ...")`). Claim tests assert `passed`; negative
+controls run the same check on a deliberately wrong setup and demand the code that setup provokes
+(`verdict.expect_failure`) — so every check is proven able to fail, and to fail for the right reason."""
 from __future__ import annotations
 
 import json
@@ -9,8 +11,8 @@ from dataclasses import dataclass
 
 from kubernetes import client
 
-from . import kube, manifests, probes
-from .cluster import Cluster
+from . import kube, manifests, probes, signals
+from .cluster import Cluster, cluster_dns_state
 from .verdict import Verdict
 from .waiting import wait_until
 
@@ -30,10 +32,21 @@ class Env:
         return self.cluster.core
 
 
-def verdict(claim: str, failures: list[str], evidence: dict, ok_reason: str, t0: float) -> Verdict:
-    passed = not failures
-    return Verdict(claim, passed, ok_reason if passed else "; ".join(failures), evidence,
-                   round(time.monotonic() - t0, 2))
+Failure = tuple[str, str]  # (code, message): the code names what was observed, the message quotes it
+
+
+def verdict(claim: str, failures: list[Failure | str], evidence: dict, ok_reason: str, t0: float) -> Verdict:
+    """The check's Verdict: passed when there are no failures; otherwise the reason is the messages
+    joined by "; " and `codes` the failures' codes in order (a plain string gets the code "failed")."""
+    pairs = [f if isinstance(f, tuple) else ("failed", f) for f in failures]
+    passed = not pairs
+    return Verdict(claim, passed, ok_reason if passed else "; ".join(m for _, m in pairs), evidence,
+                   round(time.monotonic() - t0, 2), [c for c, _ in pairs])
+
+
+def timed_out(e: AssertionError) -> Failure:
+    """A wait that ran out of time, as a failure: code "timeout", the first line of the WaitTimeout."""
+    return ("timeout", str(e).splitlines()[0])
 
 
 # ---------------------------------------------------------------- deployments
@@ -51,7 +64,9 @@ def ds_pods(env: Env, ns: str, name: str) -> list:
     return env.core.list_namespaced_pod(ns, label_selector=ds_selector(env, ns, name)).items
 
 
-def wait_daemonset_ready(env: Env, ns: str, name: str, timeout: float = 180):
+def wait_daemonset_ready(env: Env, ns: str, name: str, timeout: float = 180, allow=None):
+    """Every scheduled pod of the DaemonSet ready and updated. Ends at once on a terminal signal of
+    its pods or namespace (signals.TerminalSignal), except those `allow` accepts."""
     apps = env.cluster.apps
 
     def ready():
@@ -64,7 +79,8 @@ def wait_daemonset_ready(env: Env, ns: str, name: str, timeout: float = 180):
         return ds if done else None
 
     return wait_until(ready, timeout=timeout, what=f"DaemonSet {ns}/{name} ready on every node",
-                      describe=lambda: _ds_state(env, ns, name), retry_on=(client.ApiException,))
+                      describe=lambda: _ds_state(env, ns, name), retry_on=(client.ApiException,),
+                      terminal=lambda: signals.observe(env.core, ns, selector=ds_selector(env, ns, name), allow=allow))
 
 
 def _ds_state(env: Env, ns: str, name: str) -> str:
@@ -90,16 +106,17 @@ def check_c1(env: Env, ns: str, ds: str) -> Verdict:
     ips = node_ips(env)
     pods = ds_pods(env, ns, ds)
     if not pods:
-        failures.append("no DaemonSet pods")
+        failures.append(("no_pods", "no DaemonSet pods"))
     for p in pods:
         node_ip = ips.get(p.spec.node_name)
         pod_ips = [x.ip for x in (p.status.pod_ips or [])]
         ev[p.spec.node_name] = {"podIP": p.status.pod_ip, "hostIP": p.status.host_ip, "nodeInternalIP": node_ip,
                                 "podIPs": pod_ips}
         if not (p.status.pod_ip == p.status.host_ip == node_ip):
-            failures.append(f"{p.metadata.name}: podIP {p.status.pod_ip} != hostIP {p.status.host_ip} / node {node_ip}")
+            failures.append(("pod_ip_not_node_ip", f"{p.metadata.name}: podIP {p.status.pod_ip} != hostIP "
+                                                   f"{p.status.host_ip} / node {node_ip}"))
         if len(pod_ips) != 1:
-            failures.append(f"{p.metadata.name}: {len(pod_ips)} podIPs on a single-stack node")
+            failures.append(("pod_ips_count", f"{p.metadata.name}: {len(pod_ips)} podIPs on a single-stack node"))
     return verdict("C1", failures, ev, f"podIP == hostIP == node InternalIP for {len(pods)} pods", t0)
 
 
@@ -120,11 +137,13 @@ def check_c2(env: Env, ns: str, ds: str, port: int, node_probes: dict, pod_probe
         ev[node] = {"url": url, "from_pod_network": has(via_pod), "from_node_loopback": has(via_loop),
                     "from_test_host": has(via_host) if via_host.get("status") is not None else "unreachable"}
         if not has(via_pod):
-            failures.append(f"{url} from a pod: {via_pod['error'] or 'no node_exporter_build_info'}")
+            failures.append(("no_metrics_from_pod",
+                             f"{url} from a pod: {via_pod['error'] or 'no node_exporter_build_info'}"))
         if not has(via_loop):
-            failures.append(f"localhost:{port} on {node}: {via_loop['error'] or 'no node_exporter_build_info'}")
+            failures.append(("no_metrics_on_loopback",
+                             f"localhost:{port} on {node}: {via_loop['error'] or 'no node_exporter_build_info'}"))
     if not ev:
-        failures.append("no DaemonSet pods")
+        failures.append(("no_pods", "no DaemonSet pods"))
     return verdict("C2", failures, ev, f"/metrics with node_exporter_build_info on :{port} of every node", t0)
 
 
@@ -136,11 +155,12 @@ def dns_facts(env: Env) -> dict:
     return {"dns_ip": dns[0].spec.cluster_ip if dns else None, "kubernetes_ip": api.spec.cluster_ip}
 
 
-def _pod_dns(env: Env, pod) -> dict:
+def _pod_dns(env: Env, pod, lookup: bool = True) -> dict:
     conf = exec_pod(env, pod, "cat", "/etc/resolv.conf")
     parsed = probes.parse_resolv_conf(conf.stdout)
     looked = probes.lookup(env.core, pod.metadata.namespace, pod.metadata.name,
-                           f"kubernetes.default.svc.{CLUSTER_DOMAIN}", container=pod.spec.containers[0].name)
+                           f"kubernetes.default.svc.{CLUSTER_DOMAIN}", container=pod.spec.containers[0].name) \
+        if lookup else {"ok": False, "addresses": [], "output": "not looked up: cluster DNS has no ready endpoints"}
     return {"resolv_conf": parsed, "lookup": looked}
 
 
@@ -148,23 +168,30 @@ def check_c3(env: Env, ns: str, ds: str) -> Verdict:
     t0, failures, ev = time.monotonic(), [], {}
     facts = dns_facts(env)
     want_search = [f"{ns}.svc.{CLUSTER_DOMAIN}", f"svc.{CLUSTER_DOMAIN}", CLUSTER_DOMAIN]
+    # The claim is that the pod gets *working* cluster DNS: without ready endpoints it does not.
+    dns = cluster_dns_state(env.core, env.cluster.apps)
+    ev["cluster_dns"] = dns["why"]
+    if not dns["ready"]:
+        failures.append(("cluster_dns_unavailable", dns["why"]))
     pods = ds_pods(env, ns, ds)
     for p in pods[:1]:  # every pod gets the same file; one is proof, more is time
-        d = _pod_dns(env, p)
+        d = _pod_dns(env, p, lookup=dns["ready"])
         rc = d["resolv_conf"]
         ev.update(pod=p.metadata.name, dnsPolicy=p.spec.dns_policy, **facts, resolv_conf=rc,
                   lookup=d["lookup"]["addresses"])
         if rc["nameservers"] != [facts["dns_ip"]]:
-            failures.append(f"nameserver {rc['nameservers']} is not the kube-dns Service {facts['dns_ip']}")
+            failures.append(("nameserver_not_cluster_dns",
+                             f"nameserver {rc['nameservers']} is not the kube-dns Service {facts['dns_ip']}"))
         if rc["search"][:3] != want_search:
-            failures.append(f"search {rc['search']} does not begin {want_search}")
+            failures.append(("search_not_cluster", f"search {rc['search']} does not begin {want_search}"))
         if "ndots:5" not in rc["options"]:
-            failures.append(f"options {rc['options']} lack ndots:5")
-        if facts["kubernetes_ip"] not in d["lookup"]["addresses"]:
-            failures.append(f"kubernetes.default.svc.{CLUSTER_DOMAIN} did not resolve to {facts['kubernetes_ip']} "
-                            f"({d['lookup']['output'][-120:]})")
+            failures.append(("no_ndots5", f"options {rc['options']} lack ndots:5"))
+        if dns["ready"] and facts["kubernetes_ip"] not in d["lookup"]["addresses"]:
+            failures.append(("cluster_name_unresolved",
+                             f"kubernetes.default.svc.{CLUSTER_DOMAIN} did not resolve to {facts['kubernetes_ip']} "
+                             f"({d['lookup']['output'][-120:]})"))
     if not pods:
-        failures.append("no DaemonSet pods")
+        failures.append(("no_pods", "no DaemonSet pods"))
     return verdict("C3", failures, ev, "cluster DNS in resolv.conf and the cluster name resolves", t0)
 
 
@@ -182,15 +209,17 @@ def check_c4(env: Env, ns: str, ds: str, node_probes: dict) -> Verdict:
         ev.update(pod=p.metadata.name, dnsPolicy=p.spec.dns_policy, pod_resolv_conf=rc, node_resolv_conf=node_rc,
                   cluster_dns_ip=facts["dns_ip"], lookup_ok=d["lookup"]["ok"], dns_events=dns_events)
         if rc["nameservers"] != node_rc["nameservers"]:
-            failures.append(f"pod nameservers {rc['nameservers']} != node's {node_rc['nameservers']}")
+            failures.append(("nameserver_not_node",
+                             f"pod nameservers {rc['nameservers']} != node's {node_rc['nameservers']}"))
         if facts["dns_ip"] in rc["nameservers"]:
-            failures.append(f"cluster DNS {facts['dns_ip']} is in the pod's resolv.conf")
+            failures.append(("cluster_dns_in_pod", f"cluster DNS {facts['dns_ip']} is in the pod's resolv.conf"))
         if d["lookup"]["ok"]:
-            failures.append(f"kubernetes.default.svc.{CLUSTER_DOMAIN} resolved: {d['lookup']['addresses']}")
+            failures.append(("cluster_name_resolved",
+                             f"kubernetes.default.svc.{CLUSTER_DOMAIN} resolved: {d['lookup']['addresses']}"))
         if dns_events:
-            failures.append(f"events mention DNS: {dns_events} (the page says the failure is silent)")
+            failures.append(("dns_event", f"events mention DNS: {dns_events} (the page says the failure is silent)"))
     if not pods:
-        failures.append("no DaemonSet pods")
+        failures.append(("no_pods", "no DaemonSet pods"))
     return verdict("C4", failures, ev, "node resolver, no cluster DNS, cluster name unresolved, no event", t0)
 
 
@@ -205,7 +234,7 @@ def check_c5(env: Env, ns: str, ds: str, pod_probe) -> Verdict:
     declared, listening = manifests.declared_port(obj), manifests.listen_port(obj)
     pods = ds_pods(env, ns, ds)
     if not pods:
-        return verdict("C5", ["no DaemonSet pods"], ev, "", t0)
+        return verdict("C5", [("no_pods", "no DaemonSet pods")], ev, "", t0)
     p = pods[0]
     ip = p.status.host_ip
     real = probes.http_get(env.core, pod_probe, f"http://{ip}:{listening}/metrics")
@@ -214,15 +243,16 @@ def check_c5(env: Env, ns: str, ds: str, pod_probe) -> Verdict:
     ev.update(node=p.spec.node_name, declared=declared, listening=listening, reserved_host_ports=host_ports,
               real_port_answers=real["ok"], declared_port_answers=decl["ok"])
     if declared == listening:
-        failures.append(f"declared port {declared} equals the listen port: nothing to mismatch")
+        failures.append(("ports_equal", f"declared port {declared} equals the listen port: nothing to mismatch"))
     if not real["ok"]:
-        failures.append(f"metrics do not answer on the real port {listening}")
+        failures.append(("real_port_silent", f"metrics do not answer on the real port {listening}"))
     if decl["ok"]:
-        failures.append(f"metrics answer on the declared port {declared}")
+        failures.append(("declared_port_answers", f"metrics answer on the declared port {declared}"))
     if declared not in host_ports:
-        failures.append(f"the pod's reserved host ports {host_ports} lack the declared {declared}")
+        failures.append(("declared_not_reserved",
+                         f"the pod's reserved host ports {host_ports} lack the declared {declared}"))
     if listening in host_ports and declared != listening:
-        failures.append(f"the real port {listening} is reserved too")
+        failures.append(("real_port_reserved", f"the real port {listening} is reserved too"))
     return verdict("C5", failures, ev, f"answers on real :{listening} only; scheduler reserves :{declared}", t0)
 
 
@@ -234,12 +264,13 @@ def check_c6_pod(env: Env, ns: str, pod: str, patch: dict) -> Verdict:
     try:
         env.core.patch_namespaced_pod(pod, ns, patch)
         ev["status"] = 200
-        failures.append("the patch was accepted")
+        failures.append(("patch_accepted", "the patch was accepted"))
     except client.ApiException as e:
         ev["status"] = e.status
         ev["message"] = _status_message(e)[:300]
         if e.status != 422 or "pod updates may not change fields other than" not in ev["message"]:
-            failures.append(f"HTTP {e.status}, not 422 'pod updates may not change fields other than'")
+            failures.append(("wrong_status",
+                             f"HTTP {e.status}, not 422 'pod updates may not change fields other than'"))
     return verdict("C6", failures, ev, "HTTP 422: pod updates may not change fields other than ...", t0)
 
 
@@ -252,26 +283,44 @@ def check_c6_daemonset(env: Env, ns: str, ds: str, patch: dict, timeout: float =
     ev.update(generation_before=gen_before, generation_after=gen_after)
     if gen_after == gen_before:
         # Every spec change bumps the generation; without one no controller will roll anything out.
-        failures.append(f"the patch left the spec unchanged (generation {gen_after}): no rollout")
+        failures.append(("no_generation_change",
+                         f"the patch left the spec unchanged (generation {gen_after}): no rollout"))
         return verdict("C6", failures, ev, "", t0)
+
+    kept: list = []
 
     def rolled():
         pods = ds_pods(env, ns, ds)
         fresh = [p for p in pods if p.metadata.uid not in before and p.metadata.deletion_timestamp is None]
         old_left = [p for p in pods if p.metadata.uid in before]
-        return fresh if fresh and not old_left and len(fresh) >= len(before) else None
+        if fresh and not old_left and len(fresh) >= len(before):
+            return fresh
+        # The controller has seen the new template and says it will not replace the pods: decided.
+        obj = env.cluster.apps.read_namespaced_daemon_set(ds, ns)
+        strategy = obj.spec.update_strategy.type if obj.spec.update_strategy else "RollingUpdate"
+        if (strategy == "OnDelete" and (obj.status.observed_generation or 0) >= gen_after and not fresh
+                and old_left and not any(p.metadata.deletion_timestamp for p in old_left)):
+            kept.append(f"updateStrategy OnDelete: generation {gen_after} observed, "
+                        f"{obj.status.updated_number_scheduled or 0}/{obj.status.desired_number_scheduled} "
+                        f"pods updated, {len(old_left)} old pods kept")
+            return "kept"
+        return None
 
     try:
         fresh = wait_until(rolled, timeout=timeout, what=f"DaemonSet {ns}/{ds} to roll out new pods",
-                           describe=lambda: _ds_state(env, ns, ds), retry_on=(client.ApiException,))
+                           describe=lambda: _ds_state(env, ns, ds), retry_on=(client.ApiException,),
+                           terminal=lambda: signals.observe(env.core, ns, selector=ds_selector(env, ns, ds)))
     except AssertionError as e:
         fresh = []
-        failures.append(str(e).splitlines()[0])
+        failures.append(("no_rollout", str(e).splitlines()[0]))  # the WaitTimeout's first line
+    if fresh == "kept":
+        fresh = []
+        failures.append(("no_rollout", kept[-1]))
     after = {p.metadata.uid: p.metadata.labels.get("controller-revision-hash") for p in fresh}
     ev.update(old_hashes=sorted(set(before.values())), new_hashes=sorted(set(after.values())),
               old_uids=len(before), new_uids=len(after))
     if fresh and set(after.values()) & set(before.values()):
-        failures.append("new pods carry an old controller-revision-hash")
+        failures.append(("old_revision_hash", "new pods carry an old controller-revision-hash"))
     return verdict("C6", failures, ev, "template change accepted and rolled out new pods", t0)
 
 
@@ -297,19 +346,23 @@ def check_c7_scheduler(env: Env, ns: str, ds: str, timeout: float = 60) -> Verdi
         return (pods, evs) if evs or running else None
 
     try:
+        # the one Unschedulable reason this claim waits for; any other settles the wait as ERROR
         pods, evs = wait_until(observed, timeout=timeout, what=f"a scheduling verdict for {ns}/{ds}",
-                               describe=lambda: _ds_state(env, ns, ds), retry_on=(client.ApiException,))
+                               describe=lambda: _ds_state(env, ns, ds), retry_on=(client.ApiException,),
+                               terminal=lambda: signals.observe(
+                                   env.core, ns, selector=ds_selector(env, ns, ds),
+                                   allow=lambda s: s.code == "unschedulable" and "free ports" in s.message))
     except AssertionError as e:
-        return verdict("C7", [str(e).splitlines()[0]], ev, "", t0)
+        return verdict("C7", [timed_out(e)], ev, "", t0)
     for p in pods:
         sched = next((c for c in (p.status.conditions or []) if c.type == "PodScheduled"), None)
         ev[p.metadata.name] = {"phase": p.status.phase, "PodScheduled": sched and f"{sched.status}/{sched.reason}"}
         if p.status.phase != "Pending" or not sched or sched.status != "False" or sched.reason != "Unschedulable":
-            failures.append(f"{p.metadata.name}: phase {p.status.phase}, PodScheduled "
-                            f"{sched and (sched.status, sched.reason)}")
+            failures.append(("scheduled", f"{p.metadata.name}: phase {p.status.phase}, PodScheduled "
+                                          f"{sched and (sched.status, sched.reason)}"))
     ev["event"] = evs[0].message[:200] if evs else None
     if not evs:
-        failures.append(f"no FailedScheduling event containing {needle!r}")
+        failures.append(("no_failed_scheduling", f"no FailedScheduling event containing {needle!r}"))
     return verdict("C7", failures, ev, "Pending, Unschedulable, FailedScheduling: no free ports", t0)
 
 
@@ -323,12 +376,15 @@ def check_c7_kubelet(env: Env, ns: str, pod: str, timeout: float = 60) -> Verdic
 
     try:
         p = wait_until(settled, timeout=timeout, what=f"the kubelet's verdict on {ns}/{pod}",
-                       describe=lambda: kube.describe_pods(env.core, ns), retry_on=(client.ApiException,))
+                       describe=lambda: kube.describe_pods(env.core, ns), retry_on=(client.ApiException,),
+                       terminal=lambda: signals.observe(
+                           env.core, ns, names=[pod],
+                           allow=lambda s: s.code == "pod_failed" and s.message.startswith("NodePorts")))
     except AssertionError as e:
-        return verdict("C7", [str(e).splitlines()[0]], ev, "", t0)
+        return verdict("C7", [timed_out(e)], ev, "", t0)
     ev.update(phase=p.status.phase, reason=p.status.reason, message=(p.status.message or "")[:200])
     if p.status.phase != "Failed" or p.status.reason != "NodePorts":
-        failures.append(f"phase {p.status.phase} reason {p.status.reason}, not Failed/NodePorts")
+        failures.append(("not_rejected", f"phase {p.status.phase} reason {p.status.reason}, not Failed/NodePorts"))
     return verdict("C7", failures, ev, "kubelet rejected the pod: Failed, reason NodePorts", t0)
 
 
@@ -353,9 +409,11 @@ def check_c8(env: Env, ns: str, pod: str, timeout: float = 120, stable_after: fl
 
     try:
         p = wait_until(crashed, timeout=timeout, what=f"{ns}/{pod} to crash-loop",
-                       describe=lambda: kube.describe_pods(env.core, ns), retry_on=(client.ApiException,))
+                       describe=lambda: kube.describe_pods(env.core, ns), retry_on=(client.ApiException,),
+                       terminal=lambda: signals.observe(env.core, ns, names=[pod], allow=lambda s: s.code in (
+                           "crash_loop", "container_exited")))
     except AssertionError as e:
-        return verdict("C8", [str(e).splitlines()[0]], ev, "", t0)
+        return verdict("C8", [timed_out(e)], ev, "", t0)
     cs = p.status.container_statuses[0]
     term = cs.last_state.terminated
     try:
@@ -366,11 +424,11 @@ def check_c8(env: Env, ns: str, pod: str, timeout: float = 120, stable_after: fl
               last_exit_code=term.exit_code if term else None, restarts=cs.restart_count,
               log_tail=[ln for ln in log.splitlines() if "address already in use" in ln][:1] or log.splitlines()[-1:])
     if not (cs.state.waiting and cs.state.waiting.reason == "CrashLoopBackOff"):
-        failures.append("container is not in CrashLoopBackOff")
+        failures.append(("not_crashlooping", "container is not in CrashLoopBackOff"))
     if not term or term.exit_code != 1:
-        failures.append(f"last exit code {term and term.exit_code}, not 1")
+        failures.append(("wrong_exit_code", f"last exit code {term and term.exit_code}, not 1"))
     if "bind: address already in use" not in log:
-        failures.append("previous log lacks 'bind: address already in use'")
+        failures.append(("no_bind_error", "previous log lacks 'bind: address already in use'"))
     return verdict("C8", failures, ev, "exit 1, 'bind: address already in use', CrashLoopBackOff", t0)
 
 
@@ -400,16 +458,16 @@ def check_c9_pod_rejected(env: Env, ns: str, pod: dict) -> Verdict:
     try:
         deploy(env, ns, pod)
         ev["status"] = 201
-        failures.append("the Pod was admitted")
+        failures.append(("admitted", "the Pod was admitted"))
     except client.ApiException as e:
         body = _status_message(e)
         ev["status"] = e.status
         ev["message"] = body[body.find("violates"):][:300] if "violates" in body else body[:300]
         if e.status != 403:
-            failures.append(f"HTTP {e.status}, not 403")
+            failures.append(("wrong_status", f"HTTP {e.status}, not 403"))
         missing = [n for n in PSA_NEEDLES + ("hostPort",) if n not in body]
         if missing:
-            failures.append(f"the rejection lacks {missing}")
+            failures.append(("violations_missing", f"the rejection lacks {missing}"))
     return verdict("C9", failures, ev, "HTTP 403 violates PodSecurity baseline: host namespaces, hostPath, hostPort", t0)
 
 
@@ -422,7 +480,7 @@ def check_c9_daemonset_blocked_then_fixed(env: Env, ns: str, ds: dict, timeout: 
     warning = headers.get("Warning", "") if headers else ""
     ev["admission_warning"] = warning[:200]
     if "violate PodSecurity" not in warning and "violates PodSecurity" not in warning:
-        failures.append("no PodSecurity warning on DaemonSet creation")
+        failures.append(("no_warning", "no PodSecurity warning on DaemonSet creation"))
     name = ds["metadata"]["name"]
 
     def failed_create():
@@ -430,19 +488,26 @@ def check_c9_daemonset_blocked_then_fixed(env: Env, ns: str, ds: dict, timeout: 
 
     try:
         evs = wait_until(failed_create, timeout=30, what=f"FailedCreate events for {ns}/{name}",
-                         describe=lambda: kube.describe_pods(env.core, ns), retry_on=(client.ApiException,))
+                         describe=lambda: kube.describe_pods(env.core, ns), retry_on=(client.ApiException,),
+                         terminal=lambda: signals.observe(env.core, ns, allow=_psa_denial))
         ev["failed_create"] = evs[0].message[:200]
     except AssertionError:
-        failures.append("no FailedCreate event naming PodSecurity")
+        failures.append(("no_failed_create", "no FailedCreate event naming PodSecurity"))
         ev["failed_create"] = None
     env.core.patch_namespace(ns, {"metadata": {"labels": {kube.PSA_ENFORCE: "privileged"}}})
     try:
-        wait_daemonset_ready(env, ns, name, timeout)
+        # the denials from before the label stay in the event list: they are what this claim expects
+        wait_daemonset_ready(env, ns, name, timeout, allow=_psa_denial)
         ev["after_label"] = "pods running"
     except AssertionError as e:
-        failures.append("pods did not run after labelling the namespace privileged: " + str(e).splitlines()[0])
+        failures.append(("not_running_after_label",
+                         "pods did not run after labelling the namespace privileged: " + str(e).splitlines()[0]))
         ev["after_label"] = "not running"
     return verdict("C9", failures, ev, "DaemonSet admitted with warning, FailedCreate, runs once labelled privileged", t0)
+
+
+def _psa_denial(s: signals.Signal) -> bool:
+    return s.code == "failed_create" and "PodSecurity" in s.message
 
 
 # ---------------------------------------------------------------- C10 NetworkPolicy bypass
@@ -457,15 +522,16 @@ def check_c10(env: Env, ns: str, ds: str, port: int, web_pod: str, client_probe)
     web_r = probes.http_get(env.core, client_probe, web_url)
     ev.update(policies=policies, normal_pod=web_url, normal_pod_reachable=web_r["ok"])
     if not policies:
-        failures.append("no NetworkPolicy in the namespace")
+        failures.append(("no_policy", "no NetworkPolicy in the namespace"))
     if web_r["ok"]:
-        failures.append(f"control failed: {web_url} answers despite the policy (NetworkPolicy not enforced?)")
+        failures.append(("policy_not_enforced",
+                         f"control failed: {web_url} answers despite the policy (NetworkPolicy not enforced?)"))
     for p in ds_pods(env, ns, ds):
         url = f"http://{p.status.pod_ip}:{port}/metrics"
         r = probes.http_get(env.core, client_probe, url)
         ev[p.spec.node_name] = {"url": url, "answers": r["ok"]}
         if not r["ok"]:
-            failures.append(f"{url} blocked by the policy: {r['error']}")
+            failures.append(("host_network_blocked", f"{url} blocked by the policy: {r['error']}"))
     return verdict("C10", failures, ev, "policy blocks the normal pod; host-network pods still answer", t0)
 
 
@@ -480,9 +546,10 @@ def check_c11(env: Env, pod, normal_probe) -> Verdict:
     ev.update(pod=pod.metadata.name, host_network=bool(pod.spec.host_network), answer=r.stdout.strip()[:40],
               normal_pod_answer=ctl["ok"])
     if not (r.ok and r.stdout.strip() == "ok"):
-        failures.append(f"kubelet healthz not reachable from {pod.metadata.name}: {r.stderr.strip()[-120:]}")
+        failures.append(("healthz_unreachable",
+                         f"kubelet healthz not reachable from {pod.metadata.name}: {r.stderr.strip()[-120:]}"))
     if ctl["ok"]:
-        failures.append("a normal pod also reaches 127.0.0.1:10248 (control failed)")
+        failures.append(("normal_pod_reaches_healthz", "a normal pod also reaches 127.0.0.1:10248 (control failed)"))
     return verdict("C11", failures, ev, "kubelet's 127.0.0.1:10248/healthz answers from the pod, not from a normal pod", t0)
 
 
@@ -492,7 +559,7 @@ def check_c12(env: Env, ns: str, ds: str, port: int) -> Verdict:
     t0, failures, ev = time.monotonic(), [], {}
     pods = ds_pods(env, ns, ds)
     if not pods:
-        return verdict("C12", ["no DaemonSet pods"], ev, "", t0)
+        return verdict("C12", [("no_pods", "no DaemonSet pods")], ev, "", t0)
     p = pods[0]
     node = p.spec.node_name
     comms = exec_pod(env, p, "sh", "-c", "cat /proc/1/comm; for f in /proc/[0-9]*/comm; do cat $f; done 2>/dev/null")
@@ -503,11 +570,11 @@ def check_c12(env: Env, ns: str, ds: str, port: int) -> Verdict:
     ev.update(pod=p.metadata.name, node=node, pid1=pid1, kubelet_visible="kubelet" in lines,
               processes=len(lines) - 1, node_uname_info=uname[0][:200] if uname else None)
     if "kubelet" not in lines:
-        failures.append("the kubelet is not among the container's processes")
+        failures.append(("kubelet_invisible", "the kubelet is not among the container's processes"))
     if pid1 in ("node_exporter", "pause", ""):
-        failures.append(f"PID 1 is {pid1!r}, not the node's init")
+        failures.append(("pid1_not_init", f"PID 1 is {pid1!r}, not the node's init"))
     if not uname or f'nodename="{node}"' not in uname[0]:
-        failures.append(f"node_uname_info lacks nodename=\"{node}\"")
+        failures.append(("uname_wrong_node", f"node_uname_info lacks nodename=\"{node}\""))
     return verdict("C12", failures, ev, "node's processes visible (kubelet, init as PID 1); node_uname_info names the node", t0)
 
 
@@ -520,18 +587,19 @@ def check_c13(env: Env, ns: str, ds: str) -> Verdict:
     t0, failures, ev = time.monotonic(), [], {}
     pods = ds_pods(env, ns, ds)
     if not pods:
-        return verdict("C13", ["no DaemonSet pods"], ev, "", t0)
+        return verdict("C13", [("no_pods", "no DaemonSet pods")], ev, "", t0)
     p = pods[0]
     res = p.spec.containers[0].resources
     got = {"requests": dict(res.requests or {}), "limits": dict(res.limits or {})}
     cg = exec_pod(env, p, "sh", "-c", "cat /sys/fs/cgroup/memory.max 2>/dev/null || cat /sys/fs/cgroup/memory/memory.limit_in_bytes")
     ev.update(pod=p.metadata.name, resources=got, qosClass=p.status.qos_class, cgroup_memory_limit=cg.stdout.strip())
     if got != WANT_RESOURCES:
-        failures.append(f"resources {got} != {WANT_RESOURCES}")
+        failures.append(("resources_differ", f"resources {got} != {WANT_RESOURCES}"))
     if p.status.qos_class != "Burstable":
-        failures.append(f"QoS class {p.status.qos_class}, not Burstable")
+        failures.append(("qos_differs", f"QoS class {p.status.qos_class}, not Burstable"))
     if cg.stdout.strip() != str(128 * 1024 * 1024):
-        failures.append(f"the container's cgroup memory limit is {cg.stdout.strip()!r}, not 134217728")
+        failures.append(("cgroup_limit_differs",
+                         f"the container's cgroup memory limit is {cg.stdout.strip()!r}, not 134217728"))
     return verdict("C13", failures, ev, "64Mi/100m requests, 128Mi/200m limits (also in the cgroup), Burstable", t0)
 
 
@@ -544,9 +612,9 @@ def check_c14(env: Env, ns: str, ds: str) -> Verdict:
         h = exec_pod(env, p, "hostname").stdout.strip()
         ev[p.metadata.name] = {"hostname": h, "nodeName": p.spec.node_name}
         if h != p.spec.node_name:
-            failures.append(f"{p.metadata.name}: hostname {h!r} != nodeName {p.spec.node_name!r}")
+            failures.append(("hostname_differs", f"{p.metadata.name}: hostname {h!r} != nodeName {p.spec.node_name!r}"))
     if not pods:
-        failures.append("no DaemonSet pods")
+        failures.append(("no_pods", "no DaemonSet pods"))
     return verdict("C14", failures, ev, "hostname inside the container == spec.nodeName", t0)
 
 
@@ -588,8 +656,9 @@ def check_c15(env: Env, ns: str, ds: str) -> Verdict:
     ev.update(desired=st.desired_number_scheduled, current=st.current_number_scheduled, ready=st.number_ready,
               schedulable_nodes=nodes, pods_on=placed)
     if not (st.desired_number_scheduled == st.current_number_scheduled == st.number_ready == len(nodes)):
-        failures.append(f"desired/current/ready {st.desired_number_scheduled}/{st.current_number_scheduled}/"
-                        f"{st.number_ready} != {len(nodes)} schedulable nodes")
+        failures.append(("counts_differ",
+                         f"desired/current/ready {st.desired_number_scheduled}/{st.current_number_scheduled}/"
+                         f"{st.number_ready} != {len(nodes)} schedulable nodes"))
     if placed != sorted(nodes):
-        failures.append(f"pods on {placed}, schedulable nodes {sorted(nodes)}")
+        failures.append(("placement_differs", f"pods on {placed}, schedulable nodes {sorted(nodes)}"))
     return verdict("C15", failures, ev, f"one ready pod on each of {len(nodes)} schedulable nodes", t0)

@@ -15,7 +15,7 @@ from pathlib import Path
 import yaml
 from kubernetes import client, config as kube_config
 
-from .waiting import wait_until
+from .waiting import WaitTimeout, wait_until
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 CAP_SYS_RESOURCE = 24
@@ -236,8 +236,9 @@ def load_images(cluster: Cluster, images: list[str]) -> None:
     finish_loading_images(start_loading_images(cluster, images))
 
 
-def wait_ready(cluster: Cluster, timeout: float = 300) -> None:
-    """Nodes Ready, the default ServiceAccount present, CoreDNS available."""
+def wait_ready(cluster: Cluster, timeout: float = 300, dns_timeout: float = 120) -> None:
+    """Nodes Ready and the default ServiceAccount present (both needed by every claim); cluster DNS
+    is awaited while it comes up and recorded in cluster.facts['cluster_dns'], never fatal."""
     core, apps = cluster.core, cluster.apps
 
     def nodes_ready():
@@ -259,16 +260,81 @@ def wait_ready(cluster: Cluster, timeout: float = 300) -> None:
     wait_until(default_sa, timeout=120, what="the default ServiceAccount", describe=lambda: "not created yet",
                retry_on=(client.ApiException,))
 
-    def coredns_ready():
-        deps = apps.list_namespaced_deployment("kube-system", label_selector="k8s-app=kube-dns").items
-        return deps and all((d.status.available_replicas or 0) >= (d.spec.replicas or 1) for d in deps)
+    # Cluster DNS is a precondition of some claims (C3), not of the run: wait for it while it
+    # is coming up, stop at once when it cannot (scaled to zero), and never abort the run for it.
+    facts = cluster.facts
 
-    def describe_dns():
-        pods = core.list_namespaced_pod("kube-system", label_selector="k8s-app=kube-dns").items
-        return "\n".join(f"{p.metadata.name}: {p.status.phase} on {p.spec.node_name}" for p in pods) or "no CoreDNS pods"
+    def dns_settled():
+        state = cluster_dns_state(core, apps)
+        return state if (state["ready"] and state["complete"]) or (not state["ready"] and state["settled"]) else None
 
-    wait_until(coredns_ready, timeout=timeout, what="CoreDNS available", describe=describe_dns,
-               retry_on=(client.ApiException,))
+    try:
+        state = wait_until(dns_settled, timeout=dns_timeout, what="cluster DNS ready endpoints",
+                           describe=lambda: cluster_dns_state(core, apps)["why"], retry_on=(client.ApiException,))
+    except WaitTimeout:
+        state = cluster_dns_state(core, apps)
+    facts["cluster_dns"] = "ready" if state["ready"] else state["why"]
+
+
+def cluster_dns_state(core: client.CoreV1Api, apps: client.AppsV1Api) -> dict:
+    """Whether the kube-dns Service has ready endpoints; `settled` when waiting cannot help
+    (no such Service, or every DNS Deployment scaled to zero)."""
+    svcs = core.list_namespaced_service("kube-system", label_selector="k8s-app=kube-dns").items
+    if not svcs:
+        return {"ready": False, "settled": True, "complete": False, "why": "no kube-dns Service in kube-system"}
+    disc = client.DiscoveryV1Api(core.api_client)
+    ready = 0
+    for sl in disc.list_namespaced_endpoint_slice("kube-system", label_selector=f"kubernetes.io/service-name={svcs[0].metadata.name}").items:
+        ready += sum(1 for ep in (sl.endpoints or []) if ep.conditions is None or ep.conditions.ready)
+    deps = apps.list_namespaced_deployment("kube-system", label_selector="k8s-app=kube-dns").items
+    # every replica available: a fresh cluster is awaited until then (its claims and checks expect it)
+    complete = all((d.status.available_replicas or 0) >= (d.spec.replicas or 0) for d in deps)
+    if ready:
+        return {"ready": True, "settled": True, "complete": complete, "why": f"{ready} ready endpoints"}
+    if deps and all((d.spec.replicas or 0) == 0 for d in deps):
+        names = ", ".join(d.metadata.name for d in deps)
+        return {"ready": False, "settled": True, "complete": False,
+                "why": f"cluster DNS has no ready endpoints: Deployment {names} is scaled to 0 replicas"}
+    pods = core.list_namespaced_pod("kube-system", label_selector="k8s-app=kube-dns").items
+    seen = "; ".join(f"{p.metadata.name} {p.status.phase}" for p in pods) or "no DNS pods"
+    return {"ready": False, "settled": False, "complete": False, "why": f"cluster DNS has no ready endpoints ({seen})"}
+
+
+# What the suite does, as (verb, resource, group, subresource): checked with SelfSubjectAccessReview.
+NEEDED_ACCESS = [
+    ("create", "namespaces", "", ""), ("delete", "namespaces", "", ""), ("patch", "namespaces", "", ""),
+    ("list", "nodes", "", ""), ("create", "pods", "", ""), ("patch", "pods", "", ""), ("list", "pods", "", ""),
+    ("create", "pods", "", "exec"), ("get", "pods", "", "log"), ("list", "events", "", ""),
+    ("create", "services", "", ""), ("create", "daemonsets", "apps", ""), ("patch", "daemonsets", "apps", ""),
+    ("create", "networkpolicies", "networking.k8s.io", ""), ("delete", "networkpolicies", "networking.k8s.io", ""),
+]
+
+
+def missing_access(api: client.ApiClient) -> list[str]:
+    """The verbs the suite needs that this identity lacks, as 'create pods/exec' strings."""
+    authz = client.AuthorizationV1Api(api)
+    missing = []
+    for verb, resource, group, sub in NEEDED_ACCESS:
+        review = client.V1SelfSubjectAccessReview(spec=client.V1SelfSubjectAccessReviewSpec(
+            resource_attributes=client.V1ResourceAttributes(verb=verb, resource=resource, group=group,
+                                                            subresource=sub or None)))
+        if not authz.create_self_subject_access_review(review).status.allowed:
+            missing.append(f"{verb} {resource}{'/' + sub if sub else ''}{' (' + group + ')' if group else ''}")
+    return missing
+
+
+def gate(cluster: Cluster) -> None:
+    """What every claim needs; anything else is a per-claim precondition. Raises TargetError."""
+    try:
+        missing = missing_access(cluster.api)
+    except client.ApiException as e:
+        raise TargetError(f"cannot check the suite's permissions: HTTP {e.status} {e.reason}") from None
+    if missing:
+        raise TargetError(f"this identity lacks the access the suite needs: {', '.join(missing)}")
+    linux = [n.metadata.name for n in cluster.nodes()
+             if (n.metadata.labels or {}).get("kubernetes.io/os", "linux") == "linux" and not n.spec.unschedulable]
+    if not linux:
+        raise TargetError("no schedulable Linux node: the claims are about Linux host networking")
 
 
 def default_workdir(name: str) -> Path:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import requests
 from kubernetes import client
 
-from . import kube, manifests
+from . import kube, manifests, signals
 from .waiting import wait_until
 
 RESERVED_PORTS = [22, 53, 80, 443, 6443, 9099, 9890, 10250, 10256]
@@ -36,7 +36,8 @@ def pod_running(core: client.CoreV1Api, ns: str, name: str, timeout: float = 120
         return p if p.status.phase == "Running" and ready else None
 
     return wait_until(running, timeout=timeout, what=f"pod {ns}/{name} Running and Ready",
-                      describe=lambda: kube.describe_pods(core, ns), retry_on=(client.ApiException,))
+                      describe=lambda: kube.describe_pods(core, ns), retry_on=(client.ApiException,),
+                      terminal=lambda: signals.observe(core, ns, names=[name]))
 
 
 def start_probe(api: client.ApiClient, ns: str, run_id: str, image: str, *, name: str = "probe",

@@ -1,8 +1,15 @@
 """Reports: one verdict per claim, in the terminal, as Markdown and as JSON.
 
-A claim is judged over all its tests: its claim test must pass, and a negative control
-that fails means the check could not tell a wrong setup from a right one, so the claim
-fails too. The JSON carries a schema version so tools reading it can detect changes.
+A claim is judged over all its tests (docs/verdicts.md):
+  FAIL            its claim test observed the claim false, or a negative control passed a wrong
+                  setup (the check could not tell a wrong setup from a right one);
+  ERROR           otherwise, a test could not observe the cluster (image pull, admission of the
+                  suite's own workload, API error, a terminal signal), or a control failed for
+                  another reason than the one it provokes;
+  NOT APPLICABLE  otherwise, the claim test found a precondition missing;
+  PASS            otherwise, when its claim test passed;
+  SKIP / NOT RUN  deselected or not collected.
+The JSON carries a schema version so tools reading it can detect changes.
 """
 
 from __future__ import annotations
@@ -16,12 +23,13 @@ from typing import Any, Literal, get_args
 
 from .verdict import CLAIMS
 
-REPORT_SCHEMA_VERSION = 1
+REPORT_SCHEMA_VERSION = 2
 EVIDENCE_WIDTH = 120
 
 Kind = Literal["claim", "negative_control"]
 Outcome = Literal["passed", "failed", "skipped"]
-ClaimVerdict = Literal["PASS", "FAIL", "SKIP", "NOT RUN"]
+ClaimVerdict = Literal["PASS", "FAIL", "NOT APPLICABLE", "ERROR", "SKIP", "NOT RUN"]
+TestStatus = Literal["PASS", "FAIL", "NOT APPLICABLE", "ERROR", "SKIP"]
 
 
 class ReportError(OSError):
@@ -39,9 +47,15 @@ class Result:
     verdict: dict[str, Any] | None = None  # Verdict.to_dict() when the check returned one
     skip_reason: str | None = None
     duration_s: float = 0.0
-    # First line of the failure, for tests that failed before their check returned a
-    # verdict (a WaitTimeout during setup, an API error).
+    # The failure's reason in the cluster's words, for tests that failed before their check
+    # returned a verdict (a terminal signal, a WaitTimeout, an API error).
     error: str | None = None
+    status: TestStatus | None = None   # set by conftest; derived from `outcome` when absent
+
+    def status_(self) -> str:
+        if self.status:
+            return self.status
+        return {"passed": "PASS", "failed": "FAIL"}.get(self.outcome, "SKIP")
 
 
 @dataclass(frozen=True)
@@ -66,6 +80,8 @@ class ClaimSummary:
 def _reason(result: Result, fallback: str) -> str:
     if result.outcome == "skipped" and result.skip_reason:
         return result.skip_reason
+    if result.error and result.status_() == "ERROR":
+        return result.error
     if result.verdict and result.verdict.get("reason"):
         return str(result.verdict["reason"])
     return result.error or fallback
@@ -76,21 +92,31 @@ def _evidence(result: Result | None) -> dict[str, Any]:
 
 
 def summarize_claim(claim_id: str, tests: Sequence[Result]) -> ClaimSummary:
-    """Aggregate a claim's tests: any failure fails it; it passes only if its claim test did."""
+    """Aggregate a claim's tests: FAIL, then ERROR, then NOT APPLICABLE, then PASS (module doc)."""
     tests = list(tests)
     duration = sum(t.duration_s for t in tests)
-    main = next((t for t in tests if t.kind == "claim"), None)
-    failed = next((t for t in tests if t.outcome == "failed"), None)
     if not tests:
         return ClaimSummary(claim_id, "NOT RUN", "not selected", {}, 0.0, [])
-    if failed is not None:
-        reason = _reason(failed, "test failed")
-        if failed.kind == "negative_control":
-            reason = f"negative control passed a wrong setup: {reason}"
-        return ClaimSummary(claim_id, "FAIL", reason, _evidence(failed), duration, tests)
-    if main is not None and main.outcome == "passed":
+    main = next((t for t in tests if t.kind == "claim"), None)
+    ordered = sorted(tests, key=lambda t: t.kind != "claim")   # the claim test speaks first
+
+    def first(status: str) -> Result | None:
+        return next((t for t in ordered if t.status_() == status), None)
+
+    for status in ("FAIL", "ERROR"):
+        t = first(status)
+        if t is not None:
+            reason = _reason(t, "test failed")
+            if t.kind == "negative_control" and not reason.startswith("negative control"):
+                reason = (f"negative control passed a wrong setup: {reason}" if status == "FAIL"
+                          else f"negative control could not observe: {reason}")
+            return ClaimSummary(claim_id, status, reason, _evidence(t), duration, tests)
+    if main is not None and main.status_() == "NOT APPLICABLE":
+        return ClaimSummary(claim_id, "NOT APPLICABLE", _reason(main, "precondition missing"), _evidence(main),
+                            duration, tests)
+    if main is not None and main.status_() == "PASS":
         reason = _reason(main, "passed")
-        if not any(t.kind == "negative_control" and t.outcome == "passed" for t in tests):
+        if not any(t.kind == "negative_control" and t.status_() == "PASS" for t in tests):
             reason += " (no negative control ran)"
         return ClaimSummary(claim_id, "PASS", reason, _evidence(main), duration, tests)
     skipped = main or tests[0]
@@ -197,7 +223,8 @@ def terminal_table(results: Sequence[Result], reason_width: int = 80) -> list[st
     """Lines for pytest's terminal summary: one per claim that ran."""
     summaries = summarize(results, include_not_run=False)
     width = max((len(s.claim) for s in summaries), default=3)
+    vwidth = max((len(s.verdict) for s in summaries), default=4)
     return [
-        f"{s.claim:<{width}}  {s.verdict:<4}  {_truncate(_one_line(s.reason), reason_width)}"
+        f"{s.claim:<{width}}  {s.verdict:<{vwidth}}  {_truncate(_one_line(s.reason), reason_width)}"
         for s in summaries
     ]

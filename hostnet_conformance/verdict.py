@@ -1,8 +1,15 @@
-"""Claims registry and verdicts.
+"""Claims registry, verdicts and the four outcomes.
 
 A claim is one sentence of the vendor's page (docs: shared/docs/claims.md); a verdict is a
 check's answer for it, with the evidence it observed, so reports show *why* and not only
-pass/fail.
+pass/fail. A failed check names each failure with a typed code (`not_crashlooping`,
+`scheduled`, ...), so a negative control can demand the failure it provokes and nothing else.
+
+Outcomes (docs/verdicts.md):
+  PASS            the claim's signal was observed
+  FAIL            the signal was observed to be false; the reason quotes what was seen
+  NOT APPLICABLE  a stated precondition does not hold on this cluster (raise NotApplicable)
+  ERROR           the cluster could not be observed; the reason quotes the cluster (raise ClusterError)
 """
 
 from __future__ import annotations
@@ -19,6 +26,29 @@ class Claim:
     precondition: str | None = None  # a cluster capability the claim needs, if any
 
 
+PASS, FAIL, NOT_APPLICABLE, ERROR = "PASS", "FAIL", "NOT APPLICABLE", "ERROR"
+OUTCOMES = (PASS, FAIL, NOT_APPLICABLE, ERROR)
+
+
+class NotApplicable(Exception):
+    """A precondition of the claim does not hold on this cluster; the message says which."""
+
+
+class ClusterError(Exception):
+    """The cluster could not be observed (image pull, admission denial of the suite's own workload,
+    RBAC, quota, API error, a terminal signal of a workload the claim stands on). The message
+    quotes the cluster's own words."""
+
+    code = "cluster_error"
+
+
+class ControlInconclusive(ClusterError):
+    """A negative control's check failed, but not with the failure the control provokes: the
+    control proves nothing (it is reported as ERROR, never as a passed control)."""
+
+    code = "control_inconclusive"
+
+
 @dataclass
 class Verdict:
     claim: str
@@ -26,9 +56,26 @@ class Verdict:
     reason: str
     evidence: dict[str, Any] = field(default_factory=dict)
     duration_s: float = 0.0
+    codes: list[str] = field(default_factory=list)   # one typed code per failure, in order
+
+    @property
+    def outcome(self) -> str:
+        return PASS if self.passed else FAIL
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+def expect_failure(v: Verdict, code: str, what: str) -> Verdict:
+    """A negative control's verdict: the check must have failed with `code`, the failure the
+    control provokes. Passing on the wrong setup is a FAIL of the claim's check (AssertionError);
+    failing for any other reason (a timeout, a pull error, another code) is inconclusive (ERROR)."""
+    if v.passed:
+        raise AssertionError(f"negative control passed a wrong setup ({what}): {v.reason}")
+    if code not in v.codes:
+        raise ControlInconclusive(f"negative control ({what}) failed for another reason than {code!r}: "
+                                  f"{', '.join(v.codes) or 'no code'}: {v.reason}")
+    return v
 
 
 class UnknownClaim(ValueError):

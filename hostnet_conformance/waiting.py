@@ -7,6 +7,7 @@ cluster looked like at the end, so a failure explains itself without a re-run.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -49,13 +50,20 @@ def wait_until(
     what: str,
     interval: float = 0.5,
     retry_on: tuple[type[BaseException], ...] = (),
+    terminal: Callable[[], object] | None = None,
+    terminal_every: float = 2.0,
 ) -> T:
     """Call `condition` every `interval` s until it returns a truthy value, and return it.
 
     Exceptions of a `retry_on` type count as "not yet" (e.g. a 404 while an object is
     being created); any other exception propagates at once, since a wait cannot fix it.
+    `terminal`, asked at most every `terminal_every` s while the condition does not hold,
+    returns a signals.Signal that settles the wait early (CrashLoopBackOff, an image pull
+    error, an admission denial...): the wait raises signals.TerminalSignal at once.
     On timeout raises WaitTimeout with `describe()`'s report of the last state.
     """
+    if terminal is not None:
+        condition = _with_terminal(condition, terminal, what, terminal_every)
     retry: retry_base = retry_if_result(lambda value: not value)
     if retry_on:
         retry = retry | retry_if_exception_type(retry_on)
@@ -67,3 +75,24 @@ def wait_until(
         if (error := e.last_attempt.exception()) is not None:
             state += f"\nlast error: {type(error).__name__}: {error}"
         raise WaitTimeout(what, timeout, state) from None
+
+
+def _with_terminal(condition: Callable[[], T], terminal: Callable[[], object], what: str,
+                   every: float) -> Callable[[], T]:
+    from .signals import TerminalSignal
+
+    last = [float("-inf")]
+
+    def checked() -> T:
+        value = condition()
+        if value:
+            return value
+        now = time.monotonic()
+        if now - last[0] >= every:
+            last[0] = now
+            sig = terminal()
+            if sig:
+                raise TerminalSignal(what, sig)
+        return value
+
+    return checked

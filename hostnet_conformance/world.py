@@ -8,13 +8,17 @@ import os
 import time
 from dataclasses import dataclass, field
 
-from . import kube, manifests, probes
-from .checks import Env, deploy, schedulable_nodes, wait_daemonset_ready
+from kubernetes import client
+
+from . import kube, manifests, probes, signals
+from .checks import Env, deploy, schedulable_nodes
 from .ports import PortAllocator
+from .verdict import ClusterError
+from .waiting import WaitTimeout, wait_until
 
 # Every host port the suite uses besides the vendor's 20000, one per key (see ports.py).
 PORT_KEYS = ["clusterfirst", "no-hostnet", "no-hostpid", "guaranteed", "one-node",
-             "c5-declared", "c5-listening", "c5-matching", "c6", "c7-free", "c7-free-pod", "c8-free",
+             "c5-declared", "c5-listening", "c5-matching", "c6", "c6-ondelete", "c7-free", "c7-free-pod", "c8-free",
              "c9-pod", "c9-ds", "c10", "c10-no-hostnet"]
 VENDOR_PORT = 20000
 
@@ -25,6 +29,7 @@ class World:
     ports: PortAllocator
     namespaces: dict = field(default_factory=dict)     # purpose -> namespace
     daemonsets: dict = field(default_factory=dict)     # variant -> (namespace, DaemonSet name)
+    broken: dict = field(default_factory=dict)         # variant -> why it never became ready (cluster's words)
     node_probes: dict = field(default_factory=dict)    # node -> hostNetwork Probe with the node's / at /host
     pod_probe: probes.Probe | None = None              # a normal pod-network probe
     workers: list = field(default_factory=list)
@@ -136,8 +141,24 @@ def discover(w: World) -> dict:
     return facts
 
 
+def await_earlier_runs(env: Env, timeout: float = 120) -> None:
+    """Namespaces of earlier runs that are still terminating hold their pods' host ports for a
+    while; deploying before they are gone would look like a port conflict. Wait for them (only the
+    suite's own, by label), and say which ones if they outlive the deadline."""
+    selector = f"{kube.LABEL_MANAGED}={kube.MANAGED_VALUE}"
+
+    def leaving():
+        return [n.metadata.name for n in env.core.list_namespace(label_selector=selector).items
+                if n.status.phase == "Terminating" and (n.metadata.labels or {}).get(kube.LABEL_RUN) != env.run_id]
+
+    wait_until(lambda: not leaving(), timeout=timeout, interval=1.0,
+               what="namespaces of earlier runs to finish terminating",
+               describe=lambda: "still terminating: " + " ".join(leaving()), retry_on=(client.ApiException,))
+
+
 def build(env: Env, port_base: int) -> World:
     t0 = time.monotonic()
+    await_earlier_runs(env)
     w = World(env=env, ports=PortAllocator(port_base, PORT_KEYS))
     discover(w)
     nodes = env.cluster.nodes()
@@ -150,8 +171,7 @@ def build(env: Env, port_base: int) -> World:
             env.cluster.api, probe_ns, env.run_id, env.probe_image, name=name, node=n.metadata.name,
             host_network=True, host_root=True)
     w.pod_probe = probes.start_probe(env.cluster.api, probe_ns, env.run_id, env.probe_image, name="pod-probe")
-    for ns, ds in w.daemonsets.values():
-        wait_daemonset_ready(env, ns, ds)
+    w.broken = await_daemonsets(env, w.daemonsets)
     probes.wait_probes(env.core, list(w.node_probes.values()) + [w.pod_probe])
     env.cluster.facts["timing_shared_deployments_s"] = round(time.monotonic() - t0, 1)
     return w
@@ -161,7 +181,7 @@ def to_state(w: World) -> dict:
     """What pytest-xdist workers need to use the controller's deployments (JSON-serialisable)."""
     from .cluster import state_of
     return {"cluster": state_of(w.env.cluster), "run_id": w.env.run_id, "port_base": w.ports.base,
-            "namespaces": w.namespaces, "daemonsets": w.daemonsets, "workers": w.workers,
+            "namespaces": w.namespaces, "daemonsets": w.daemonsets, "broken": w.broken, "workers": w.workers,
             "node_probes": {n: [p.ns, p.name] for n, p in w.node_probes.items()},
             "pod_probe": [w.pod_probe.ns, w.pod_probe.name] if w.pod_probe else None}
 
@@ -170,6 +190,7 @@ def from_state(env: Env, state: dict) -> World:
     w = World(env=env, ports=PortAllocator(state["port_base"], PORT_KEYS), workers=state["workers"])
     w.namespaces = dict(state["namespaces"])
     w.daemonsets = {k: tuple(v) for k, v in state["daemonsets"].items()}
+    w.broken = dict(state.get("broken") or {})
     w.node_probes = {n: probes.Probe(ns, name, n, True) for n, (ns, name) in state["node_probes"].items()}
     if state["pod_probe"]:
         w.pod_probe = probes.Probe(*state["pod_probe"], None, False)
@@ -177,4 +198,80 @@ def from_state(env: Env, state: dict) -> World:
 
 
 def ds_of(w: World, variant: str) -> tuple[str, str]:
+    """The (namespace, name) of a shared DaemonSet; ERROR for the claim if it never became ready."""
+    if variant in w.broken:
+        raise ClusterError(f"the shared {variant!r} DaemonSet did not become ready: {w.broken[variant]}")
     return w.daemonsets[variant]
+
+
+def daemonset_ready(env: Env, ns: str, name: str) -> bool:
+    ds = env.cluster.apps.read_namespaced_daemon_set(name, ns)
+    st = ds.status
+    if (st.observed_generation or 0) < ds.metadata.generation:
+        return False
+    want = st.desired_number_scheduled or 0
+    return want > 0 and st.number_ready == want and (st.updated_number_scheduled or 0) == want
+
+
+def _ds_pod_signals(env: Env, ns: str, name: str) -> tuple[list, list]:
+    """(signals of the DaemonSet's pods, its pods that are not ready and show no signal yet)."""
+    sel = ",".join(f"{k}={v}" for k, v in
+                   env.cluster.apps.read_namespaced_daemon_set(name, ns).spec.selector.match_labels.items())
+    api = client.ApiClient()
+    found, quiet = [], []
+    for p in env.core.list_namespaced_pod(ns, label_selector=sel).items:
+        sigs = signals.pod_signals(api.sanitize_for_serialization(p), signals.log_reader(env.core, ns, p))
+        ready = any(c.type == "Ready" and c.status == "True" for c in (p.status.conditions or []))
+        found += sigs
+        if not sigs and not ready:
+            quiet.append(p)
+    return found, quiet
+
+
+def broken_cause(env: Env, ns: str, name: str, first: signals.Signal, settle: float = 20) -> str:
+    """Every node's cause for a broken DaemonSet, e.g. 'node w1: crash_loop: ... address already in
+    use; node w2: ...'. Pods that are not ready yet get up to `settle` s to show their own signal
+    (a crash on one node usually comes within seconds of the same crash on the next)."""
+    try:
+        found, quiet = wait_until(lambda: (lambda f, q: (f, q) if not q else None)(*_ds_pod_signals(env, ns, name)),
+                                  timeout=settle, interval=1.0, what=f"every pod of {ns}/{name} to show its cause",
+                                  describe=lambda: "", retry_on=(client.ApiException,))
+    except WaitTimeout:
+        found, quiet = _ds_pod_signals(env, ns, name)
+    parts = {}
+    for node, sigs in signals.by_node(found or [first]).items():
+        best = max(sigs, key=lambda s: len(s.message))   # the one that explains most (it quotes the log)
+        parts[node] = f"{best.code}: {best.message}"
+    for p in quiet:
+        parts.setdefault(p.spec.node_name or "-", f"not ready: phase {p.status.phase}")
+    return "; ".join(f"node {node}: {why}" if node != "-" else why for node, why in sorted(parts.items()))
+
+
+def await_daemonsets(env: Env, daemonsets: dict, timeout: float = 180) -> dict:
+    """Wait for every shared DaemonSet at once. One that shows a terminal signal (CrashLoopBackOff,
+    an image pull error, FailedCreate...) is settled as broken at once, with each node's cause, and
+    the others are still awaited: a broken deployment costs only the claims that stand on it."""
+    pending, broken = dict(daemonsets), {}
+
+    def settled():
+        for variant, (ns, name) in list(pending.items()):
+            if daemonset_ready(env, ns, name):
+                pending.pop(variant)
+                continue
+            sel = ",".join(f"{k}={v}" for k, v in
+                           env.cluster.apps.read_namespaced_daemon_set(name, ns).spec.selector.match_labels.items())
+            sig = signals.observe(env.core, ns, selector=sel)
+            if sig:
+                broken[variant] = broken_cause(env, ns, name, sig)
+                pending.pop(variant)
+        return not pending
+
+    try:
+        wait_until(settled, timeout=timeout, interval=1.0, what="the shared DaemonSets to be ready",
+                   describe=lambda: ", ".join(pending), retry_on=(client.ApiException,))
+    except WaitTimeout:
+        for variant, (ns, name) in pending.items():
+            broken[variant] = f"not ready after {timeout:.0f}s: " + " | ".join(
+                kube.describe_pods(env.core, ns).splitlines()[:3])
+    env.cluster.facts["broken_shared_deployments"] = broken or "none"
+    return broken

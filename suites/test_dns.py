@@ -2,6 +2,7 @@
 import pytest
 
 from hostnet_conformance import checks
+from hostnet_conformance.verdict import expect_failure
 from hostnet_conformance.world import ds_of
 
 
@@ -16,7 +17,7 @@ def test_c3_cluster_first_with_host_net_keeps_cluster_dns(world, record):
 @pytest.mark.negative_control
 def test_c3_control_cluster_first(world, record):
     v = record(checks.check_c3(world.env, *ds_of(world, "clusterfirst")))
-    assert not v.passed, f"cluster DNS seen with ClusterFirst + hostNetwork: {v.evidence}"
+    expect_failure(v, "nameserver_not_cluster_dns", "dnsPolicy ClusterFirst on a host-network pod")
 
 
 @pytest.mark.C4
@@ -30,4 +31,4 @@ def test_c4_cluster_first_falls_back_to_node_dns(world, record):
 @pytest.mark.negative_control
 def test_c4_control_cluster_first_with_host_net(world, record):
     v = record(checks.check_c4(world.env, *ds_of(world, "vendor"), world.node_probes))
-    assert not v.passed, f"node DNS seen with ClusterFirstWithHostNet: {v.evidence}"
+    expect_failure(v, "cluster_dns_in_pod", "dnsPolicy ClusterFirstWithHostNet, which keeps cluster DNS")

@@ -2,6 +2,7 @@
 import pytest
 
 from hostnet_conformance import checks, manifests, probes
+from hostnet_conformance.verdict import expect_failure
 from hostnet_conformance.world import ds_of
 
 
@@ -17,13 +18,24 @@ def c6_workloads(world):
     ds = manifests.with_name(manifests.with_port(world.vendor_ds(), port), "rolling")
     ds["spec"]["template"]["spec"]["nodeSelector"] = {"kubernetes.io/hostname": world.workers[-1]}
     world.create(ns, ds)
+    # the control's DaemonSet: the same, with updateStrategy OnDelete (its pods are never replaced)
+    keep = manifests.with_name(manifests.with_port(world.vendor_ds(), world.ports.port_for("c6-ondelete")), "on-delete")
+    keep["spec"]["template"]["spec"]["nodeSelector"] = {"kubernetes.io/hostname": world.workers[-1]}
+    keep["spec"]["updateStrategy"] = {"type": "OnDelete"}
+    world.create(ns, keep)
     probes.pod_running(env.core, ns, "bare")
     checks.wait_daemonset_ready(env, ns, "rolling")
+    checks.wait_daemonset_ready(env, ns, "on-delete")
     return ns
 
 
 HOSTNET_OFF = {"spec": {"hostNetwork": False}}
 TEMPLATE_HOSTNET_OFF = {"spec": {"template": {"spec": {"hostNetwork": False}}}}
+
+
+def _union(*codes: list[str]) -> list[str]:
+    """The codes of the pod and the daemonset verdicts, each once, in order (the combined verdict's)."""
+    return list(dict.fromkeys(c for cs in codes for c in cs))
 
 
 @pytest.mark.C6
@@ -34,21 +46,24 @@ def test_c6_host_network_only_at_creation(c6_workloads, world, record):
     pod_v = checks.check_c6_pod(world.env, ns, "bare", HOSTNET_OFF)
     ds_v = checks.check_c6_daemonset(world.env, ns, "rolling", TEMPLATE_HOSTNET_OFF)
     v = record(checks.Verdict("C6", pod_v.passed and ds_v.passed, f"pod: {pod_v.reason}; daemonset: {ds_v.reason}",
-                              {"pod": pod_v.evidence, "daemonset": ds_v.evidence}, pod_v.duration_s + ds_v.duration_s))
+                              {"pod": pod_v.evidence, "daemonset": ds_v.evidence}, pod_v.duration_s + ds_v.duration_s,
+                              _union(pod_v.codes, ds_v.codes)))
     assert v.passed, v.reason
 
 
 @pytest.mark.C6
 @pytest.mark.negative_control
 def test_c6_control_mutable_field_and_noop_template(c6_workloads, world, record):
-    """A patch of a mutable Pod field is accepted, and a DaemonSet patch that leaves the template alone
-    rolls nothing out: the same checks must report failure."""
+    """A patch of a mutable Pod field is accepted, and the same template change on an OnDelete
+    DaemonSet rolls nothing out: the rollout detector itself must decide "no rollout" (from the
+    controller's status), not a shortcut on the patch."""
     ns = c6_workloads
     pod_v = checks.check_c6_pod(world.env, ns, "bare", {"spec": {"activeDeadlineSeconds": 86400}})
-    ds_v = checks.check_c6_daemonset(world.env, ns, "rolling", {"metadata": {"labels": {"touched": "yes"}}})
-    v = record(checks.Verdict("C6", pod_v.passed or ds_v.passed, f"pod: {pod_v.reason}; daemonset: {ds_v.reason}",
-                              {"pod": pod_v.evidence, "daemonset": ds_v.evidence}))
-    assert not pod_v.passed and not ds_v.passed, f"a harmless change looked like a refused/rolled one: {v.evidence}"
+    ds_v = checks.check_c6_daemonset(world.env, ns, "on-delete", TEMPLATE_HOSTNET_OFF)
+    record(checks.Verdict("C6", pod_v.passed or ds_v.passed, f"pod: {pod_v.reason}; daemonset: {ds_v.reason}",
+                          {"pod": pod_v.evidence, "daemonset": ds_v.evidence}, codes=_union(pod_v.codes, ds_v.codes)))
+    expect_failure(pod_v, "patch_accepted", "a patch of a mutable Pod field (activeDeadlineSeconds)")
+    expect_failure(ds_v, "no_rollout", "a template change on a DaemonSet with updateStrategy OnDelete")
 
 
 @pytest.mark.C15
@@ -62,4 +77,4 @@ def test_c15_one_pod_per_schedulable_node(world, record):
 @pytest.mark.negative_control
 def test_c15_control_node_selector_on_one_node(world, record):
     v = record(checks.check_c15(world.env, *ds_of(world, "one-node")))
-    assert not v.passed, f"a DaemonSet pinned to one node looked like one-per-node: {v.evidence}"
+    expect_failure(v, "counts_differ", "a DaemonSet pinned to one node by a node selector")

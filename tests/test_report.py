@@ -98,10 +98,11 @@ def test_json_round_trip(tmp_path):
     md_path, json_path = write_reports(tmp_path / "out" / "nested", RESULTS, RUN)
     assert md_path.read_text() == render_markdown(RESULTS, RUN)
     data = json.loads(json_path.read_text())
-    assert data["schema_version"] == REPORT_SCHEMA_VERSION == 1
+    assert data["schema_version"] == REPORT_SCHEMA_VERSION == 2
     assert (data["run_id"], data["started_at"]) == ("hnc-abc123", "2025-01-02T03:04:05+00:00")
     assert data["capabilities"] == CAPS
-    assert data["summary"] == {"tests": 8, "PASS": 2, "FAIL": 2, "SKIP": 1, "NOT RUN": 10}
+    assert data["summary"] == {"tests": 8, "PASS": 2, "FAIL": 2, "NOT APPLICABLE": 0, "ERROR": 0, "SKIP": 1,
+                               "NOT RUN": 10}
     c1 = data["claims"][0]
     assert (c1["id"], c1["verdict"]) == ("C1", "PASS")
     assert [t["kind"] for t in c1["tests"]] == ["claim", "negative_control"]
@@ -129,3 +130,27 @@ def test_terminal_table_lists_only_claims_that_ran():
     ]
     assert lines[0] == "C1   PASS  podIP == hostIP on 2 nodes"
     assert terminal_table([]) == []
+
+
+def test_four_outcomes_and_their_precedence():
+    err = "pod node-exporter-x on node w1: crash_loop: CrashLoopBackOff (exit code 1): bind: address already in use"
+    s = by_claim([
+        result("C1", outcome="failed", status="ERROR", error=err),
+        result("C1", "negative_control", verdict=Verdict("C1", False, "podIP != hostIP")),
+        result("C10", outcome="skipped", status="NOT APPLICABLE",
+               skip_reason="NOT APPLICABLE: nothing enforces NetworkPolicy"),
+        result("C10", "negative_control", outcome="skipped", status="NOT APPLICABLE", skip_reason="n/a"),
+        # a claim test FAIL outranks a control ERROR
+        result("C3", outcome="failed", status="FAIL", verdict=Verdict("C3", False, "cluster DNS has no ready endpoints")),
+        result("C3", "negative_control", outcome="failed", status="ERROR", error="ErrImagePull"),
+        # a control that could not observe makes the claim ERROR even when the claim test passed
+        result("C8", verdict=Verdict("C8", True, "exit 1, bind")),
+        result("C8", "negative_control", outcome="failed", status="ERROR",
+               error="negative control (free port) failed for another reason than 'not_crashlooping': image_pull"),
+    ])
+    assert (s["C1"].verdict, s["C1"].reason) == ("ERROR", err)
+    assert (s["C10"].verdict, s["C10"].reason) == ("NOT APPLICABLE", "NOT APPLICABLE: nothing enforces NetworkPolicy")
+    assert (s["C3"].verdict, s["C3"].reason) == ("FAIL", "cluster DNS has no ready endpoints")
+    assert s["C8"].verdict == "ERROR" and s["C8"].reason.startswith("negative control")
+    lines = terminal_table([r for c in ("C1", "C10") for r in s[c].tests])
+    assert lines[1].startswith("C10  NOT APPLICABLE  NOT APPLICABLE: nothing enforces")

@@ -63,3 +63,23 @@ def test_listed_exceptions_are_retried_and_reported():
     with pytest.raises(WaitTimeout, match="last error: ConnectionError: still refused"):
         wait_until(never, timeout=0.2, interval=0.05, describe=lambda: "s", what="x",
                    retry_on=(ConnectionError,))
+
+
+def test_terminal_signal_ends_the_wait_at_once_quoting_it():
+    from hostnet_conformance.signals import Signal, TerminalSignal
+    sig = Signal("image_pull", "ErrImagePull: pull access denied", "p", "worker")
+    start = time.monotonic()
+    with pytest.raises(TerminalSignal) as e:
+        wait_until(lambda: None, timeout=30, interval=0.01, describe=lambda: "n/a", what="pod p Running",
+                   terminal=lambda: sig)
+    assert time.monotonic() - start < 2
+    assert e.value.signal is sig
+    assert str(e.value) == "pod p Running: pod p on node worker: image_pull: ErrImagePull: pull access denied"
+
+
+def test_terminal_is_not_asked_once_the_condition_holds_and_is_rate_limited():
+    asked = []
+    calls = itertools.count()
+    value = wait_until(lambda: next(calls) >= 5 and "ok", timeout=5, interval=0.01, describe=lambda: "n/a",
+                       what="x", terminal=lambda: asked.append(1), terminal_every=10)
+    assert value == "ok" and len(asked) == 1

@@ -42,7 +42,7 @@ def test_existing_cluster_mode_writes_reports_that_match_the_cluster(e2e_cluster
     assert r.returncode == 0, r.stdout[-3000:]
     assert not no_kind_path["marker"].exists(), "kind was called in existing-cluster mode"
     data = json.loads((out / "report.json").read_text())
-    assert data["schema_version"] == 1
+    assert data["schema_version"] == 2
     claims = {x["id"]: x for x in data["claims"]}
     assert claims["C1"]["verdict"] == "PASS" and claims["C13"]["verdict"] == "PASS"
     assert claims["C2"]["verdict"] == "NOT RUN"

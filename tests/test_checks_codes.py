@@ -1,0 +1,226 @@
+"""Typed failure codes: checks name every failure, negative controls demand the one they provoke.
+
+Pure unit tests: the verdict helper, expect_failure, and static (ast) scans of checks.py and the
+suites, so a new failure without a code, or a control that only asserts `not passed`, is caught
+without a cluster."""
+from __future__ import annotations
+
+import ast
+import re
+import time
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+from hostnet_conformance import checks
+from hostnet_conformance.verdict import ClusterError, ControlInconclusive, Verdict, expect_failure
+from hostnet_conformance.waiting import WaitTimeout
+
+ROOT = Path(__file__).resolve().parent.parent
+CHECKS = ROOT / "hostnet_conformance" / "checks.py"
+SUITES = sorted((ROOT / "suites").glob("*.py"))
+SNAKE = re.compile(r"^[a-z][a-z0-9]*(_[a-z0-9]+)*$")
+
+
+# ---------------------------------------------------------------- checks.verdict
+
+def test_tuple_failures_give_codes_in_order_and_joined_messages():
+    v = checks.verdict("C8", [("not_crashlooping", "container is not in CrashLoopBackOff"),
+                              ("wrong_exit_code", "last exit code None, not 1")],
+                       {"restarts": 0}, "exit 1 ...", time.monotonic())
+    assert not v.passed
+    assert v.codes == ["not_crashlooping", "wrong_exit_code"]
+    assert v.reason == "container is not in CrashLoopBackOff; last exit code None, not 1"
+    assert v.evidence == {"restarts": 0} and v.claim == "C8"
+
+
+def test_a_plain_string_failure_gets_the_code_failed():
+    v = checks.verdict("C1", ["something odd", ("no_pods", "no DaemonSet pods")], {}, "ok", time.monotonic())
+    assert not v.passed
+    assert v.codes == ["failed", "no_pods"]
+    assert v.reason == "something odd; no DaemonSet pods"
+
+
+def test_no_failures_pass_with_the_ok_reason_and_no_codes():
+    v = checks.verdict("C14", [], {"n": 1}, "hostname == nodeName", time.monotonic())
+    assert v.passed and v.reason == "hostname == nodeName" and v.codes == []
+    assert v.duration_s >= 0
+
+
+def test_a_timeout_keeps_the_first_line_of_the_wait_timeout():
+    e = WaitTimeout("the kubelet's verdict on ns/pinned", 60, "pod pinned: Pending\nevents: none")
+    v = checks.verdict("C7", [checks.timed_out(e)], {}, "", time.monotonic())
+    assert v.codes == ["timeout"]
+    assert v.reason == "timed out after 60s waiting for the kubelet's verdict on ns/pinned; last observed state:"
+
+
+def _fake_env(pods: list, nodes: dict[str, str]):
+    """Just enough of Env for check_c1: a DaemonSet selector, its pods, the nodes' InternalIPs."""
+    ns_ = SimpleNamespace
+    ds = ns_(spec=ns_(selector=ns_(match_labels={"app": "node-exporter"})))
+    cluster = ns_(apps=ns_(read_namespaced_daemon_set=lambda name, ns: ds),
+                  nodes=lambda: [ns_(metadata=ns_(name=n), status=ns_(addresses=[ns_(type="InternalIP", address=ip)]))
+                                 for n, ip in nodes.items()])
+    core = ns_(list_namespaced_pod=lambda ns, label_selector: ns_(items=pods))
+    return ns_(cluster=cluster, core=core)
+
+
+def _pod(name: str, node: str, pod_ip: str, host_ip: str):
+    return SimpleNamespace(metadata=SimpleNamespace(name=name), spec=SimpleNamespace(node_name=node),
+                           status=SimpleNamespace(pod_ip=pod_ip, host_ip=host_ip, pod_ips=[SimpleNamespace(ip=pod_ip)]))
+
+
+def test_a_check_gives_its_codes_and_a_control_can_demand_them():
+    nodes = {"w1": "172.18.0.2", "w2": "172.18.0.3"}
+    ok = checks.check_c1(_fake_env([_pod("a", "w1", "172.18.0.2", "172.18.0.2"),
+                                    _pod("b", "w2", "172.18.0.3", "172.18.0.3")], nodes), "ns", "ds")
+    assert ok.passed and ok.codes == []
+    wrong = checks.check_c1(_fake_env([_pod("a", "w1", "10.244.1.5", "172.18.0.2")], nodes), "ns", "ds")
+    assert wrong.codes == ["pod_ip_not_node_ip"]
+    assert wrong.reason == "a: podIP 10.244.1.5 != hostIP 172.18.0.2 / node 172.18.0.2"
+    assert expect_failure(wrong, "pod_ip_not_node_ip", "no hostNetwork") is wrong
+    none = checks.check_c1(_fake_env([], nodes), "ns", "ds")
+    assert none.codes == ["no_pods"]
+    with pytest.raises(ControlInconclusive, match="no_pods"):
+        expect_failure(none, "pod_ip_not_node_ip", "no hostNetwork")
+
+
+# ---------------------------------------------------------------- verdict.expect_failure
+
+def test_expect_failure_on_a_passed_verdict_is_a_failure_of_the_check():
+    v = Verdict("C7", True, "Pending, Unschedulable", codes=[])
+    with pytest.raises(AssertionError, match="negative control passed a wrong setup") as e:
+        expect_failure(v, "scheduled", "a DaemonSet on a free port")
+    assert "a DaemonSet on a free port" in str(e.value)
+    assert not isinstance(e.value, ClusterError)
+
+
+def test_expect_failure_with_another_code_is_inconclusive_and_names_the_codes_seen():
+    v = Verdict("C8", False, "timed out after 120s waiting for ns/pinned to crash-loop", codes=["timeout"])
+    with pytest.raises(ControlInconclusive) as e:
+        expect_failure(v, "not_crashlooping", "a pod on a free port")
+    msg = str(e.value)
+    assert "'not_crashlooping'" in msg and "timeout" in msg and "a pod on a free port" in msg
+    assert isinstance(e.value, ClusterError) and not isinstance(e.value, AssertionError)
+
+
+def test_expect_failure_without_any_code_is_inconclusive():
+    with pytest.raises(ControlInconclusive, match="no code"):
+        expect_failure(Verdict("C1", False, "r"), "pod_ip_not_node_ip", "no hostNetwork")
+
+
+def test_expect_failure_with_the_provoked_code_returns_the_verdict():
+    v = Verdict("C7", False, "p: phase Running; no FailedScheduling event", codes=["scheduled", "no_failed_scheduling"])
+    assert expect_failure(v, "scheduled", "a DaemonSet on a free port") is v
+    assert expect_failure(v, "no_failed_scheduling", "a DaemonSet on a free port") is v
+
+
+# ---------------------------------------------------------------- static scans
+
+def _tree(path: Path) -> ast.Module:
+    return ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+
+
+def _call_name(node: ast.Call) -> str | None:
+    f = node.func
+    return f.id if isinstance(f, ast.Name) else f.attr if isinstance(f, ast.Attribute) else None
+
+
+def _code_of(node: ast.AST) -> str | None:
+    """The code of a `(code, message)` tuple literal, else None."""
+    if (isinstance(node, ast.Tuple) and len(node.elts) == 2 and isinstance(node.elts[0], ast.Constant)
+            and isinstance(node.elts[0].value, str)):
+        return node.elts[0].value
+    return None
+
+
+def _failure_nodes(tree: ast.Module) -> list[ast.AST]:
+    """Every failure checks.py records: `failures.append(x)` arguments and the items of a list
+    literal handed to `verdict(...)`."""
+    out = []
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call):
+            continue
+        f = node.func
+        if (isinstance(f, ast.Attribute) and f.attr == "append" and isinstance(f.value, ast.Name)
+                and f.value.id == "failures"):
+            assert len(node.args) == 1, ast.unparse(node)
+            out.append(node.args[0])
+        elif _call_name(node) == "verdict" and len(node.args) >= 2 and isinstance(node.args[1], ast.List):
+            out.extend(node.args[1].elts)
+    return out
+
+
+def _check_codes() -> set[str]:
+    """Every code checks.py can give a failure (timed_out(e) gives its own)."""
+    codes = {c for n in _failure_nodes(_tree(CHECKS)) if (c := _code_of(n))}
+    return codes | {checks.timed_out(AssertionError("timed out"))[0]}
+
+
+def test_every_failure_in_checks_carries_a_snake_case_code():
+    nodes = _failure_nodes(_tree(CHECKS))
+    assert len(nodes) > 40, "the scan found too few failures: did checks.py change shape?"
+    bare = []
+    for n in nodes:
+        if isinstance(n, ast.Call) and _call_name(n) == "timed_out":
+            continue  # ("timeout", first line of the WaitTimeout)
+        code = _code_of(n)
+        if code is None or not SNAKE.match(code):
+            bare.append(f"line {n.lineno}: {ast.unparse(n)[:100]}")
+    assert not bare, "failures without a (snake_case code, message) tuple:\n" + "\n".join(bare)
+
+
+def test_failures_append_takes_only_tuples():
+    tree = _tree(CHECKS)
+    appends = [n for n in ast.walk(tree) if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute)
+               and n.func.attr == "append" and isinstance(n.func.value, ast.Name) and n.func.value.id == "failures"]
+    assert appends
+    not_tuples = [f"line {n.lineno}: {ast.unparse(n)[:100]}" for n in appends if not isinstance(n.args[0], ast.Tuple)]
+    assert not not_tuples, "failures.append of a non-tuple (no code):\n" + "\n".join(not_tuples)
+
+
+def _negative_controls() -> list[tuple[Path, ast.FunctionDef]]:
+    out = []
+    for path in SUITES:
+        for node in ast.walk(_tree(path)):
+            if isinstance(node, ast.FunctionDef) and any(
+                    "negative_control" in ast.unparse(d) for d in node.decorator_list):
+                out.append((path, node))
+    return out
+
+
+def _asserts_not_passed(fn: ast.FunctionDef) -> bool:
+    for node in ast.walk(fn):
+        if isinstance(node, ast.Assert):
+            for sub in ast.walk(node.test):
+                if (isinstance(sub, ast.UnaryOp) and isinstance(sub.op, ast.Not)
+                        and any(isinstance(a, ast.Attribute) and a.attr == "passed" for a in ast.walk(sub.operand))):
+                    return True
+    return False
+
+
+def test_every_negative_control_demands_its_code_with_expect_failure():
+    controls = _negative_controls()
+    assert len(controls) >= 15, f"found only {len(controls)} negative controls"
+    bad = []
+    for path, fn in controls:
+        calls = [n for n in ast.walk(fn) if isinstance(n, ast.Call) and _call_name(n) == "expect_failure"]
+        if not calls:
+            bad.append(f"{path.name}::{fn.name} does not call expect_failure")
+        if _asserts_not_passed(fn):
+            bad.append(f"{path.name}::{fn.name} still asserts `not ... .passed`")
+    assert not bad, "\n".join(bad)
+
+
+def test_every_code_a_control_demands_is_one_a_check_can_produce():
+    produced = _check_codes()
+    demanded = []
+    for path, fn in _negative_controls():
+        for n in ast.walk(fn):
+            if isinstance(n, ast.Call) and _call_name(n) == "expect_failure":
+                assert len(n.args) >= 2 and isinstance(n.args[1], ast.Constant), \
+                    f"{path.name}::{fn.name}: the code must be a literal: {ast.unparse(n)}"
+                demanded.append((f"{path.name}::{fn.name}", n.args[1].value))
+    unknown = [f"{where}: {code!r}" for where, code in demanded if code not in produced]
+    assert demanded and not unknown, "codes no check produces:\n" + "\n".join(unknown)
