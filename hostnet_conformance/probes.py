@@ -42,8 +42,9 @@ def pod_running(core: client.CoreV1Api, ns: str, name: str, timeout: float = 120
 
 def start_probe(api: client.ApiClient, ns: str, run_id: str, image: str, *, name: str = "probe",
                 node: str | None = None, host_network: bool = False, host_root: bool = False,
-                dns_policy: str | None = None) -> Probe:
-    """Create a probe pod (not waiting). host_root mounts the node's / read-only at /host."""
+                dns_policy: str | None = None, serve_port: int | None = None) -> Probe:
+    """Create a probe pod (not waiting). host_root mounts the node's / read-only at /host;
+    serve_port makes it also answer HTTP GET / with "ok" on that port (busybox httpd)."""
     pod = manifests.with_image(manifests.load("probe-pod"), image)
     pod["metadata"]["name"] = name
     spec = pod["spec"]
@@ -55,6 +56,10 @@ def start_probe(api: client.ApiClient, ns: str, run_id: str, image: str, *, name
         spec["dnsPolicy"] = dns_policy or "ClusterFirstWithHostNet"
     elif dns_policy:
         spec["dnsPolicy"] = dns_policy
+    if serve_port:
+        loop = spec["containers"][0]["command"][-1]
+        spec["containers"][0]["command"][-1] = (
+            f"mkdir -p /tmp/www && echo ok > /tmp/www/index.html && httpd -p {serve_port} -h /tmp/www && {loop}")
     if host_root:
         spec["volumes"] = [{"name": "host", "hostPath": {"path": "/"}}]
         spec["containers"][0]["volumeMounts"] = [{"name": "host", "mountPath": "/host", "readOnly": True}]

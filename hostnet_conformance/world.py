@@ -19,7 +19,7 @@ from .waiting import WaitTimeout, wait_until
 # Every host port the suite uses besides the vendor's 20000, one per key (see ports.py).
 PORT_KEYS = ["clusterfirst", "no-hostnet", "no-hostpid", "guaranteed", "one-node",
              "c5-declared", "c5-listening", "c5-matching", "c6", "c6-ondelete", "c7-free", "c7-free-pod", "c8-free",
-             "c9-pod", "c9-ds", "c10", "c10-no-hostnet"]
+             "c9-pod", "c9-ds", "c10", "c10-no-hostnet", "probe-http"]
 VENDOR_PORT = 20000
 
 
@@ -30,6 +30,7 @@ class World:
     namespaces: dict = field(default_factory=dict)     # purpose -> namespace
     daemonsets: dict = field(default_factory=dict)     # variant -> (namespace, DaemonSet name)
     broken: dict = field(default_factory=dict)         # variant -> why it never became ready (cluster's words)
+    pod_network: dict = field(default_factory=dict)    # node -> why a pod cannot reach its IP (empty: fine)
     node_probes: dict = field(default_factory=dict)    # node -> hostNetwork Probe with the node's / at /host
     pod_probe: probes.Probe | None = None              # a normal pod-network probe
     workers: list = field(default_factory=list)
@@ -169,10 +170,12 @@ def build(env: Env, port_base: int) -> World:
         name = f"node-{n.metadata.name}"[:63]
         w.node_probes[n.metadata.name] = probes.start_probe(
             env.cluster.api, probe_ns, env.run_id, env.probe_image, name=name, node=n.metadata.name,
-            host_network=True, host_root=True)
+            host_network=True, host_root=True, serve_port=w.ports.port_for("probe-http"))
     w.pod_probe = probes.start_probe(env.cluster.api, probe_ns, env.run_id, env.probe_image, name="pod-probe")
     w.broken = await_daemonsets(env, w.daemonsets)
     probes.wait_probes(env.core, list(w.node_probes.values()) + [w.pod_probe])
+    w.pod_network = pod_network_state(w)
+    env.cluster.facts["pod_network"] = w.pod_network or "a pod reaches every node's IP"
     env.cluster.facts["timing_shared_deployments_s"] = round(time.monotonic() - t0, 1)
     return w
 
@@ -181,7 +184,8 @@ def to_state(w: World) -> dict:
     """What pytest-xdist workers need to use the controller's deployments (JSON-serialisable)."""
     from .cluster import state_of
     return {"cluster": state_of(w.env.cluster), "run_id": w.env.run_id, "port_base": w.ports.base,
-            "namespaces": w.namespaces, "daemonsets": w.daemonsets, "broken": w.broken, "workers": w.workers,
+            "namespaces": w.namespaces, "daemonsets": w.daemonsets, "broken": w.broken,
+            "pod_network": w.pod_network, "workers": w.workers,
             "node_probes": {n: [p.ns, p.name] for n, p in w.node_probes.items()},
             "pod_probe": [w.pod_probe.ns, w.pod_probe.name] if w.pod_probe else None}
 
@@ -191,6 +195,7 @@ def from_state(env: Env, state: dict) -> World:
     w.namespaces = dict(state["namespaces"])
     w.daemonsets = {k: tuple(v) for k, v in state["daemonsets"].items()}
     w.broken = dict(state.get("broken") or {})
+    w.pod_network = dict(state.get("pod_network") or {})
     w.node_probes = {n: probes.Probe(ns, name, n, True) for n, (ns, name) in state["node_probes"].items()}
     if state["pod_probe"]:
         w.pod_probe = probes.Probe(*state["pod_probe"], None, False)
@@ -202,6 +207,28 @@ def ds_of(w: World, variant: str) -> tuple[str, str]:
     if variant in w.broken:
         raise ClusterError(f"the shared {variant!r} DaemonSet did not become ready: {w.broken[variant]}")
     return w.daemonsets[variant]
+
+
+def pod_network_state(w: World) -> dict:
+    """Pod networking as C2, C5 and C10 use it: the pod-network probe GETs each node's IP (the
+    hostNetwork probe there answers "ok"). Returns {node: error} for the nodes it cannot reach."""
+    port = w.ports.port_for("probe-http")
+    out = {}
+    for n in w.env.cluster.nodes():
+        if n.metadata.name not in w.node_probes:
+            continue
+        url = f"http://{kube.node_internal_ip(n)}:{port}/"
+        r = probes.http_get(w.env.core, w.pod_probe, url, timeout=3)
+        if not (r["ok"] and r["body"].strip() == "ok"):
+            out[n.metadata.name] = f"{url}: {r['error'] or r['body'][:80] or 'no answer'}"
+    return out
+
+
+def require_pod_network(w: World) -> None:
+    """ERROR for a claim that observes through the pod network when a pod cannot reach a node."""
+    if w.pod_network:
+        raise ClusterError("pod networking: the pod-network probe cannot reach "
+                           + "; ".join(f"node {n} ({why})" for n, why in sorted(w.pod_network.items())))
 
 
 def daemonset_ready(env: Env, ns: str, name: str) -> bool:

@@ -4,7 +4,7 @@ import pytest
 
 from hostnet_conformance import checks, manifests, probes
 from hostnet_conformance.verdict import ClusterError, ControlInconclusive, expect_failure
-from hostnet_conformance.world import VENDOR_PORT, ds_of
+from hostnet_conformance.world import VENDOR_PORT, ds_of, require_pod_network
 from hostnet_conformance.waiting import wait_until
 
 
@@ -25,6 +25,7 @@ def test_c1_control_without_host_network(world, record):
 @pytest.mark.C2
 def test_c2_metrics_on_host_port(world, record):
     """"Metrics are served on the host port": GET <nodeIP>:20000/metrics, and localhost:20000 on the node."""
+    require_pod_network(world)   # observed through the pod network: a precondition
     v = record(checks.check_c2(world.env, *ds_of(world, "vendor"), VENDOR_PORT, world.node_probes, world.pod_probe))
     assert v.passed, v.reason
 
@@ -32,6 +33,7 @@ def test_c2_metrics_on_host_port(world, record):
 @pytest.mark.C2
 @pytest.mark.negative_control
 def test_c2_control_without_host_network(world, record):
+    require_pod_network(world)   # observed through the pod network: a precondition
     port = world.ports.port_for("no-hostnet")
     v = record(checks.check_c2(world.env, *ds_of(world, "no-hostnet"), port, world.node_probes, world.pod_probe))
     expect_failure(v, "no_metrics_on_loopback", "a pod-network DaemonSet, metrics sought on the node's loopback")
@@ -75,6 +77,7 @@ def policy_ns(world):
     """A namespace with a normal web pod, a host-network DaemonSet and one without, then a
     default-deny ingress policy. Enforcement is proven here first (web reachable before the policy,
     unreachable after), never assumed."""
+    require_pod_network(world)   # observed through the pod network: a precondition
     env = world.env
     ns = world.ns("c10")
     port, port_nohost = world.ports.port_for("c10"), world.ports.port_for("c10-no-hostnet")

@@ -3,13 +3,14 @@ import pytest
 
 from hostnet_conformance import checks, manifests
 from hostnet_conformance.verdict import expect_failure
-from hostnet_conformance.world import VENDOR_PORT
+from hostnet_conformance.world import VENDOR_PORT, require_pod_network
 
 
 @pytest.mark.C5
 def test_c5_container_port_must_match(world, record):
     """"containerPort must match the port the application listens on": a mismatch answers on the real
     port only, while the scheduler reserves the declared one."""
+    require_pod_network(world)   # observed through the pod network: a precondition
     p = world.ports.port_for
     ds = manifests.with_ports(world.vendor_ds(), declared=p("c5-declared"), listening=p("c5-listening"))
     ns = world.deploy("c5", ds)
@@ -21,6 +22,7 @@ def test_c5_container_port_must_match(world, record):
 @pytest.mark.C5
 @pytest.mark.negative_control
 def test_c5_control_matching_ports(world, record):
+    require_pod_network(world)   # observed through the pod network: a precondition
     ds = manifests.with_port(world.vendor_ds(), world.ports.port_for("c5-matching"))
     ns = world.deploy("c5-control", ds)
     checks.wait_daemonset_ready(world.env, ns, "node-exporter")

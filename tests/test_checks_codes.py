@@ -224,3 +224,17 @@ def test_every_code_a_control_demands_is_one_a_check_can_produce():
                 demanded.append((f"{path.name}::{fn.name}", n.args[1].value))
     unknown = [f"{where}: {code!r}" for where, code in demanded if code not in produced]
     assert demanded and not unknown, "codes no check produces:\n" + "\n".join(unknown)
+
+
+def test_pod_network_precondition_is_an_error_naming_the_nodes():
+    from hostnet_conformance.world import ds_of, require_pod_network
+
+    w = SimpleNamespace(pod_network={}, broken={}, daemonsets={"vendor": ("ns", "node-exporter")})
+    require_pod_network(w)   # reachable: nothing raised
+    assert ds_of(w, "vendor") == ("ns", "node-exporter")
+    w.pod_network = {"w2": "http://172.18.0.3:20116/: wget: download timed out", "w1": "http://172.18.0.2:20116/: x"}
+    with pytest.raises(ClusterError, match=r"cannot reach node w1 \(.*\); node w2 \(.*download timed out\)"):
+        require_pod_network(w)
+    w.broken = {"vendor": "node w1: crash_loop: CrashLoopBackOff (exit code 1): bind: address already in use"}
+    with pytest.raises(ClusterError, match="shared 'vendor' DaemonSet did not become ready: node w1: crash_loop"):
+        ds_of(w, "vendor")
