@@ -6,14 +6,16 @@ controls run the same check on a deliberately wrong setup and demand the code th
 from __future__ import annotations
 
 import json
+import re
 import time
 from dataclasses import dataclass
 
 from kubernetes import client
 
+from . import facts as cluster_facts
 from . import kube, manifests, probes, signals
 from .cluster import Cluster, cluster_dns_state
-from .verdict import Verdict
+from .verdict import NotApplicable, Verdict
 from .waiting import wait_until
 
 CONTAINER = "node-exporter"
@@ -90,6 +92,20 @@ def _ds_state(env: Env, ns: str, name: str) -> str:
     return head + "\n" + kube.describe_pods(env.core, ns)
 
 
+def kubelet_of(env: Env, node: str) -> cluster_facts.Kubelet:
+    """The node's kubelet facts (configz, read once per run by discovery; read now if missing)."""
+    known = (env.cluster.facts.get("kubelet") or {}).get(node)
+    if known:
+        return cluster_facts.Kubelet(**known)
+    k = cluster_facts.read_kubelet(env.cluster.api, node)
+    env.cluster.facts.setdefault("kubelet", {})[node] = k.to_dict()
+    return k
+
+
+def node_json(env: Env, node: str) -> dict:
+    return env.cluster.api.sanitize_for_serialization(env.core.read_node(node))
+
+
 def node_ips(env: Env) -> dict[str, str]:
     return {n.metadata.name: kube.node_internal_ip(n) for n in env.cluster.nodes()}
 
@@ -112,11 +128,14 @@ def check_c1(env: Env, ns: str, ds: str) -> Verdict:
         pod_ips = [x.ip for x in (p.status.pod_ips or [])]
         ev[p.spec.node_name] = {"podIP": p.status.pod_ip, "hostIP": p.status.host_ip, "nodeInternalIP": node_ip,
                                 "podIPs": pod_ips}
-        if not (p.status.pod_ip == p.status.host_ip == node_ip):
-            failures.append(("pod_ip_not_node_ip", f"{p.metadata.name}: podIP {p.status.pod_ip} != hostIP "
-                                                   f"{p.status.host_ip} / node {node_ip}"))
-        if len(pod_ips) != 1:
-            failures.append(("pod_ips_count", f"{p.metadata.name}: {len(pod_ips)} podIPs on a single-stack node"))
+        # as sets: a dual-stack node has one address per family, in any order
+        host_ips = sorted(x.ip for x in (getattr(p.status, "host_ips", None) or [])) or [p.status.host_ip]
+        internal = sorted(cluster_facts.addresses(node_json(env, p.spec.node_name), "InternalIP")) \
+            if p.spec.node_name else []
+        ev[p.spec.node_name].update(hostIPs=host_ips, nodeInternalIPs=internal)
+        if not pod_ips or set(pod_ips) != set(host_ips) or not set(pod_ips) <= set(internal):
+            failures.append(("pod_ip_not_node_ip", f"{p.metadata.name}: podIPs {sorted(pod_ips)} != hostIPs "
+                                                   f"{host_ips} / node InternalIPs {internal}"))
     return verdict("C1", failures, ev, f"podIP == hostIP == node InternalIP for {len(pods)} pods", t0)
 
 
@@ -155,11 +174,11 @@ def dns_facts(env: Env) -> dict:
     return {"dns_ip": dns[0].spec.cluster_ip if dns else None, "kubernetes_ip": api.spec.cluster_ip}
 
 
-def _pod_dns(env: Env, pod, lookup: bool = True) -> dict:
+def _pod_dns(env: Env, pod, lookup: bool = True, domain: str = CLUSTER_DOMAIN) -> dict:
     conf = exec_pod(env, pod, "cat", "/etc/resolv.conf")
     parsed = probes.parse_resolv_conf(conf.stdout)
     looked = probes.lookup(env.core, pod.metadata.namespace, pod.metadata.name,
-                           f"kubernetes.default.svc.{CLUSTER_DOMAIN}", container=pod.spec.containers[0].name) \
+                           f"kubernetes.default.svc.{domain}", container=pod.spec.containers[0].name) \
         if lookup else {"ok": False, "addresses": [], "output": "not looked up: cluster DNS has no ready endpoints"}
     return {"resolv_conf": parsed, "lookup": looked}
 
@@ -167,7 +186,6 @@ def _pod_dns(env: Env, pod, lookup: bool = True) -> dict:
 def check_c3(env: Env, ns: str, ds: str) -> Verdict:
     t0, failures, ev = time.monotonic(), [], {}
     facts = dns_facts(env)
-    want_search = [f"{ns}.svc.{CLUSTER_DOMAIN}", f"svc.{CLUSTER_DOMAIN}", CLUSTER_DOMAIN]
     # The claim is that the pod gets *working* cluster DNS: without ready endpoints it does not.
     dns = cluster_dns_state(env.core, env.cluster.apps)
     ev["cluster_dns"] = dns["why"]
@@ -175,20 +193,25 @@ def check_c3(env: Env, ns: str, ds: str) -> Verdict:
         failures.append(("cluster_dns_unavailable", dns["why"]))
     pods = ds_pods(env, ns, ds)
     for p in pods[:1]:  # every pod gets the same file; one is proof, more is time
-        d = _pod_dns(env, p, lookup=dns["ready"])
+        # the kubelet's own clusterDNS (a NodeLocal DNSCache address on some clusters) and domain
+        k = kubelet_of(env, p.spec.node_name)
+        domain = k.cluster_domain
+        want_ns = k.cluster_dns or [facts["dns_ip"]]
+        want_search = [f"{ns}.svc.{domain}", f"svc.{domain}", domain]
+        d = _pod_dns(env, p, lookup=dns["ready"], domain=domain)
         rc = d["resolv_conf"]
-        ev.update(pod=p.metadata.name, dnsPolicy=p.spec.dns_policy, **facts, resolv_conf=rc,
-                  lookup=d["lookup"]["addresses"])
-        if rc["nameservers"] != [facts["dns_ip"]]:
+        ev.update(pod=p.metadata.name, dnsPolicy=p.spec.dns_policy, **facts, kubelet_cluster_dns=want_ns,
+                  kubelet_facts=k.source, resolv_conf=rc, lookup=d["lookup"]["addresses"])
+        if rc["nameservers"] != want_ns:
             failures.append(("nameserver_not_cluster_dns",
-                             f"nameserver {rc['nameservers']} is not the kube-dns Service {facts['dns_ip']}"))
+                             f"nameserver {rc['nameservers']} is not the kubelet's clusterDNS {want_ns} ({k.source})"))
         if rc["search"][:3] != want_search:
             failures.append(("search_not_cluster", f"search {rc['search']} does not begin {want_search}"))
         if "ndots:5" not in rc["options"]:
             failures.append(("no_ndots5", f"options {rc['options']} lack ndots:5"))
         if dns["ready"] and facts["kubernetes_ip"] not in d["lookup"]["addresses"]:
             failures.append(("cluster_name_unresolved",
-                             f"kubernetes.default.svc.{CLUSTER_DOMAIN} did not resolve to {facts['kubernetes_ip']} "
+                             f"kubernetes.default.svc.{domain} did not resolve to {facts['kubernetes_ip']} "
                              f"({d['lookup']['output'][-120:]})"))
     if not pods:
         failures.append(("no_pods", "no DaemonSet pods"))
@@ -201,21 +224,25 @@ def check_c4(env: Env, ns: str, ds: str, node_probes: dict) -> Verdict:
     facts = dns_facts(env)
     pods = ds_pods(env, ns, ds)
     for p in pods[:1]:
-        d = _pod_dns(env, p)
-        node_conf = node_probes[p.spec.node_name].run(env.core, "cat", "/host/etc/resolv.conf")
+        k = kubelet_of(env, p.spec.node_name)
+        d = _pod_dns(env, p, domain=k.cluster_domain)
+        # the file the kubelet hands to such pods (resolvConf), not kind's path
+        node_conf = node_probes[p.spec.node_name].run(env.core, "cat", f"/host{k.resolv_conf}")
         node_rc = probes.parse_resolv_conf(node_conf.stdout)
         rc = d["resolv_conf"]
         dns_events = [e.reason for e in kube.events(env.core, ns) if "dns" in (e.message or "").lower()]
         ev.update(pod=p.metadata.name, dnsPolicy=p.spec.dns_policy, pod_resolv_conf=rc, node_resolv_conf=node_rc,
-                  cluster_dns_ip=facts["dns_ip"], lookup_ok=d["lookup"]["ok"], dns_events=dns_events)
+                  cluster_dns_ip=facts["dns_ip"], kubelet_resolv_conf=k.resolv_conf, kubelet_facts=k.source,
+                  lookup_ok=d["lookup"]["ok"], dns_events=dns_events)
         if rc["nameservers"] != node_rc["nameservers"]:
             failures.append(("nameserver_not_node",
                              f"pod nameservers {rc['nameservers']} != node's {node_rc['nameservers']}"))
-        if facts["dns_ip"] in rc["nameservers"]:
-            failures.append(("cluster_dns_in_pod", f"cluster DNS {facts['dns_ip']} is in the pod's resolv.conf"))
+        cluster_dns = [ip for ip in [facts["dns_ip"], *k.cluster_dns] if ip in rc["nameservers"]]
+        if cluster_dns:
+            failures.append(("cluster_dns_in_pod", f"cluster DNS {cluster_dns[0]} is in the pod's resolv.conf"))
         if d["lookup"]["ok"]:
             failures.append(("cluster_name_resolved",
-                             f"kubernetes.default.svc.{CLUSTER_DOMAIN} resolved: {d['lookup']['addresses']}"))
+                             f"kubernetes.default.svc.{k.cluster_domain} resolved: {d['lookup']['addresses']}"))
         if dns_events:
             failures.append(("dns_event", f"events mention DNS: {dns_events} (the page says the failure is silent)"))
     if not pods:
@@ -446,8 +473,9 @@ def _status_message(e: client.ApiException) -> str:
         return e.body or ""
 
 
-PSA_NEEDLES = ('violates PodSecurity "baseline:latest"', "host namespaces (hostNetwork=true, hostPID=true)",
-               'hostPath volumes (volumes "proc", "sys")')
+# the level is whatever the namespace (or the cluster default) enforces: baseline or restricted
+PSA_LEVEL = re.compile(r'violates PodSecurity "(baseline|restricted):[^"]+"')
+PSA_NEEDLES = ("host namespaces (hostNetwork=true, hostPID=true)", 'hostPath volumes (volumes "proc", "sys")')
 
 
 def check_c9_pod_rejected(env: Env, ns: str, pod: dict) -> Verdict:
@@ -465,10 +493,15 @@ def check_c9_pod_rejected(env: Env, ns: str, pod: dict) -> Verdict:
         ev["message"] = body[body.find("violates"):][:300] if "violates" in body else body[:300]
         if e.status != 403:
             failures.append(("wrong_status", f"HTTP {e.status}, not 403"))
+        level = PSA_LEVEL.search(body)
+        ev["level"] = level.group(1) if level else None
         missing = [n for n in PSA_NEEDLES + ("hostPort",) if n not in body]
+        if not level:
+            missing.insert(0, 'violates PodSecurity "<baseline|restricted>:<version>"')
         if missing:
             failures.append(("violations_missing", f"the rejection lacks {missing}"))
-    return verdict("C9", failures, ev, "HTTP 403 violates PodSecurity baseline: host namespaces, hostPath, hostPort", t0)
+    return verdict("C9", failures, ev, f"HTTP 403 violates PodSecurity {ev.get('level') or 'baseline'}: host namespaces, "
+                   "hostPath, hostPort", t0)
 
 
 def check_c9_daemonset_blocked_then_fixed(env: Env, ns: str, ds: dict, timeout: float = 90) -> Verdict:
@@ -540,17 +573,24 @@ def check_c10(env: Env, ns: str, ds: str, port: int, web_pod: str, client_probe)
 def check_c11(env: Env, pod, normal_probe) -> Verdict:
     """From the host-network pod, the kubelet's loopback-only healthz answers; from a normal pod it does not."""
     t0, failures, ev = time.monotonic(), [], {}
-    url = "http://127.0.0.1:10248/healthz"
+    k = kubelet_of(env, pod.spec.node_name)
+    url = k.healthz_url
+    if url is None:
+        raise NotApplicable(f"the kubelet's healthz is disabled on {pod.spec.node_name} (healthzPort 0, {k.source})")
+    if not k.healthz_node_local:
+        raise NotApplicable(f"the kubelet's healthz on {pod.spec.node_name} is bound to {k.healthz_bind!r}, not to "
+                            f"loopback ({k.source}): it is not a node-local service")
     r = exec_pod(env, pod, *probes.wget(url))
     ctl = probes.http_get(env.core, normal_probe, url)
     ev.update(pod=pod.metadata.name, host_network=bool(pod.spec.host_network), answer=r.stdout.strip()[:40],
-              normal_pod_answer=ctl["ok"])
+              normal_pod_answer=ctl["ok"], url=url, kubelet_facts=k.source)
     if not (r.ok and r.stdout.strip() == "ok"):
         failures.append(("healthz_unreachable",
                          f"kubelet healthz not reachable from {pod.metadata.name}: {r.stderr.strip()[-120:]}"))
     if ctl["ok"]:
-        failures.append(("normal_pod_reaches_healthz", "a normal pod also reaches 127.0.0.1:10248 (control failed)"))
-    return verdict("C11", failures, ev, "kubelet's 127.0.0.1:10248/healthz answers from the pod, not from a normal pod", t0)
+        # a loopback address answering a pod-network pod: the node-local premise does not hold here
+        raise NotApplicable(f"a normal pod also reaches {url}: the kubelet's healthz is not node-local on this cluster")
+    return verdict("C11", failures, ev, f"kubelet's {url} answers from the pod, not from a normal pod", t0)
 
 
 # ---------------------------------------------------------------- C12 hostPID and /proc, /sys
@@ -610,12 +650,15 @@ def check_c14(env: Env, ns: str, ds: str) -> Verdict:
     pods = ds_pods(env, ns, ds)
     for p in pods:
         h = exec_pod(env, p, "hostname").stdout.strip()
-        ev[p.metadata.name] = {"hostname": h, "nodeName": p.spec.node_name}
-        if h != p.spec.node_name:
-            failures.append(("hostname_differs", f"{p.metadata.name}: hostname {h!r} != nodeName {p.spec.node_name!r}"))
+        # the node's Hostname address: with --hostname-override it is not spec.nodeName (as upstream e2e)
+        want = cluster_facts.os_hostname(node_json(env, p.spec.node_name))
+        ev[p.metadata.name] = {"hostname": h, "nodeName": p.spec.node_name, "nodeHostnameAddress": want}
+        if h != want:
+            failures.append(("hostname_differs", f"{p.metadata.name}: hostname {h!r} != the node's Hostname "
+                                                 f"address {want!r} (nodeName {p.spec.node_name!r})"))
     if not pods:
         failures.append(("no_pods", "no DaemonSet pods"))
-    return verdict("C14", failures, ev, "hostname inside the container == spec.nodeName", t0)
+    return verdict("C14", failures, ev, "hostname inside the container == the node's Hostname address", t0)
 
 
 # ---------------------------------------------------------------- C15 one pod per node

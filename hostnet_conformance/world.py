@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 from kubernetes import client
 
+from . import facts as cluster_facts
 from . import kube, manifests, probes, signals
 from .checks import Env, deploy, schedulable_nodes
 from .ports import PortAllocator
@@ -136,6 +137,8 @@ def discover(w: World) -> dict:
         "cluster_dns_ip": dns_facts(w.env)["dns_ip"],
         "pod_security_default": discover_pod_security_default(w),
         "images": images_on_nodes(nodes, [w.env.exporter_image, w.env.probe_image]),
+        # each kubelet's own settings (configz through the API server), which C3, C4 and C11 judge by
+        "kubelet": {n.metadata.name: cluster_facts.read_kubelet(c.api, n.metadata.name).to_dict() for n in nodes},
         "target": f"kind cluster {c.kind_name}" if c.kind_name else f"context {c.context}",
     }
     c.facts.update(facts)

@@ -62,13 +62,18 @@ def _fake_env(pods: list, nodes: dict[str, str]):
     cluster = ns_(apps=ns_(read_namespaced_daemon_set=lambda name, ns: ds),
                   nodes=lambda: [ns_(metadata=ns_(name=n), status=ns_(addresses=[ns_(type="InternalIP", address=ip)]))
                                  for n, ip in nodes.items()])
-    core = ns_(list_namespaced_pod=lambda ns, label_selector: ns_(items=pods))
+    core = ns_(list_namespaced_pod=lambda ns, label_selector: ns_(items=pods),
+               read_node=lambda name: {"metadata": {"name": name},
+                                       "status": {"addresses": [{"type": "InternalIP", "address": nodes[name]},
+                                                                {"type": "Hostname", "address": name}]}})
+    cluster.api = ns_(sanitize_for_serialization=lambda obj: obj)   # read_node already gives the API's JSON
     return ns_(cluster=cluster, core=core)
 
 
 def _pod(name: str, node: str, pod_ip: str, host_ip: str):
     return SimpleNamespace(metadata=SimpleNamespace(name=name), spec=SimpleNamespace(node_name=node),
-                           status=SimpleNamespace(pod_ip=pod_ip, host_ip=host_ip, pod_ips=[SimpleNamespace(ip=pod_ip)]))
+                           status=SimpleNamespace(pod_ip=pod_ip, host_ip=host_ip, pod_ips=[SimpleNamespace(ip=pod_ip)],
+                                                  host_ips=[SimpleNamespace(ip=host_ip)]))
 
 
 def test_a_check_gives_its_codes_and_a_control_can_demand_them():
@@ -78,7 +83,7 @@ def test_a_check_gives_its_codes_and_a_control_can_demand_them():
     assert ok.passed and ok.codes == []
     wrong = checks.check_c1(_fake_env([_pod("a", "w1", "10.244.1.5", "172.18.0.2")], nodes), "ns", "ds")
     assert wrong.codes == ["pod_ip_not_node_ip"]
-    assert wrong.reason == "a: podIP 10.244.1.5 != hostIP 172.18.0.2 / node 172.18.0.2"
+    assert wrong.reason == "a: podIPs ['10.244.1.5'] != hostIPs ['172.18.0.2'] / node InternalIPs ['172.18.0.2']"
     assert expect_failure(wrong, "pod_ip_not_node_ip", "no hostNetwork") is wrong
     none = checks.check_c1(_fake_env([], nodes), "ns", "ds")
     assert none.codes == ["no_pods"]
@@ -238,3 +243,17 @@ def test_pod_network_precondition_is_an_error_naming_the_nodes():
     w.broken = {"vendor": "node w1: crash_loop: CrashLoopBackOff (exit code 1): bind: address already in use"}
     with pytest.raises(ClusterError, match="shared 'vendor' DaemonSet did not become ready: node w1: crash_loop"):
         ds_of(w, "vendor")
+
+
+def test_c1_compares_dual_stack_addresses_as_sets():
+    nodes = {"w1": "172.18.0.2"}
+    env = _fake_env([], nodes)
+    both = SimpleNamespace(metadata=SimpleNamespace(name="a"), spec=SimpleNamespace(node_name="w1"),
+                           status=SimpleNamespace(pod_ip="fc00:f853::2", host_ip="172.18.0.2",
+                                                  pod_ips=[SimpleNamespace(ip="fc00:f853::2"), SimpleNamespace(ip="172.18.0.2")],
+                                                  host_ips=[SimpleNamespace(ip="172.18.0.2"), SimpleNamespace(ip="fc00:f853::2")]))
+    env.core.list_namespaced_pod = lambda ns, label_selector: SimpleNamespace(items=[both])
+    env.core.read_node = lambda name: {"status": {"addresses": [
+        {"type": "InternalIP", "address": "172.18.0.2"}, {"type": "InternalIP", "address": "fc00:f853::2"}]}}
+    v = checks.check_c1(env, "ns", "ds")
+    assert v.passed, v.reason   # the IPv6 podIP first, the IPv4 hostIP first: the same sets

@@ -1,0 +1,94 @@
+"""Facts read from the cluster, not kind's defaults (docs: shared/docs/real-clusters.md).
+
+Per node, the kubelet's own configuration through the API server's node proxy
+(`GET /api/v1/nodes/<node>/proxy/configz`): where its healthz listens, which DNS server and domain
+it gives pods, which resolv.conf it hands to `dnsPolicy: Default`/ClusterFirst+hostNetwork pods.
+When configz cannot be read (RBAC on nodes/proxy, a kubelet without it), the kubelet's documented
+defaults stand in and `source` says so, so a verdict never hides where its expectation came from.
+
+Also the node's addresses (InternalIP, Hostname: with --hostname-override the OS hostname is the
+Hostname address, not metadata.name) as sets, for dual-stack clusters.
+"""
+from __future__ import annotations
+
+import ipaddress
+import json
+from dataclasses import asdict, dataclass, field
+
+LOOPBACK = ("127.0.0.1", "::1", "localhost")
+
+
+@dataclass(frozen=True)
+class Kubelet:
+    source: str                       # "configz", or "defaults: <why configz could not be read>"
+    healthz_bind: str = "127.0.0.1"
+    healthz_port: int = 10248
+    cluster_dns: list[str] = field(default_factory=list)
+    cluster_domain: str = "cluster.local"
+    resolv_conf: str = "/etc/resolv.conf"
+
+    @property
+    def healthz_url(self) -> str | None:
+        """The kubelet's healthz as seen from the node's own network namespace (None: disabled)."""
+        if not self.healthz_port:
+            return None
+        host = self.healthz_bind or "0.0.0.0"
+        if host in ("0.0.0.0", "::"):
+            host = "127.0.0.1"     # bound everywhere: loopback reaches it too
+        if ":" in host:
+            host = f"[{host}]"
+        return f"http://{host}:{self.healthz_port}/healthz"
+
+    @property
+    def healthz_node_local(self) -> bool:
+        """True when only the node itself can reach the healthz (bound to a loopback address)."""
+        try:
+            return ipaddress.ip_address(self.healthz_bind).is_loopback
+        except ValueError:
+            return self.healthz_bind == "localhost"
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def parse_configz(doc: dict | str | bytes) -> Kubelet:
+    """The facts the claims need from a configz document ({"kubeletconfig": {...}})."""
+    if isinstance(doc, (str, bytes)):
+        doc = json.loads(doc)
+    kc = (doc or {}).get("kubeletconfig") or {}
+    defaults = Kubelet("configz")
+    port = kc.get("healthzPort", defaults.healthz_port)
+    return Kubelet(
+        "configz",
+        healthz_bind=kc.get("healthzBindAddress", defaults.healthz_bind) or "",
+        healthz_port=int(port) if port is not None else 0,
+        cluster_dns=list(kc.get("clusterDNS") or []),
+        cluster_domain=(kc.get("clusterDomain") or defaults.cluster_domain).rstrip("."),
+        resolv_conf=kc.get("resolvConf", defaults.resolv_conf) or "",
+    )
+
+
+def read_kubelet(api, node: str) -> Kubelet:
+    """configz of one node's kubelet through the API server, or the defaults with the reason."""
+    from kubernetes import client
+
+    try:
+        resp = client.CoreV1Api(api).connect_get_node_proxy_with_path(node, "configz", _preload_content=False,
+                                                                    _request_timeout=10)
+        return parse_configz(resp.data)
+    except client.ApiException as e:
+        return Kubelet(f"defaults: configz unreadable (HTTP {e.status} {e.reason})")
+    except (ValueError, TypeError) as e:
+        return Kubelet(f"defaults: configz unreadable ({' '.join(str(e).split())[:120]})")
+
+
+def addresses(node: dict, kind: str) -> list[str]:
+    """The node's addresses of one type (InternalIP, ExternalIP, Hostname) from its API JSON."""
+    return [a["address"] for a in (node.get("status") or {}).get("addresses") or [] if a.get("type") == kind]
+
+
+def os_hostname(node: dict) -> str:
+    """What `hostname` prints on the node: its Hostname address (kubelet --hostname-override makes
+    metadata.name differ), else its name."""
+    names = addresses(node, "Hostname")
+    return names[0] if names else (node.get("metadata") or {}).get("name", "")

@@ -1,0 +1,62 @@
+"""Facts read from the cluster, decided on a recorded configz and node (the offline kind cluster,
+Kubernetes v1.34.4, 2026-11-29) and on the variants real clusters show (shared/docs/real-clusters.md)."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from hostnet_conformance import facts
+
+DATA = Path(__file__).resolve().parent / "data" / "facts"
+
+
+def configz() -> dict:
+    return json.loads((DATA / "configz-kind-worker.json").read_text())
+
+
+def test_recorded_kind_configz():
+    k = facts.parse_configz(configz())
+    assert k.source == "configz"
+    assert (k.healthz_bind, k.healthz_port, k.cluster_dns, k.cluster_domain, k.resolv_conf) == (
+        "127.0.0.1", 10248, ["10.96.0.10"], "cluster.local", "/etc/resolv.conf")
+    assert k.healthz_url == "http://127.0.0.1:10248/healthz" and k.healthz_node_local
+
+
+@pytest.mark.parametrize("change,url,local", [
+    ({"healthzBindAddress": "::1"}, "http://[::1]:10248/healthz", True),
+    ({"healthzBindAddress": "0.0.0.0"}, "http://127.0.0.1:10248/healthz", False),
+    ({"healthzPort": 10258}, "http://127.0.0.1:10258/healthz", True),
+    ({"healthzPort": 0}, None, True),
+])
+def test_healthz_variants(change, url, local):
+    doc = configz()
+    doc["kubeletconfig"].update(change)
+    k = facts.parse_configz(doc)
+    assert k.healthz_url == url and k.healthz_node_local is local
+
+
+def test_node_local_dns_and_other_resolv_conf():
+    doc = configz()
+    doc["kubeletconfig"].update(clusterDNS=["169.254.20.10"], resolvConf="/run/systemd/resolve/resolv.conf",
+                                clusterDomain="corp.example.")
+    k = facts.parse_configz(json.dumps(doc))
+    assert k.cluster_dns == ["169.254.20.10"] and k.resolv_conf == "/run/systemd/resolve/resolv.conf"
+    assert k.cluster_domain == "corp.example"
+
+
+def test_hostname_address_wins_over_the_node_name():
+    node = json.loads((DATA / "node-kind-worker.json").read_text())
+    assert facts.os_hostname(node) == node["metadata"]["name"] == "hnc-ci-worker"
+    assert facts.addresses(node, "InternalIP") == ["172.18.0.2"]
+    node["status"]["addresses"] = [{"type": "InternalIP", "address": "10.0.1.7"},
+                                   {"type": "Hostname", "address": "ip-10-0-1-7.ec2.internal"}]
+    assert facts.os_hostname(node) == "ip-10-0-1-7.ec2.internal"
+    node["status"]["addresses"] = []
+    assert facts.os_hostname(node) == "hnc-ci-worker"
+
+
+def test_defaults_name_their_reason():
+    k = facts.Kubelet("defaults: configz unreadable (HTTP 403 Forbidden)")
+    assert k.healthz_url == "http://127.0.0.1:10248/healthz" and k.source.startswith("defaults: ")
