@@ -25,7 +25,6 @@ DEFAULT_CLUSTER = "hostnet-conformance"
 PLUGIN_DEFAULT_CLUSTER = "pytest-kind"   # pytest-kind-ng's default for --cluster-name
 VERDICTS = pytest.StashKey[Verdict]()
 NS_BEFORE = pytest.StashKey[set]()
-MODULE_NS_BEFORE = pytest.StashKey[set]()
 SHARED_STATE = "HNC_SHARED_STATE"
 STATE: dict = {"results": [], "started": datetime.now(timezone.utc), "capabilities": {}}
 
@@ -263,7 +262,7 @@ def _status_and_reason(rep, excinfo) -> tuple[str, str | None]:
         return ERROR, _one_line(f"timed out after {exc.timeout:.0f}s waiting for {exc.what}"
                                 + (f"; last seen: {' | '.join(state)}" if state else ""))
     if isinstance(exc, client.ApiException):
-        return ERROR, _one_line(f"the API answered HTTP {exc.status} {exc.reason}: {_api_message(exc)}")
+        return ERROR, _one_line(f"the API answered HTTP {exc.status} {exc.reason}: {kube.api_message(exc)}")
     if isinstance(exc, AssertionError):
         # `assert v.passed, v.reason`: the message before pytest's "assert ..." explanation
         msg = str(exc).split("\nassert ")[0]
@@ -275,14 +274,7 @@ def _status_and_reason(rep, excinfo) -> tuple[str, str | None]:
 
 
 def _one_line(text: str, limit: int = 400) -> str:
-    return " ".join(str(text).split())[:limit]
-
-
-def _api_message(e) -> str:
-    try:
-        return json.loads(e.body or "{}").get("message") or (e.body or "")
-    except ValueError:
-        return e.body or ""
+    return report.one_line(str(text))[:limit]
 
 
 @pytest.hookimpl(hookwrapper=True)

@@ -5,7 +5,6 @@ controls run the same check on a deliberately wrong setup and demand the code th
 (`verdict.expect_failure`) — so every check is proven able to fail, and to fail for the right reason."""
 from __future__ import annotations
 
-import json
 import re
 import time
 from dataclasses import dataclass
@@ -66,21 +65,21 @@ def ds_pods(env: Env, ns: str, name: str) -> list:
     return env.core.list_namespaced_pod(ns, label_selector=ds_selector(env, ns, name)).items
 
 
+def daemonset_ready(env: Env, ns: str, name: str):
+    """The DaemonSet when every scheduled pod is ready and updated to its current generation, else None."""
+    ds = env.cluster.apps.read_namespaced_daemon_set(name, ns)
+    st = ds.status
+    if (st.observed_generation or 0) < ds.metadata.generation:
+        return None
+    want = st.desired_number_scheduled or 0
+    done = want > 0 and st.number_ready == want and (st.updated_number_scheduled or 0) == want
+    return ds if done else None
+
+
 def wait_daemonset_ready(env: Env, ns: str, name: str, timeout: float = 180, allow=None):
     """Every scheduled pod of the DaemonSet ready and updated. Ends at once on a terminal signal of
     its pods or namespace (signals.TerminalSignal), except those `allow` accepts."""
-    apps = env.cluster.apps
-
-    def ready():
-        ds = apps.read_namespaced_daemon_set(name, ns)
-        st = ds.status
-        if (st.observed_generation or 0) < ds.metadata.generation:
-            return None
-        want = st.desired_number_scheduled or 0
-        done = want > 0 and st.number_ready == want and (st.updated_number_scheduled or 0) == want
-        return ds if done else None
-
-    return wait_until(ready, timeout=timeout, what=f"DaemonSet {ns}/{name} ready on every node",
+    return wait_until(lambda: daemonset_ready(env, ns, name), timeout=timeout, what=f"DaemonSet {ns}/{name} ready on every node",
                       describe=lambda: _ds_state(env, ns, name), retry_on=(client.ApiException,),
                       terminal=lambda: signals.observe(env.core, ns, selector=ds_selector(env, ns, name), allow=allow))
 
@@ -294,7 +293,7 @@ def check_c6_pod(env: Env, ns: str, pod: str, patch: dict) -> Verdict:
         failures.append(("patch_accepted", "the patch was accepted"))
     except client.ApiException as e:
         ev["status"] = e.status
-        ev["message"] = _status_message(e)[:300]
+        ev["message"] = kube.api_message(e)[:300]
         if e.status != 422 or "pod updates may not change fields other than" not in ev["message"]:
             failures.append(("wrong_status",
                              f"HTTP {e.status}, not 422 'pod updates may not change fields other than'"))
@@ -465,14 +464,6 @@ def reserved_ports(env: Env, node_probes: dict) -> dict:
 
 # ---------------------------------------------------------------- C9 Pod Security
 
-def _status_message(e: client.ApiException) -> str:
-    """The human message of an API error (the body is a JSON Status whose quotes are escaped)."""
-    try:
-        return json.loads(e.body or "{}").get("message", e.body or "")
-    except ValueError:
-        return e.body or ""
-
-
 # the level is whatever the namespace (or the cluster default) enforces: baseline or restricted
 PSA_LEVEL = re.compile(r'violates PodSecurity "(baseline|restricted):[^"]+"')
 PSA_NEEDLES = ("host namespaces (hostNetwork=true, hostPID=true)", 'hostPath volumes (volumes "proc", "sys")')
@@ -488,7 +479,7 @@ def check_c9_pod_rejected(env: Env, ns: str, pod: dict) -> Verdict:
         ev["status"] = 201
         failures.append(("admitted", "the Pod was admitted"))
     except client.ApiException as e:
-        body = _status_message(e)
+        body = kube.api_message(e)
         ev["status"] = e.status
         ev["message"] = body[body.find("violates"):][:300] if "violates" in body else body[:300]
         if e.status != 403:

@@ -2,6 +2,7 @@
 from manifest dicts, pod exec, events. Every object the suite creates carries LABEL_MANAGED."""
 from __future__ import annotations
 
+import json
 import re
 import uuid
 from dataclasses import dataclass
@@ -67,6 +68,14 @@ def create(api: client.ApiClient, ns: str, obj: dict, run_id: str):
     if kind == "NetworkPolicy":
         return client.NetworkingV1Api(api).create_namespaced_network_policy(ns, obj)
     raise ValueError(f"unsupported kind {kind}")
+
+
+def api_message(e: client.ApiException) -> str:
+    """The human message of an API error (the body is a JSON Status whose quotes are escaped)."""
+    try:
+        return json.loads(e.body or "{}").get("message") or (e.body or "")
+    except ValueError:
+        return e.body or ""
 
 
 @dataclass

@@ -137,7 +137,7 @@ def summarize(results: Sequence[Result], *, include_not_run: bool = True) -> lis
 # --- formatting --------------------------------------------------------------------
 
 
-def _one_line(value: Any) -> str:
+def one_line(value: Any) -> str:
     text = value if isinstance(value, str) else json.dumps(value, default=str)
     return " ".join(text.split())
 
@@ -152,7 +152,7 @@ def _cell(text: str) -> str:
 
 
 def evidence_text(evidence: Mapping[str, Any], width: int = EVIDENCE_WIDTH) -> str:
-    return _truncate(", ".join(f"{k}={_one_line(v)}" for k, v in evidence.items()), width)
+    return _truncate(", ".join(f"{k}={one_line(v)}" for k, v in evidence.items()), width)
 
 
 def _sentence(claim_id: str) -> str:
@@ -164,7 +164,7 @@ def render_markdown(results: Sequence[Result], run: Run) -> str:
         f"# hostNetwork conformance report: {run.run_id}",
         "",
         f"- date: {run.started_at.isoformat(timespec='seconds')}",
-        *(f"- {k}: {_one_line(v)}" for k, v in run.capabilities.items()),
+        *(f"- {k}: {one_line(v)}" for k, v in run.capabilities.items()),
         "",
         "| claim | the page says | verdict | evidence | duration |",
         "|---|---|---|---|---|",
@@ -173,7 +173,7 @@ def render_markdown(results: Sequence[Result], run: Run) -> str:
         # The reason tells why a claim is not proven; a pass speaks through its evidence.
         verdict = s.verdict if s.verdict in ("PASS", "NOT RUN") else f"{s.verdict}: {s.reason}"
         duration = f"{s.duration_s:.1f}s" if s.tests else "-"
-        cells = [s.claim, _sentence(s.claim), _one_line(verdict), evidence_text(s.evidence)]
+        cells = [s.claim, _sentence(s.claim), one_line(verdict), evidence_text(s.evidence)]
         lines.append("| " + " | ".join(map(_cell, cells)) + f" | {duration} |")
     return "\n".join(lines) + "\n"
 
@@ -225,6 +225,6 @@ def terminal_table(results: Sequence[Result], reason_width: int = 80) -> list[st
     width = max((len(s.claim) for s in summaries), default=3)
     vwidth = max((len(s.verdict) for s in summaries), default=4)
     return [
-        f"{s.claim:<{width}}  {s.verdict:<{vwidth}}  {_truncate(_one_line(s.reason), reason_width)}"
+        f"{s.claim:<{width}}  {s.verdict:<{vwidth}}  {_truncate(one_line(s.reason), reason_width)}"
         for s in summaries
     ]

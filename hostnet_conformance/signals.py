@@ -52,6 +52,17 @@ def explaining_line(log: str) -> str:
     return lines[-1][:300] if lines else ""
 
 
+def _why(terminated: dict, log_of: Callable[[str], str] | None, container: str) -> str:
+    """Why a container ended: its termination message, else the line of its log that explains it."""
+    why = (terminated.get("message") or "").strip()
+    if not why and log_of is not None:
+        try:
+            why = explaining_line(log_of(container))
+        except Exception:  # noqa: BLE001 - a missing log never hides the crash itself
+            why = ""
+    return why
+
+
 def _statuses(pod: dict) -> list[dict]:
     st = pod.get("status") or {}
     return list(st.get("initContainerStatuses") or []) + list(st.get("containerStatuses") or [])
@@ -75,12 +86,7 @@ def pod_signals(pod: dict, log_of: Callable[[str], str] | None = None) -> list[S
             out.append(Signal("container_config", f"{reason}: {msg}", name, node, c))
         elif reason == "CrashLoopBackOff":
             term = (cs.get("lastState") or {}).get("terminated") or {}
-            why = (term.get("message") or "").strip()
-            if not why and log_of is not None:
-                try:
-                    why = explaining_line(log_of(c))
-                except Exception:  # noqa: BLE001 - a missing log never hides the crash itself
-                    why = ""
+            why = _why(term, log_of, c)
             code = term.get("exitCode")
             out.append(Signal("crash_loop", f"CrashLoopBackOff (exit code {code}): {why or term.get('reason') or ''}"
                               .rstrip(": "), name, node, c))
@@ -89,12 +95,7 @@ def pod_signals(pod: dict, log_of: Callable[[str], str] | None = None) -> list[S
         terminated = ((cs.get("state") or {}).get("terminated")
                       or ((cs.get("lastState") or {}).get("terminated") if not cs.get("ready") else None) or {})
         if terminated and terminated.get("exitCode") and not any(s.container == c for s in out):
-            why = (terminated.get("message") or "").strip()
-            if not why and log_of is not None:
-                try:
-                    why = explaining_line(log_of(c))
-                except Exception:  # noqa: BLE001
-                    why = ""
+            why = _why(terminated, log_of, c)
             out.append(Signal("container_exited", f"exit code {terminated.get('exitCode')}"
                               + (f": {why}" if why else ""), name, node, c))
     if st.get("phase") == "Failed" and not out:
@@ -181,6 +182,13 @@ def log_reader(core, ns: str, pod) -> Callable[[str], str]:
     return read
 
 
+def live_pod_signals(core, ns: str, pod) -> list[Signal]:
+    """pod_signals of a live pod object, its crashed container's log read on demand."""
+    from kubernetes import client
+
+    return pod_signals(client.ApiClient().sanitize_for_serialization(pod), log_reader(core, ns, pod))
+
+
 def observe(core, ns: str, *, selector: str | None = None, names: Iterable[str] | None = None,
             allow: Callable[[Signal], bool] | None = None, since: datetime | None = None) -> Signal | None:
     """The first unexpected terminal signal among the pods (by label selector or names) and the
@@ -192,9 +200,7 @@ def observe(core, ns: str, *, selector: str | None = None, names: Iterable[str] 
     pods = [p for p in core.list_namespaced_pod(ns, label_selector=selector or "").items
             if wanted is None or p.metadata.name in wanted]
 
-    found: list[Signal] = []
-    for p in pods:
-        found += pod_signals(api.sanitize_for_serialization(p), log_reader(core, ns, p))
+    found = [s for p in pods for s in live_pod_signals(core, ns, p)]
     events = [api.sanitize_for_serialization(e) for e in core.list_namespaced_event(ns).items]
     if wanted is not None:
         events = [e for e in events if (e.get("involvedObject") or {}).get("kind") != "Pod"

@@ -12,7 +12,7 @@ from kubernetes import client
 
 from . import facts as cluster_facts
 from . import kube, manifests, probes, signals
-from .checks import Env, deploy, schedulable_nodes
+from .checks import Env, daemonset_ready, deploy, ds_selector, schedulable_nodes
 from .ports import PortAllocator
 from .verdict import ClusterError
 from .waiting import WaitTimeout, wait_until
@@ -234,23 +234,11 @@ def require_pod_network(w: World) -> None:
                            + "; ".join(f"node {n} ({why})" for n, why in sorted(w.pod_network.items())))
 
 
-def daemonset_ready(env: Env, ns: str, name: str) -> bool:
-    ds = env.cluster.apps.read_namespaced_daemon_set(name, ns)
-    st = ds.status
-    if (st.observed_generation or 0) < ds.metadata.generation:
-        return False
-    want = st.desired_number_scheduled or 0
-    return want > 0 and st.number_ready == want and (st.updated_number_scheduled or 0) == want
-
-
 def _ds_pod_signals(env: Env, ns: str, name: str) -> tuple[list, list]:
     """(signals of the DaemonSet's pods, its pods that are not ready and show no signal yet)."""
-    sel = ",".join(f"{k}={v}" for k, v in
-                   env.cluster.apps.read_namespaced_daemon_set(name, ns).spec.selector.match_labels.items())
-    api = client.ApiClient()
     found, quiet = [], []
-    for p in env.core.list_namespaced_pod(ns, label_selector=sel).items:
-        sigs = signals.pod_signals(api.sanitize_for_serialization(p), signals.log_reader(env.core, ns, p))
+    for p in env.core.list_namespaced_pod(ns, label_selector=ds_selector(env, ns, name)).items:
+        sigs = signals.live_pod_signals(env.core, ns, p)
         ready = any(c.type == "Ready" and c.status == "True" for c in (p.status.conditions or []))
         found += sigs
         if not sigs and not ready:
@@ -262,10 +250,14 @@ def broken_cause(env: Env, ns: str, name: str, first: signals.Signal, settle: fl
     """Every node's cause for a broken DaemonSet, e.g. 'node w1: crash_loop: ... address already in
     use; node w2: ...'. Pods that are not ready yet get up to `settle` s to show their own signal
     (a crash on one node usually comes within seconds of the same crash on the next)."""
+    def all_explained():
+        found, quiet = _ds_pod_signals(env, ns, name)
+        return None if quiet else (found, quiet)
+
     try:
-        found, quiet = wait_until(lambda: (lambda f, q: (f, q) if not q else None)(*_ds_pod_signals(env, ns, name)),
-                                  timeout=settle, interval=1.0, what=f"every pod of {ns}/{name} to show its cause",
-                                  describe=lambda: "", retry_on=(client.ApiException,))
+        found, quiet = wait_until(all_explained, timeout=settle, interval=1.0,
+                                  what=f"every pod of {ns}/{name} to show its cause", describe=lambda: "",
+                                  retry_on=(client.ApiException,))
     except WaitTimeout:
         found, quiet = _ds_pod_signals(env, ns, name)
     parts = {}
@@ -288,9 +280,7 @@ def await_daemonsets(env: Env, daemonsets: dict, timeout: float = 180) -> dict:
             if daemonset_ready(env, ns, name):
                 pending.pop(variant)
                 continue
-            sel = ",".join(f"{k}={v}" for k, v in
-                           env.cluster.apps.read_namespaced_daemon_set(name, ns).spec.selector.match_labels.items())
-            sig = signals.observe(env.core, ns, selector=sel)
+            sig = signals.observe(env.core, ns, selector=ds_selector(env, ns, name))
             if sig:
                 broken[variant] = broken_cause(env, ns, name, sig)
                 pending.pop(variant)
