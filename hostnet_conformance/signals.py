@@ -68,9 +68,12 @@ def _statuses(pod: dict) -> list[dict]:
     return list(st.get("initContainerStatuses") or []) + list(st.get("containerStatuses") or [])
 
 
-def pod_signals(pod: dict, log_of: Callable[[str], str] | None = None) -> list[Signal]:
+def pod_signals(pod: dict, log_of: Callable[[str], str] | None = None, past: bool = False) -> list[Signal]:
     """Every terminal signal one pod shows. `log_of(container)` returns the container's previous
-    log (only asked for crash loops)."""
+    log (only asked for crash loops). With `past`, a non-zero exit before the last restart counts
+    even when the restarted container reports ready: a container with no readiness probe is ready
+    for the instant between its restart and its next crash, and a pod caught in that instant must
+    still name its cause once its DaemonSet is known to be broken."""
     meta, spec, st = pod.get("metadata") or {}, pod.get("spec") or {}, pod.get("status") or {}
     name, node = meta.get("name"), spec.get("nodeName")
     out: list[Signal] = []
@@ -93,7 +96,7 @@ def pod_signals(pod: dict, log_of: Callable[[str], str] | None = None) -> list[S
         # A container that exited non-zero (now, or before its restart) and is not running ready:
         # the crash loop to come, caught before the kubelet's back-off names it.
         terminated = ((cs.get("state") or {}).get("terminated")
-                      or ((cs.get("lastState") or {}).get("terminated") if not cs.get("ready") else None) or {})
+                      or ((cs.get("lastState") or {}).get("terminated") if past or not cs.get("ready") else None) or {})
         if terminated and terminated.get("exitCode") and not any(s.container == c for s in out):
             why = _why(terminated, log_of, c)
             out.append(Signal("container_exited", f"exit code {terminated.get('exitCode')}"
@@ -182,11 +185,11 @@ def log_reader(core, ns: str, pod) -> Callable[[str], str]:
     return read
 
 
-def live_pod_signals(core, ns: str, pod) -> list[Signal]:
+def live_pod_signals(core, ns: str, pod, past: bool = False) -> list[Signal]:
     """pod_signals of a live pod object, its crashed container's log read on demand."""
     from kubernetes import client
 
-    return pod_signals(client.ApiClient().sanitize_for_serialization(pod), log_reader(core, ns, pod))
+    return pod_signals(client.ApiClient().sanitize_for_serialization(pod), log_reader(core, ns, pod), past=past)
 
 
 def observe(core, ns: str, *, selector: str | None = None, names: Iterable[str] | None = None,

@@ -234,14 +234,23 @@ def require_pod_network(w: World) -> None:
                            + "; ".join(f"node {n} ({why})" for n, why in sorted(w.pod_network.items())))
 
 
-def _ds_pod_signals(env: Env, ns: str, name: str) -> tuple[list, list]:
-    """(signals of the DaemonSet's pods, its pods that are not ready and show no signal yet)."""
+def _ds_pod_signals(env: Env, ns: str, name: str, ready_since: dict | None = None,
+                    steady: float = 3.0) -> tuple[list, list]:
+    """(signals of the DaemonSet's pods, its pods that show no signal and are not steadily ready).
+    Asked once the DaemonSet is known to be broken, so a crash before the last restart counts. A
+    container without a readiness probe is ready from its start to its crash, so a ready pod counts
+    as healthy only once this poll has seen it ready for `steady` s (`ready_since` keeps the times)."""
     found, quiet = [], []
+    now = time.monotonic()
     for p in env.core.list_namespaced_pod(ns, label_selector=ds_selector(env, ns, name)).items:
-        sigs = signals.live_pod_signals(env.core, ns, p)
+        sigs = signals.live_pod_signals(env.core, ns, p, past=True)
         ready = any(c.type == "Ready" and c.status == "True" for c in (p.status.conditions or []))
         found += sigs
-        if not sigs and not ready:
+        if sigs:
+            continue
+        if ready and ready_since is not None:
+            ready = now - ready_since.setdefault(p.metadata.uid, now) >= steady
+        if not ready:
             quiet.append(p)
     return found, quiet
 
@@ -250,8 +259,10 @@ def broken_cause(env: Env, ns: str, name: str, first: signals.Signal, settle: fl
     """Every node's cause for a broken DaemonSet, e.g. 'node w1: crash_loop: ... address already in
     use; node w2: ...'. Pods that are not ready yet get up to `settle` s to show their own signal
     (a crash on one node usually comes within seconds of the same crash on the next)."""
+    ready_since: dict = {}
+
     def all_explained():
-        found, quiet = _ds_pod_signals(env, ns, name)
+        found, quiet = _ds_pod_signals(env, ns, name, ready_since)
         return None if quiet else (found, quiet)
 
     try:

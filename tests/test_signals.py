@@ -60,6 +60,27 @@ def test_running_pod_has_no_signal():
     assert sg.pod_signals(pod("running"), crash_log) == []
 
 
+def restarted_and_briefly_ready() -> dict:
+    """The recorded crash loop in the instant after its restart: running and ready (the container
+    has no readiness probe), the exit before the restart only in lastState."""
+    p = pod("crash-loop")
+    cs = p["status"]["containerStatuses"][0]
+    cs.update(ready=True, started=True, state={"running": {"startedAt": "2026-11-29T19:22:02Z"}})
+    for c in p["status"]["conditions"]:
+        if c["type"] in ("Ready", "ContainersReady"):
+            c["status"] = "True"
+    return p
+
+
+def test_ready_instant_of_a_crash_loop_is_not_a_signal_while_waiting():
+    assert sg.pod_signals(restarted_and_briefly_ready(), crash_log) == []
+
+
+def test_ready_instant_of_a_crash_loop_still_names_its_cause_for_a_broken_daemonset():
+    (s,) = sg.pod_signals(restarted_and_briefly_ready(), crash_log, past=True)
+    assert s.code == "container_exited" and s.message.endswith("bind: address already in use")
+
+
 def test_pod_being_deleted_has_no_signal():
     p = pod("crash-loop")
     p["metadata"]["deletionTimestamp"] = "2026-11-29T19:00:00Z"
