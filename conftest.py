@@ -42,6 +42,10 @@ def pytest_addoption(parser):
                      "when HNC_LOAD_IMAGES says so)")
     g.addoption("--host-port-base", default=env("HNC_HOST_PORT_BASE", "20100"),
                 help="first host port for the suite's own variants (the vendor's 20000 is used as written)")
+    g.addoption("--pod-security-default", default=env("HNC_POD_SECURITY_DEFAULT", "baseline"),
+                choices=["privileged", "baseline", "restricted"],
+                help="Pod Security level a kind cluster the suite creates enforces by default (default: "
+                     "baseline, the page's strict cluster; an existing cluster keeps its own)")
     g.addoption("--report-dir", default=None, help="write report.md and report.json here")
     g.addoption("--cleanup", action="store_true", help="remove leftovers of earlier runs (suite-labelled only) and exit")
     g.addoption("--claims", default=None, help="comma-separated claim ids to run, e.g. C1,C7 (default: all)")
@@ -118,7 +122,8 @@ def _open_cluster(cfg) -> targets.Cluster:
             kubectl_bin = targets.find_binary("kubectl", cfg.getoption("kind_kubectl_bin"))
             t0 = time.monotonic()
             c = targets.kind_cluster(name, image=cfg.getoption("kind_image"), kind_bin=kind_bin,
-                                     kubectl_bin=kubectl_bin, workdir=targets.default_workdir(name))
+                                     kubectl_bin=kubectl_bin, workdir=targets.default_workdir(name),
+                                     pod_security_default=cfg.getoption("pod_security_default"))
             c.facts["timing_kind_cluster_s"] = round(time.monotonic() - t0, 1)
             images = cfg.getoption("load_image") or [i for i in os.environ.get("HNC_LOAD_IMAGES", "").split(",") if i]
             loading = targets.start_loading_images(c, images)  # runs while the cluster becomes ready
@@ -245,6 +250,15 @@ def pytest_runtest_call(item):
         pytest.skip(f"NOT APPLICABLE: {e}")
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_setup(item):
+    """The same for a precondition a fixture checks (a module fixture's, for each of its tests)."""
+    try:
+        return (yield)
+    except NotApplicable as e:
+        pytest.skip(f"NOT APPLICABLE: {e}")
+
+
 def _status_and_reason(rep, excinfo) -> tuple[str, str | None]:
     """The test's outcome (PASS, FAIL, NOT APPLICABLE, ERROR, SKIP) and, for a failure, its reason
     in the cluster's words: never a file location or an exception class name."""
@@ -360,6 +374,23 @@ def _namespaces_of_test(request):
         w = request.getfixturevalue("world")
         before = getattr(request.module, "_hnc_ns_before", None)
         request.node.stash[NS_BEFORE] = set(before) if before is not None else set(w.namespaces.values())
+    yield
+
+
+@pytest.fixture(autouse=True)
+def _host_network_admitted(request):
+    """Every claim needs an admitted host-network pod, except the ones marked `denial_only`; of the
+    cluster tests, those marked `host_network_pods`. When an admission gate refuses such pods even
+    in a privileged namespace, those tests are NOT APPLICABLE, naming the gate (world.discover_admission)."""
+    item = request.node
+    needs = (item.get_closest_marker("host_network_pods") is not None
+             or (_claim_of(item) is not None and item.get_closest_marker("denial_only") is None))
+    if needs and "world" in request.fixturenames:
+        from hostnet_conformance.world import require_host_network
+        try:
+            require_host_network(request.getfixturevalue("world"))
+        except NotApplicable as e:
+            pytest.skip(f"NOT APPLICABLE: {e}")
     yield
 
 

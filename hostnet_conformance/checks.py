@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from kubernetes import client
 
-from . import facts as cluster_facts
+from . import admission, facts as cluster_facts
 from . import kube, manifests, probes, signals
 from .cluster import Cluster, cluster_dns_state
 from .verdict import NotApplicable, Verdict
@@ -482,14 +482,19 @@ def check_c9_pod_rejected(env: Env, ns: str, pod: dict) -> Verdict:
         body = kube.api_message(e)
         ev["status"] = e.status
         ev["message"] = body[body.find("violates"):][:300] if "violates" in body else body[:300]
-        if e.status != 403:
+        gate = admission.classify(e.status, body)
+        ev["gate"] = f"{gate.kind} {gate.name}".strip() if gate else "none (not an admission denial)"
+        if gate and gate.kind != admission.POD_SECURITY:
+            # Pod Security runs before every other gate: it admitted the pod, another gate refused it
+            failures.append(("other_gate", f"refused by {gate}, not by Pod Security"))
+        elif e.status != 403:
             failures.append(("wrong_status", f"HTTP {e.status}, not 403"))
         level = PSA_LEVEL.search(body)
         ev["level"] = level.group(1) if level else None
         missing = [n for n in PSA_NEEDLES + ("hostPort",) if n not in body]
         if not level:
             missing.insert(0, 'violates PodSecurity "<baseline|restricted>:<version>"')
-        if missing:
+        if missing and not (gate and gate.kind != admission.POD_SECURITY):
             failures.append(("violations_missing", f"the rejection lacks {missing}"))
     return verdict("C9", failures, ev, f"HTTP 403 violates PodSecurity {ev.get('level') or 'baseline'}: host namespaces, "
                    "hostPath, hostPort", t0)

@@ -85,11 +85,21 @@ def host_cannot_lower_oom_score() -> bool:
     return False
 
 
-def render_kind_config(workdir: Path, workers: int = 2) -> Path:
-    """Write the kind config (fixtures/kind/cluster.yaml) with absolute paths filled in."""
+POD_SECURITY_LEVELS = ("privileged", "baseline", "restricted")
+
+
+def render_kind_config(workdir: Path, workers: int = 2, pod_security_default: str = "baseline") -> Path:
+    """Write the kind config (fixtures/kind/cluster.yaml) with absolute paths filled in, and the
+    Pod Security admission config with `pod_security_default` as the cluster-wide default level."""
+    if pod_security_default not in POD_SECURITY_LEVELS:
+        raise TargetError(f"Pod Security level {pod_security_default!r} is not one of {', '.join(POD_SECURITY_LEVELS)}")
     psa_dir = workdir / "pod-security"
     psa_dir.mkdir(parents=True, exist_ok=True)
-    shutil.copy(FIXTURES / "kind" / "pod-security-admission.yaml", psa_dir / "pod-security-admission.yaml")
+    psa = yaml.safe_load((FIXTURES / "kind" / "pod-security-admission.yaml").read_text())
+    defaults = psa["plugins"][0]["configuration"]["defaults"]
+    for mode in ("enforce", "audit", "warn"):
+        defaults[mode] = pod_security_default
+    (psa_dir / "pod-security-admission.yaml").write_text(yaml.safe_dump(psa, sort_keys=False))
     cfg = yaml.safe_load((FIXTURES / "kind" / "cluster.yaml").read_text())
     cp = cfg["nodes"][0]
     cp["extraMounts"][0]["hostPath"] = str(psa_dir.resolve())
@@ -160,7 +170,7 @@ def kind_clusters(kind_bin: Path) -> list[str]:
 
 
 def kind_cluster(name: str, *, image: str | None, kind_bin: Path, kubectl_bin: Path,
-                 workdir: Path, workers: int = 2) -> Cluster:
+                 workdir: Path, workers: int = 2, pod_security_default: str = "baseline") -> Cluster:
     """Create the kind cluster `name`, or reuse it when it already exists (never recreate it)."""
     from pytest_kind import KindCluster  # GPL-3.0+ dependency, used, not copied
 
@@ -176,7 +186,7 @@ def kind_cluster(name: str, *, image: str | None, kind_bin: Path, kubectl_bin: P
         # pytest-kind would leave an empty kubeconfig for an existing cluster: export it ourselves.
         export_kubeconfig(kind_bin, name, kubeconfig)
     else:
-        cfg = render_kind_config(workdir, workers)
+        cfg = render_kind_config(workdir, workers, pod_security_default)
         try:
             kc.create(config_file=cfg)
         except subprocess.CalledProcessError:

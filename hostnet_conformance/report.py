@@ -6,7 +6,7 @@ A claim is judged over all its tests (docs/verdicts.md):
   ERROR           otherwise, a test could not observe the cluster (image pull, admission of the
                   suite's own workload, API error, a terminal signal), or a control failed for
                   another reason than the one it provokes;
-  NOT APPLICABLE  otherwise, the claim test found a precondition missing;
+  NOT APPLICABLE  otherwise, a claim test found a precondition missing;
   PASS            otherwise, when its claim test passed;
   SKIP / NOT RUN  deselected or not collected.
 The JSON carries a schema version so tools reading it can detect changes.
@@ -111,8 +111,10 @@ def summarize_claim(claim_id: str, tests: Sequence[Result]) -> ClaimSummary:
                 reason = (f"negative control passed a wrong setup: {reason}" if status == "FAIL"
                           else f"negative control could not observe: {reason}")
             return ClaimSummary(claim_id, status, reason, _evidence(t), duration, tests)
-    if main is not None and main.status_() == "NOT APPLICABLE":
-        return ClaimSummary(claim_id, "NOT APPLICABLE", _reason(main, "precondition missing"), _evidence(main),
+    # a claim with several claim tests (C9: the Pod, the DaemonSet) is judged only when every part was
+    na = next((t for t in ordered if t.kind == "claim" and t.status_() == "NOT APPLICABLE"), None)
+    if na is not None:
+        return ClaimSummary(claim_id, "NOT APPLICABLE", _reason(na, "precondition missing"), _evidence(na),
                             duration, tests)
     if main is not None and main.status_() == "PASS":
         reason = _reason(main, "passed")

@@ -11,10 +11,10 @@ from dataclasses import dataclass, field
 from kubernetes import client
 
 from . import facts as cluster_facts
-from . import kube, manifests, probes, signals
+from . import admission, kube, manifests, probes, signals
 from .checks import Env, daemonset_ready, deploy, ds_selector, schedulable_nodes
 from .ports import PortAllocator
-from .verdict import ClusterError
+from .verdict import ClusterError, NotApplicable
 from .waiting import WaitTimeout, wait_until
 
 # Every host port the suite uses besides the vendor's 20000, one per key (see ports.py).
@@ -35,6 +35,7 @@ class World:
     node_probes: dict = field(default_factory=dict)    # node -> hostNetwork Probe with the node's / at /host
     pod_probe: probes.Probe | None = None              # a normal pod-network probe
     workers: list = field(default_factory=list)
+    blocked: dict | None = None                        # the admission gate refusing host-network pods (Gate)
 
     def ns(self, purpose: str, psa: str | None = "privileged") -> str:
         """A fresh namespace for one test (labelled as this run's); purposes may repeat."""
@@ -88,20 +89,40 @@ def variants(w: World) -> dict[str, dict]:
     }
 
 
-def discover_pod_security_default(w: World) -> str:
-    """Server-side dry run of a host-network Pod in a namespace without Pod Security labels."""
-    from kubernetes import client
-    ns = w.ns("psa-discovery", psa=None)
-    pod = manifests.pod_from_daemonset(w.vendor_ds(), "psa-dry-run")
-    try:
-        w.env.core.create_namespaced_pod(ns, kube.owned(pod, w.env.run_id), dry_run="All")
-        return "privileged"
-    except client.ApiException as e:
-        if e.status == 403 and "baseline" in (e.body or ""):
-            return "baseline"
-        if e.status == 403 and "restricted" in (e.body or ""):
-            return "restricted"
-        raise
+def discover_admission(w: World) -> dict:
+    """Server-side dry runs of the vendor's host-network Pod: in a namespace without Pod Security
+    labels (the cluster's default level) and in one labelled privileged (what the suite's own
+    deployments need). Each answer names the gate that refused, if any. When the privileged one is
+    refused, host-network pods cannot run in the suite's namespaces at all: `w.blocked` says by
+    which gate, and the claims that need such pods are NOT APPLICABLE with that reason."""
+    pod = kube.owned(manifests.pod_from_daemonset(w.vendor_ds(), "admission-dry-run"), w.env.run_id)
+    unlabelled = admission.dry_run_pod(w.env.core, w.ns("admission-default", psa=None), pod)
+    privileged = admission.dry_run_pod(w.env.core, w.ns("admission-privileged"), pod)
+    # Pod Security runs before ValidatingAdmissionPolicy and the webhooks (kube-apiserver's plugin
+    # order), so when another gate answered, Pod Security had admitted the pod
+    default = unlabelled.level if unlabelled and unlabelled.kind == admission.POD_SECURITY else "privileged"
+    if privileged:
+        w.blocked = privileged.to_dict()
+    return {
+        "pod_security_default": default,
+        "admission": {
+            "namespace without Pod Security labels": str(unlabelled) if unlabelled else "admitted",
+            "namespace labelled privileged": str(privileged) if privileged else "admitted",
+        },
+    }
+
+
+def host_network_gate(w: World) -> admission.Gate | None:
+    return admission.Gate(**w.blocked) if w.blocked else None
+
+
+def require_host_network(w: World) -> None:
+    """NOT APPLICABLE for a claim that needs a host-network pod when an admission gate refuses one
+    even in a namespace labelled privileged; the reason names the gate and what would let the suite run."""
+    gate = host_network_gate(w)
+    if gate:
+        raise NotApplicable(f"an admission gate refuses host-network pods even in a namespace labelled "
+                            f"privileged: {gate} (to run this claim: {gate.remedy()})")
 
 
 def same_image(node_name: str, ref: str) -> bool:
@@ -135,12 +156,12 @@ def discover(w: World) -> dict:
         "kubelet_versions": sorted({n.status.node_info.kubelet_version for n in nodes}),
         "container_runtimes": sorted({n.status.node_info.container_runtime_version for n in nodes}),
         "cluster_dns_ip": dns_facts(w.env)["dns_ip"],
-        "pod_security_default": discover_pod_security_default(w),
         "images": images_on_nodes(nodes, [w.env.exporter_image, w.env.probe_image]),
         # each kubelet's own settings (configz through the API server), which C3, C4 and C11 judge by
         "kubelet": {n.metadata.name: cluster_facts.read_kubelet(c.api, n.metadata.name).to_dict() for n in nodes},
         "target": f"kind cluster {c.kind_name}" if c.kind_name else f"context {c.context}",
     }
+    facts.update(discover_admission(w))
     c.facts.update(facts)
     return facts
 
@@ -167,6 +188,9 @@ def build(env: Env, port_base: int) -> World:
     discover(w)
     nodes = env.cluster.nodes()
     w.workers = sorted(env.cluster.facts["schedulable_nodes"])
+    if w.blocked:   # nothing host-network can run here: every claim that needs it says why, at once
+        env.cluster.facts["timing_shared_deployments_s"] = round(time.monotonic() - t0, 1)
+        return w
     w.daemonsets = {name: (w.deploy(name, ds), ds["metadata"]["name"]) for name, ds in variants(w).items()}
     probe_ns = w.ns("probes")
     for n in nodes:
@@ -188,7 +212,7 @@ def to_state(w: World) -> dict:
     from .cluster import state_of
     return {"cluster": state_of(w.env.cluster), "run_id": w.env.run_id, "port_base": w.ports.base,
             "namespaces": w.namespaces, "daemonsets": w.daemonsets, "broken": w.broken,
-            "pod_network": w.pod_network, "workers": w.workers,
+            "pod_network": w.pod_network, "workers": w.workers, "blocked": w.blocked,
             "node_probes": {n: [p.ns, p.name] for n, p in w.node_probes.items()},
             "pod_probe": [w.pod_probe.ns, w.pod_probe.name] if w.pod_probe else None}
 
@@ -199,6 +223,7 @@ def from_state(env: Env, state: dict) -> World:
     w.daemonsets = {k: tuple(v) for k, v in state["daemonsets"].items()}
     w.broken = dict(state.get("broken") or {})
     w.pod_network = dict(state.get("pod_network") or {})
+    w.blocked = state.get("blocked")
     w.node_probes = {n: probes.Probe(ns, name, n, True) for n, (ns, name) in state["node_probes"].items()}
     if state["pod_probe"]:
         w.pod_probe = probes.Probe(*state["pod_probe"], None, False)
@@ -207,6 +232,7 @@ def from_state(env: Env, state: dict) -> World:
 
 def ds_of(w: World, variant: str) -> tuple[str, str]:
     """The (namespace, name) of a shared DaemonSet; ERROR for the claim if it never became ready."""
+    require_host_network(w)
     if variant in w.broken:
         raise ClusterError(f"the shared {variant!r} DaemonSet did not become ready: {w.broken[variant]}")
     return w.daemonsets[variant]

@@ -65,6 +65,7 @@ def test_default_deny_blocks_and_removing_it_restores(world, cross_node):
                describe=lambda: f"{url} still blocked")
 
 
+@pytest.mark.host_network_pods
 def test_host_network_pod_gets_node_ip(world):
     env = world.env
     ns = world.ns("cluster-hostnet")
@@ -115,6 +116,8 @@ def test_service_without_endpoints_is_refused_by_the_node(world, client):
     if client == "pod":
         probe = world.pod_probe
     else:
+        from hostnet_conformance.world import require_host_network
+        require_host_network(world)
         probe = world.node_probes[world.workers[-1]]
     url = f"http://{ip}:80/"
     last: dict = {}

@@ -3,13 +3,14 @@ import pytest
 
 from hostnet_conformance import checks, manifests, probes
 from hostnet_conformance.verdict import expect_failure
-from hostnet_conformance.world import ds_of
+from hostnet_conformance.world import ds_of, require_host_network
 
 
 @pytest.fixture(scope="module")
 def c6_workloads(world):
     """A bare host-network Pod and a one-node DaemonSet, shared by the claim test and its control
     (the control's changes are harmless to the claim test's, in either order)."""
+    require_host_network(world)
     env, port = world.env, world.ports.port_for("c6")
     ns = world.ns("c6")
     pod = manifests.with_node_name(manifests.pod_from_daemonset(manifests.with_port(world.vendor_ds(), port), "bare"),

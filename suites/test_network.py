@@ -4,7 +4,7 @@ import pytest
 
 from hostnet_conformance import checks, manifests, probes
 from hostnet_conformance.verdict import ClusterError, ControlInconclusive, expect_failure
-from hostnet_conformance.world import VENDOR_PORT, ds_of, require_pod_network
+from hostnet_conformance.world import VENDOR_PORT, ds_of, require_host_network, require_pod_network
 from hostnet_conformance.waiting import wait_until
 
 
@@ -77,6 +77,7 @@ def policy_ns(world):
     """A namespace with a normal web pod, a host-network DaemonSet and one without, then a
     default-deny ingress policy. Enforcement is proven here first (web reachable before the policy,
     unreachable after), never assumed."""
+    require_host_network(world)
     require_pod_network(world)   # observed through the pod network: a precondition
     env = world.env
     ns = world.ns("c10")

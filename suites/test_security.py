@@ -17,6 +17,7 @@ def _pod(world, name):
 
 
 @pytest.mark.C9
+@pytest.mark.denial_only
 def test_c9_strict_pod_security_rejects_host_network_pod(world, record):
     """"Clusters with strict security policies block host networking": the Pod gets HTTP 403."""
     v = record(checks.check_c9_pod_rejected(world.env, _restricted_ns(world, "c9-pod"), _pod(world, "blocked")))

@@ -14,7 +14,7 @@ from types import SimpleNamespace
 import pytest
 
 from hostnet_conformance import checks
-from hostnet_conformance.verdict import ClusterError, ControlInconclusive, Verdict, expect_failure
+from hostnet_conformance.verdict import ClusterError, ControlInconclusive, NotApplicable, Verdict, expect_failure
 from hostnet_conformance.waiting import WaitTimeout
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -234,7 +234,7 @@ def test_every_code_a_control_demands_is_one_a_check_can_produce():
 def test_pod_network_precondition_is_an_error_naming_the_nodes():
     from hostnet_conformance.world import ds_of, require_pod_network
 
-    w = SimpleNamespace(pod_network={}, broken={}, daemonsets={"vendor": ("ns", "node-exporter")})
+    w = SimpleNamespace(pod_network={}, broken={}, blocked=None, daemonsets={"vendor": ("ns", "node-exporter")})
     require_pod_network(w)   # reachable: nothing raised
     assert ds_of(w, "vendor") == ("ns", "node-exporter")
     w.pod_network = {"w2": "http://172.18.0.3:20116/: wget: download timed out", "w1": "http://172.18.0.2:20116/: x"}
@@ -243,6 +243,21 @@ def test_pod_network_precondition_is_an_error_naming_the_nodes():
     w.broken = {"vendor": "node w1: crash_loop: CrashLoopBackOff (exit code 1): bind: address already in use"}
     with pytest.raises(ClusterError, match="shared 'vendor' DaemonSet did not become ready: node w1: crash_loop"):
         ds_of(w, "vendor")
+
+
+def test_admission_gate_refusing_host_network_makes_claims_not_applicable_naming_it():
+    import json
+
+    from hostnet_conformance import admission
+    from hostnet_conformance.world import ds_of
+
+    body = (Path(__file__).parent / "data" / "admission" / "validating-admission-policy.json").read_text()
+    gate = admission.classify(403, admission.message_of(body))
+    w = SimpleNamespace(pod_network={}, broken={}, blocked=gate.to_dict(), daemonsets={})
+    with pytest.raises(NotApplicable, match=r"even in a namespace labelled privileged: ValidatingAdmissionPolicy "
+                                            r"'hnc-flavour-no-host-network' .*exempt the suite's namespaces"):
+        ds_of(w, "vendor")
+    assert json.loads(json.dumps(w.blocked)) == w.blocked   # travels to xdist workers as JSON
 
 
 def test_c1_compares_dual_stack_addresses_as_sets():

@@ -154,3 +154,15 @@ def test_four_outcomes_and_their_precedence():
     assert s["C8"].verdict == "ERROR" and s["C8"].reason.startswith("negative control")
     lines = terminal_table([r for c in ("C1", "C10") for r in s[c].tests])
     assert lines[1].startswith("C10  NOT APPLICABLE  NOT APPLICABLE: nothing enforces")
+
+
+def test_a_claim_with_two_claim_tests_is_not_applicable_when_either_part_is():
+    """C9 on a cluster whose admission policy refuses host networking everywhere: the Pod part is
+    judged (Pod Security refused it in the baseline namespace), the DaemonSet part cannot be."""
+    s = by_claim([
+        result("C9", verdict=Verdict("C9", True, "HTTP 403 violates PodSecurity baseline")),
+        result("C9", outcome="skipped", status="NOT APPLICABLE",
+               skip_reason="NOT APPLICABLE: an admission gate refuses host-network pods"),
+        result("C9", "negative_control", outcome="skipped", status="NOT APPLICABLE", skip_reason="n/a"),
+    ])
+    assert s["C9"].verdict == "NOT APPLICABLE" and "admission gate" in s["C9"].reason

@@ -1,0 +1,92 @@
+"""Cluster flavours (fixtures/flavours.yaml): their expected verdict tables, and the comparison of
+a run's report.json with one. scripts/flavours.py applies the flavours to kind clusters."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from .verdict import ERROR, FAIL, NOT_APPLICABLE, PASS
+
+FILE = Path(__file__).resolve().parent.parent / "fixtures" / "flavours.yaml"
+CLAIMS = [f"C{i}" for i in range(1, 16)]
+OUTCOMES = (PASS, FAIL, NOT_APPLICABLE, ERROR)
+
+
+@dataclass
+class Flavour:
+    name: str
+    letter: str
+    title: str
+    cluster: str                       # "kept" or "own"
+    expect: dict                       # claim -> outcome, every claim
+    reasons: dict = field(default_factory=dict)
+    facts: dict = field(default_factory=dict)
+    suite_args: list = field(default_factory=list)
+    kubelet: dict = field(default_factory=dict)
+    max_wall_s: float | None = None
+
+
+def load(path: Path = FILE) -> dict[str, Flavour]:
+    raw = yaml.safe_load(path.read_text()) or {}
+    out = {}
+    for name, f in raw.items():
+        expect = {c: PASS for c in CLAIMS}
+        for c, v in (f.get("expect") or {}).items():
+            if c not in expect or v not in OUTCOMES:
+                raise ValueError(f"flavour {name}: {c}: {v!r} is not a claim and one of {', '.join(OUTCOMES)}")
+            expect[c] = v
+        if f.get("cluster") not in ("kept", "own"):
+            raise ValueError(f"flavour {name}: cluster must be 'kept' or 'own'")
+        out[name] = Flavour(name=name, letter=str(f["letter"]), title=f["title"], cluster=f["cluster"],
+                            expect=expect, reasons=dict(f.get("reasons") or {}), facts=dict(f.get("facts") or {}),
+                            suite_args=[str(a) for a in f.get("suite_args") or []],
+                            kubelet=dict(f.get("kubelet") or {}), max_wall_s=f.get("max_wall_s"))
+    return out
+
+
+def compare(flavour: Flavour, report: dict, wall_s: float | None = None) -> list[str]:
+    """Every way the run's report.json differs from the flavour's table (empty: it matches)."""
+    seen = {c["id"]: c for c in report.get("claims", [])}
+    problems = []
+    for claim, want in flavour.expect.items():
+        got = seen.get(claim)
+        if got is None:
+            problems.append(f"{claim}: expected {want}, the report has no verdict")
+            continue
+        if got["verdict"] != want:
+            problems.append(f"{claim}: expected {want}, got {got['verdict']}: {got.get('reason') or ''}".rstrip(": "))
+        needle = flavour.reasons.get(claim)
+        if needle and needle not in (got.get("reason") or "") + " " + (got.get("summary") or ""):
+            problems.append(f"{claim}: the reason lacks {needle!r}: {got.get('reason') or got.get('summary') or '-'}")
+    caps = report.get("capabilities") or {}
+    for key, want in flavour.facts.items():
+        if caps.get(key) != want:
+            problems.append(f"fact {key}: expected {want!r}, report.json has {caps.get(key)!r}")
+    if flavour.max_wall_s is not None and wall_s is not None and wall_s > flavour.max_wall_s:
+        problems.append(f"the run took {wall_s:.0f}s, more than the flavour's {flavour.max_wall_s:.0f}s")
+    return problems
+
+
+def table(flavour: Flavour) -> list[tuple[str, str]]:
+    return [(c, flavour.expect[c]) for c in CLAIMS]
+
+
+_ROW = re.compile(r"^\|\s*(C\d+)\s*\|\s*([A-Z ]+?)\s*\|")
+
+
+def tables_in_doc(text: str) -> dict[str, dict]:
+    """The expected tables in docs/flavours.md: under each `### <letter>. <name>` heading, the rows
+    `| C1 | PASS | ...`."""
+    out, current = {}, None
+    for line in text.splitlines():
+        m = re.match(r"^###\s+\S+\.\s+`?([a-z0-9-]+)`?", line)
+        if m:
+            current = out.setdefault(m.group(1), {})
+            continue
+        row = _ROW.match(line)
+        if current is not None and row:
+            current[row.group(1)] = row.group(2)
+    return out

@@ -1,0 +1,272 @@
+#!/usr/bin/env python3
+"""Run the suite on cluster flavours and compare each run's verdicts with the flavour's table.
+
+A flavour (fixtures/flavours.yaml, docs/flavours.md) emulates on the offline kind cluster one way
+real clusters differ from kind. `kept` flavours are applied to an existing kind cluster and undone
+afterwards, also after a failure, Ctrl-C or SIGTERM; `own` flavours get a kind cluster of their own,
+which the suite creates and deletes.
+
+    scripts/flavours.py --cluster-name hnc-ci                 # every flavour
+    scripts/flavours.py --cluster-name hnc-ci --flavour vap-forbids-host-network
+    scripts/flavours.py --list
+
+Exit status: 0 every flavour printed its table, 1 a verdict differed, 2 bad input or a flavour
+could not be applied (one line on stderr)."""
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from kubernetes import client, config  # noqa: E402
+
+from hostnet_conformance import admission, flavours, kube, manifests  # noqa: E402
+from hostnet_conformance import facts as cluster_facts  # noqa: E402
+from hostnet_conformance.waiting import WaitTimeout, wait_until  # noqa: E402
+
+PART_OF = "hostnet-conformance-flavours"
+VAP_NAME = "hnc-flavour-no-host-network"
+KUBELET_CONFIG = "/var/lib/kubelet/config.yaml"
+
+
+class FlavourError(Exception):
+    """A flavour could not be applied or undone: one line for the user."""
+
+
+def sh(*cmd: str, input: str | None = None, timeout: float = 120) -> str:
+    try:
+        r = subprocess.run(cmd, input=input, capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        raise FlavourError(f"`{' '.join(cmd[:4])}` did not finish within {timeout:.0f}s") from None
+    if r.returncode != 0:
+        raise FlavourError(f"`{' '.join(cmd[:4])}` failed: {(r.stderr or r.stdout).strip().splitlines()[-1:]}")
+    return r.stdout
+
+
+class Kept:
+    """An existing kind cluster the kept flavours are applied to."""
+
+    def __init__(self, name: str, workdir: Path):
+        self.name = name
+        self.kubeconfig = workdir / f"{name}.kubeconfig"
+        sh("kind", "export", "kubeconfig", "--name", name, "--kubeconfig", str(self.kubeconfig))
+        self.context = f"kind-{name}"
+        self.api = config.new_client_from_config(str(self.kubeconfig), context=self.context)
+        self.core = client.CoreV1Api(self.api)
+        self.nodes = sh("kind", "get", "nodes", "--name", name).split()
+
+    # ------------------------------------------------------------ c: ValidatingAdmissionPolicy
+    def _probe_ns(self) -> str:
+        name = "hnc-flavour-probe"
+        try:
+            self.core.create_namespace({"metadata": {"name": name, "labels": {
+                kube.PSA_ENFORCE: "privileged", "app.kubernetes.io/part-of": PART_OF}}})
+        except client.ApiException as e:
+            if e.status != 409:
+                raise
+        return name
+
+    def _host_network_refused(self) -> admission.Gate | None:
+        pod = manifests.pod_from_daemonset(manifests.load("node-exporter-daemonset"), "flavour-dry-run")
+        return admission.dry_run_pod(self.core, self._probe_ns(), pod)
+
+    def apply_vap(self) -> None:
+        reg = client.AdmissionregistrationV1Api(self.api)
+        labels = {"app.kubernetes.io/part-of": PART_OF}
+        try:   # left by an interrupted run: ours only (name and label), then start clean
+            old = reg.read_validating_admission_policy(VAP_NAME)
+            if (old.metadata.labels or {}).get("app.kubernetes.io/part-of") != PART_OF:
+                raise FlavourError(f"a ValidatingAdmissionPolicy {VAP_NAME} exists that this script did not create")
+            self.undo_vap()
+        except client.ApiException as e:
+            if e.status != 404:
+                raise
+        reg.create_validating_admission_policy({
+            "metadata": {"name": VAP_NAME, "labels": labels},
+            "spec": {"failurePolicy": "Fail",
+                     "matchConstraints": {"resourceRules": [{
+                         "apiGroups": [""], "apiVersions": ["v1"], "operations": ["CREATE", "UPDATE"],
+                         "resources": ["pods"]}]},
+                     "validations": [{"expression": "!has(object.spec.hostNetwork) || !object.spec.hostNetwork",
+                                      "message": "hostNetwork is not allowed outside kube-system "
+                                                 "(hostnet-conformance flavour emulating GKE Autopilot)"}]}})
+        reg.create_validating_admission_policy_binding({
+            "metadata": {"name": VAP_NAME, "labels": labels},
+            "spec": {"policyName": VAP_NAME, "validationActions": ["Deny"],
+                     "matchResources": {"namespaceSelector": {"matchExpressions": [{
+                         "key": "kubernetes.io/metadata.name", "operator": "NotIn", "values": ["kube-system"]}]}}}})
+        wait_until(lambda: (g := self._host_network_refused()) and g.kind == admission.VAP, timeout=60,
+                   what=f"ValidatingAdmissionPolicy {VAP_NAME} to take effect",
+                   describe=lambda: f"a dry run is answered: {self._host_network_refused() or 'admitted'}")
+
+    def undo_vap(self) -> None:
+        reg = client.AdmissionregistrationV1Api(self.api)
+        for delete in (reg.delete_validating_admission_policy_binding, reg.delete_validating_admission_policy):
+            try:
+                delete(VAP_NAME)
+            except client.ApiException as e:
+                if e.status != 404:
+                    raise
+        wait_until(lambda: self._host_network_refused() is None, timeout=60,
+                   what=f"ValidatingAdmissionPolicy {VAP_NAME} to be gone",
+                   describe=lambda: f"still refused: {self._host_network_refused()}")
+        self.core.delete_namespace("hnc-flavour-probe")
+
+    # ------------------------------------------------------------ d: kubelet configuration
+    def _kubelet_matches(self, want: dict) -> list[str]:
+        """Nodes whose kubelet (configz, through the API server) does not report `want` yet."""
+        keys = {"healthzBindAddress": "healthz_bind", "healthzPort": "healthz_port"}
+        behind = []
+        for node in self.nodes:
+            k = cluster_facts.read_kubelet(self.api, node)
+            if k.source != "configz" or any(getattr(k, keys[key]) != v for key, v in want.items()):
+                behind.append(f"{node} ({k.source}: {k.healthz_bind}:{k.healthz_port})")
+        return behind
+
+    def set_kubelet(self, settings: dict, originals: dict) -> None:
+        for node in self.nodes:
+            # the node keeps its own configuration in a backup until it is restored, so even a
+            # killed run leaves the way back on the node (and the next run starts from it)
+            text = sh("docker", "exec", node, "sh", "-c",
+                      f"[ -f {KUBELET_CONFIG}.hnc-orig ] || cp {KUBELET_CONFIG} {KUBELET_CONFIG}.hnc-orig; "
+                      f"cat {KUBELET_CONFIG}.hnc-orig")
+            originals.setdefault(node, text)
+            cfg = yaml.safe_load(text)
+            cfg.update(settings)
+            sh("docker", "exec", "-i", node, "sh", "-c", f"cat > {KUBELET_CONFIG}", input=yaml.safe_dump(cfg))
+            sh("docker", "exec", node, "systemctl", "restart", "kubelet")
+        want = {k: v for k, v in settings.items() if k in ("healthzBindAddress", "healthzPort")}
+        wait_until(lambda: not self._kubelet_matches(want), timeout=120, interval=1.0,
+                   what=f"every kubelet to report {want}", describe=lambda: "behind: " + ", ".join(self._kubelet_matches(want)),
+                   retry_on=(client.ApiException,))
+        wait_until(self._nodes_ready, timeout=120, what="every node Ready after the kubelet restart",
+                   describe=lambda: "not ready yet", retry_on=(client.ApiException,))
+
+    def restore_kubelet(self, originals: dict) -> None:
+        for node, text in originals.items():
+            sh("docker", "exec", "-i", node, "sh", "-c", f"cat > {KUBELET_CONFIG} && rm -f {KUBELET_CONFIG}.hnc-orig",
+               input=text)
+            sh("docker", "exec", node, "systemctl", "restart", "kubelet")
+        first = yaml.safe_load(next(iter(originals.values()))) if originals else {}
+        want = {"healthzBindAddress": first.get("healthzBindAddress", "127.0.0.1"),   # the kubelet's defaults
+                "healthzPort": first.get("healthzPort", 10248)}
+        wait_until(lambda: not self._kubelet_matches(want), timeout=120, interval=1.0,
+                   what="every kubelet back to its own configuration",
+                   describe=lambda: "behind: " + ", ".join(self._kubelet_matches(want)), retry_on=(client.ApiException,))
+        wait_until(self._nodes_ready, timeout=120, what="every node Ready after restoring the kubelet",
+                   describe=lambda: "not ready yet", retry_on=(client.ApiException,))
+        originals.clear()
+
+    def _nodes_ready(self) -> bool:
+        return all(any(c.type == "Ready" and c.status == "True" for c in n.status.conditions or [])
+                   for n in self.core.list_node().items)
+
+
+def run_suite(args: list[str], report: Path, own: bool = False) -> tuple[float, dict | None, str]:
+    """The suite as a user runs it: scripts/conformance.sh for a cluster of its own (it provides the
+    offline images when no registry answers), pytest with --kubeconfig for a kept one."""
+    cmd = ["bash", "scripts/conformance.sh"] if own else [sys.executable, "-m", "pytest", "suites"]
+    t0 = time.monotonic()
+    r = subprocess.run([*cmd, "-q", "-p", "no:cacheprovider", "--report-dir", str(report), *args],
+                       cwd=ROOT, capture_output=True, text=True)
+    wall = time.monotonic() - t0
+    path = report / "report.json"
+    data = json.loads(path.read_text()) if path.is_file() else None
+    return wall, data, r.stdout[-4000:] + r.stderr[-2000:]
+
+
+def run_flavour(f: flavours.Flavour, kept: Kept | None, out: Path) -> dict:
+    report = out / f.name
+    originals: dict = {}
+    t0 = time.monotonic()
+    try:
+        if f.cluster == "own":
+            name = f"hnc-flavour-{f.letter}"
+            args = ["--cluster-name", name, *f.suite_args]
+            wall, data, tail = run_suite(args, report, own=True)
+        else:
+            if kept is None:
+                raise FlavourError(f"flavour {f.name} is applied to a kept cluster: give --cluster-name")
+            if f.name == "vap-forbids-host-network":
+                kept.apply_vap()
+            elif f.kubelet:
+                kept.set_kubelet(f.kubelet, originals)
+            wall, data, tail = run_suite(["--kubeconfig", str(kept.kubeconfig), "--context", kept.context], report)
+    finally:
+        if kept is not None and f.cluster == "kept":
+            if f.name == "vap-forbids-host-network":
+                kept.undo_vap()
+            if originals:
+                kept.restore_kubelet(originals)
+    problems = flavours.compare(f, data, wall) if data else ["the suite wrote no report.json:\n" + tail]
+    seen = {c["id"]: c for c in (data or {}).get("claims", [])}
+    return {"flavour": f.name, "letter": f.letter, "wall_s": round(wall, 1),
+            "total_s": round(time.monotonic() - t0, 1), "problems": problems,
+            "seen": {c: (seen.get(c) or {}).get("verdict") for c in flavours.CLAIMS},
+            "reasons": {c: (seen.get(c) or {}).get("reason") for c in flavours.CLAIMS}}
+
+
+def main() -> int:
+    known = flavours.load()
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--flavour", action="append", help=f"one of: {', '.join(known)} (repeatable; default: all)")
+    ap.add_argument("--cluster-name", help="kept kind cluster the `kept` flavours are applied to (and undone on)")
+    ap.add_argument("--kept-only", action="store_true", help="only the flavours applied to the kept cluster")
+    ap.add_argument("--own-only", action="store_true", help="only the flavours that need a cluster of their own")
+    ap.add_argument("--report-dir", default=str(Path(tempfile.gettempdir()) / "hostnet-conformance" / "flavours"))
+    ap.add_argument("--list", action="store_true", help="list the flavours and exit")
+    a = ap.parse_args()
+    if a.list:
+        for f in known.values():
+            print(f"{f.letter}  {f.name:28} {f.cluster:5} {f.title}")
+        return 0
+    unknown = [n for n in a.flavour or [] if n not in known]
+    if unknown:
+        print(f"flavours.py: unknown flavour {', '.join(unknown)} (known: {', '.join(known)})", file=sys.stderr)
+        return 2
+    chosen = [known[n] for n in (a.flavour or known)]
+    if a.kept_only:
+        chosen = [f for f in chosen if f.cluster == "kept"]
+    if a.own_only:
+        chosen = [f for f in chosen if f.cluster == "own"]
+    out = Path(a.report_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))   # the finally blocks undo the flavour
+    results = []
+    try:
+        kept = Kept(a.cluster_name, out) if a.cluster_name and any(f.cluster == "kept" for f in chosen) else None
+        for f in chosen:
+            print(f"=== flavour {f.letter}. {f.name}: {f.title}", flush=True)
+            r = run_flavour(f, kept, out)
+            results.append(r)
+            for c in flavours.CLAIMS:
+                mark = "ok" if r["seen"][c] == f.expect[c] else "DIFFERS"
+                print(f"  {c:4} expected {f.expect[c]:15} seen {str(r['seen'][c]):15} {mark}")
+            for p in r["problems"]:
+                print(f"  ! {p}")
+            print(f"  suite run {r['wall_s']}s, flavour total {r['total_s']}s: "
+                  + ("matches its table" if not r["problems"] else f"{len(r['problems'])} difference(s)"), flush=True)
+    except (FlavourError, WaitTimeout, client.ApiException) as e:
+        msg = str(e).splitlines()[0] if str(e) else type(e).__name__
+        print(f"flavours.py: {msg}", file=sys.stderr)
+        return 2
+    finally:
+        (out / "flavours.json").write_text(json.dumps(results, indent=2) + "\n")
+    bad = [r["flavour"] for r in results if r["problems"]]
+    print(f"flavours: {len(results) - len(bad)} of {len(results)} printed their table"
+          + (f"; differing: {', '.join(bad)}" if bad else ""))
+    return 1 if bad else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,50 @@
+"""Which admission gate refused a host-network pod, decided on recorded API server answers
+(tests/data/admission; README.md there says where each came from)."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from hostnet_conformance import admission as adm
+
+DATA = Path(__file__).resolve().parent / "data" / "admission"
+
+
+def answer(name: str) -> tuple[int, str]:
+    d = json.loads((DATA / f"{name}.json").read_text())
+    return d["code"], adm.message_of(json.dumps(d))
+
+
+def test_pod_security_names_its_level():
+    g = adm.classify(*answer("pod-security-baseline"))
+    assert g.kind == adm.POD_SECURITY and g.name == "baseline:latest" and g.level == "baseline"
+    assert "host namespaces" in g.message
+
+
+def test_validating_admission_policy_names_policy_and_binding():
+    g = adm.classify(*answer("validating-admission-policy"))
+    assert g.kind == adm.VAP and g.level is None
+    assert g.name == "'hnc-flavour-no-host-network' (binding 'hnc-flavour-no-host-network')"
+    assert "hostNetwork is not allowed" in str(g) and "hnc-flavour-no-host-network" in g.remedy()
+
+
+def test_webhook_names_the_webhook():
+    g = adm.classify(*answer("webhook"))
+    assert g.kind == adm.WEBHOOK and g.name == '"validation.gatekeeper.sh"'
+    assert str(g).startswith('admission webhook "validation.gatekeeper.sh": ')
+
+
+def test_openshift_scc():
+    g = adm.classify(*answer("scc"))
+    assert g.kind == adm.SCC and "Host network is not allowed" in g.message and "SCC" in g.remedy()
+
+
+@pytest.mark.parametrize("name", ["rbac-forbidden", "quota-exceeded"])
+def test_authorization_and_quota_are_not_admission_gates(name):
+    assert adm.classify(*answer(name)) is None
+
+
+def test_message_of_a_body_that_is_not_json():
+    assert adm.message_of(b"upstream connect error") == "upstream connect error"
