@@ -466,7 +466,10 @@ def reserved_ports(env: Env, node_probes: dict) -> dict:
 
 # the level is whatever the namespace (or the cluster default) enforces: baseline or restricted
 PSA_LEVEL = re.compile(r'violates PodSecurity "(baseline|restricted):[^"]+"')
-PSA_NEEDLES = ("host namespaces (hostNetwork=true, hostPID=true)", 'hostPath volumes (volumes "proc", "sys")')
+PSA_HOST_NAMESPACES = "host namespaces (hostNetwork=true, hostPID=true)"
+# the hostPath violation in each level's words (restricted's volume check overrides baseline's)
+PSA_HOST_PATH = {"baseline": 'hostPath volumes (volumes "proc", "sys")',
+                 "restricted": 'restricted volume types (volumes "proc", "sys" use restricted volume type "hostPath")'}
 
 
 def check_c9_pod_rejected(env: Env, ns: str, pod: dict) -> Verdict:
@@ -491,7 +494,8 @@ def check_c9_pod_rejected(env: Env, ns: str, pod: dict) -> Verdict:
             failures.append(("wrong_status", f"HTTP {e.status}, not 403"))
         level = PSA_LEVEL.search(body)
         ev["level"] = level.group(1) if level else None
-        missing = [n for n in PSA_NEEDLES + ("hostPort",) if n not in body]
+        needles = (PSA_HOST_NAMESPACES, PSA_HOST_PATH[level.group(1) if level else "baseline"], "hostPort")
+        missing = [n for n in needles if n not in body]
         if not level:
             missing.insert(0, 'violates PodSecurity "<baseline|restricted>:<version>"')
         if missing and not (gate and gate.kind != admission.POD_SECURITY):

@@ -48,3 +48,43 @@ def test_authorization_and_quota_are_not_admission_gates(name):
 
 def test_message_of_a_body_that_is_not_json():
     assert adm.message_of(b"upstream connect error") == "upstream connect error"
+
+
+def test_restricted_level_is_read_from_its_own_message():
+    g = adm.classify(*answer("pod-security-restricted"))
+    assert g.kind == adm.POD_SECURITY and g.level == "restricted"
+
+
+def _c9_on(monkeypatch, name: str):
+    """check_c9_pod_rejected with the API server's recorded answer to the create."""
+    from types import SimpleNamespace
+
+    from hostnet_conformance import checks
+
+    code, _ = answer(name)
+
+    def refuse(env, ns, obj):
+        raise _api_exception(code, (DATA / f"{name}.json").read_text())
+    monkeypatch.setattr(checks, "deploy", refuse)
+    core = SimpleNamespace(read_namespace=lambda ns: SimpleNamespace(metadata=SimpleNamespace(labels={})))
+    return checks.check_c9_pod_rejected(SimpleNamespace(core=core), "ns", {})
+
+
+def _api_exception(status: int, body: str):
+    from kubernetes import client
+    e = client.ApiException(status=status, reason="Forbidden")
+    e.body = body
+    return e
+
+
+@pytest.mark.parametrize("name,level", [("pod-security-baseline", "baseline"), ("pod-security-restricted", "restricted")])
+def test_c9_passes_on_either_pod_security_level_in_its_own_words(monkeypatch, name, level):
+    v = _c9_on(monkeypatch, name)
+    assert v.passed, v.reason
+    assert v.evidence["level"] == level and v.evidence["gate"] == f"PodSecurity {level}:latest"
+
+
+def test_c9_names_another_gate_that_refused_instead_of_pod_security(monkeypatch):
+    v = _c9_on(monkeypatch, "validating-admission-policy")
+    assert v.codes == ["other_gate"]
+    assert "refused by ValidatingAdmissionPolicy 'hnc-flavour-no-host-network'" in v.reason

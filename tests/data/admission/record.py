@@ -34,6 +34,8 @@ def main() -> None:
     kept.core.create_namespace({"metadata": {"name": ns, "labels": {kube.PSA_ENFORCE: "baseline"}}})
     try:
         (HERE / "pod-security-baseline.json").write_text(json.dumps(dry_run(kept.core, ns), indent=1) + "\n")
+        kept.core.patch_namespace(ns, {"metadata": {"labels": {kube.PSA_ENFORCE: "restricted"}}})
+        (HERE / "pod-security-restricted.json").write_text(json.dumps(dry_run(kept.core, ns), indent=1) + "\n")
         kept.apply_vap()
         try:
             (HERE / "validating-admission-policy.json").write_text(
