@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from kubernetes import client
 
 from . import admission, facts as cluster_facts
-from . import kube, manifests, probes, signals
+from . import kube, manifests, placement, probes, signals
 from .cluster import Cluster, cluster_dns_state
 from .verdict import NotApplicable, Verdict
 from .waiting import wait_until
@@ -673,9 +673,11 @@ def _tolerated(taint, tolerations) -> bool:
 
 
 def schedulable_nodes(env: Env, tolerations=None, node_selector=None) -> list[str]:
+    """Linux nodes the scheduler may place a pod on (not cordoned, no untolerated NoSchedule or
+    NoExecute taint, matching `node_selector`): where the suite pins its own pods."""
     out = []
     for n in env.cluster.nodes():
-        if n.spec.unschedulable:
+        if n.spec.unschedulable or (n.metadata.labels or {}).get("kubernetes.io/os", "linux") != "linux":
             continue
         taints = [t for t in (n.spec.taints or []) if t.effect in ("NoSchedule", "NoExecute")]
         if any(not _tolerated(t, tolerations) for t in taints):
@@ -687,21 +689,44 @@ def schedulable_nodes(env: Env, tolerations=None, node_selector=None) -> list[st
     return out
 
 
+def judge_c15(ds: dict, nodes: list[dict], pods: list[dict]) -> tuple[list, dict, str]:
+    """C15 on API JSON: the DaemonSet's status and pods against the nodes its controller should
+    place a pod on (placement.expected_nodes). Returns (failures, evidence, summary)."""
+    st = ds.get("status") or {}
+    expected, excluded, may_stay = placement.expected_nodes(ds, nodes)
+    live = [p for p in pods if not (p.get("metadata") or {}).get("deletionTimestamp")]
+    placed = sorted((p.get("spec") or {}).get("nodeName") for p in live if (p.get("spec") or {}).get("nodeName"))
+    ready_on = sorted((p.get("spec") or {}).get("nodeName") for p in live
+                      if any(c.get("type") == "Ready" and c.get("status") == "True"
+                             for c in (p.get("status") or {}).get("conditions") or []))
+    desired, current, ready = (st.get("desiredNumberScheduled"), st.get("currentNumberScheduled"),
+                               st.get("numberReady"))
+    ev = {"desired": desired, "current": current, "ready": ready, "expected_nodes": expected,
+          "excluded_nodes": excluded, "pods_on": placed, "ready_on": ready_on}
+    failures = []
+    if not (desired == current == ready == len(expected)):
+        failures.append(("counts_differ", f"desired/current/ready {desired}/{current}/{ready} != "
+                                          f"{len(expected)} nodes the DaemonSet controller should place a pod on"))
+    missing = [n for n in expected if n not in placed]
+    extra = [n for n in placed if n not in expected and n not in may_stay]
+    twice = sorted({n for n in placed if placed.count(n) > 1})
+    if missing or extra or twice:
+        failures.append(("placement_differs", "; ".join(x for x in (
+            f"no pod on {missing}" if missing else "", f"pods on {extra}, which should run none" if extra else "",
+            f"more than one pod on {twice}" if twice else "") if x)))
+    not_ready = [n for n in expected if n in placed and n not in ready_on]
+    if not_ready:
+        failures.append(("not_ready", f"the pod on {not_ready} is not ready"))
+    return failures, ev, f"one ready pod on each of the {len(expected)} nodes the DaemonSet controller selects"
+
+
 def check_c15(env: Env, ns: str, ds: str) -> Verdict:
-    """desired == current == ready == the number of nodes without an untolerated NoSchedule taint,
-    one pod on each. (Node selectors are not discounted: the claim is one pod on every node.)"""
-    t0, failures, ev = time.monotonic(), [], {}
-    obj = env.cluster.apps.read_namespaced_daemon_set(ds, ns)
-    st = obj.status
-    nodes = schedulable_nodes(env, obj.spec.template.spec.tolerations)
-    pods = ds_pods(env, ns, ds)
-    placed = sorted(p.spec.node_name for p in pods if p.spec.node_name)
-    ev.update(desired=st.desired_number_scheduled, current=st.current_number_scheduled, ready=st.number_ready,
-              schedulable_nodes=nodes, pods_on=placed)
-    if not (st.desired_number_scheduled == st.current_number_scheduled == st.number_ready == len(nodes)):
-        failures.append(("counts_differ",
-                         f"desired/current/ready {st.desired_number_scheduled}/{st.current_number_scheduled}/"
-                         f"{st.number_ready} != {len(nodes)} schedulable nodes"))
-    if placed != sorted(nodes):
-        failures.append(("placement_differs", f"pods on {placed}, schedulable nodes {sorted(nodes)}"))
-    return verdict("C15", failures, ev, f"one ready pod on each of {len(nodes)} schedulable nodes", t0)
+    """One ready pod on each node the DaemonSet controller's own rules select (taints against the
+    template's and the controller's tolerations, nodeSelector, required node affinity), none elsewhere."""
+    t0 = time.monotonic()
+    ser = env.cluster.api.sanitize_for_serialization
+    obj = ser(env.cluster.apps.read_namespaced_daemon_set(ds, ns))
+    nodes = [ser(n) for n in env.cluster.nodes()]
+    pods = [ser(p) for p in ds_pods(env, ns, ds)]
+    failures, ev, summary = judge_c15(obj, nodes, pods)
+    return verdict("C15", failures, ev, summary, t0)

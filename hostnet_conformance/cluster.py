@@ -251,14 +251,21 @@ def wait_ready(cluster: Cluster, timeout: float = 300, dns_timeout: float = 120)
     is awaited while it comes up and recorded in cluster.facts['cluster_dns'], never fatal."""
     core, apps = cluster.core, cluster.apps
 
+    # Ready, and the node lifecycle controller has lifted its not-ready taint (it lags the condition
+    # by a moment on a fresh node; until then nothing new is placed there, and the suite would count
+    # one worker too few)
+    lagging = ("node.kubernetes.io/not-ready", "node.kubernetes.io/unreachable")
+
     def nodes_ready():
         nodes = core.list_node().items
         return nodes and all(
-            any(c.type == "Ready" and c.status == "True" for c in (n.status.conditions or [])) for n in nodes)
+            any(c.type == "Ready" and c.status == "True" for c in (n.status.conditions or []))
+            and not any(t.key in lagging for t in (n.spec.taints or [])) for n in nodes)
 
     def describe_nodes():
         return "\n".join(
             f"node {n.metadata.name}: " + ", ".join(f"{c.type}={c.status}" for c in (n.status.conditions or []))
+            + "".join(f", taint {t.key}:{t.effect}" for t in (n.spec.taints or []) if t.key in lagging)
             for n in core.list_node().items) or "no nodes registered"
 
     wait_until(nodes_ready, timeout=timeout, what="all nodes Ready", describe=describe_nodes,

@@ -18,7 +18,7 @@ from .verdict import ClusterError, NotApplicable
 from .waiting import WaitTimeout, wait_until
 
 # Every host port the suite uses besides the vendor's 20000, one per key (see ports.py).
-PORT_KEYS = ["clusterfirst", "no-hostnet", "no-hostpid", "guaranteed", "one-node",
+PORT_KEYS = ["clusterfirst", "no-hostnet", "no-hostpid", "guaranteed", "port-held",
              "c5-declared", "c5-listening", "c5-matching", "c6", "c6-ondelete", "c7-free", "c7-free-pod", "c8-free",
              "c9-pod", "c9-ds", "c10", "c10-no-hostnet", "probe-http"]
 VENDOR_PORT = 20000
@@ -51,8 +51,14 @@ class World:
         return name
 
     def vendor_ds(self) -> dict:
-        """The vendor's DaemonSet as written, with the run's node-exporter image."""
-        return manifests.with_image(manifests.load("node-exporter-daemonset"), self.env.exporter_image)
+        """The vendor's DaemonSet as written, with the run's node-exporter image. On a cluster with
+        Windows (non-Linux) nodes it gets `nodeSelector: kubernetes.io/os: linux` unless it selects an
+        OS itself: the exporter is a Linux program, and C15 counts the nodes its controller selects."""
+        ds = manifests.with_image(manifests.load("node-exporter-daemonset"), self.env.exporter_image)
+        if self.env.cluster.facts.get("non_linux_nodes"):
+            spec = ds["spec"]["template"]["spec"]
+            spec.setdefault("nodeSelector", {}).setdefault("kubernetes.io/os", "linux")
+        return ds
 
     def pinned_pod(self, purpose: str, port: int, node: str, declared: int | None = None) -> str:
         """The vendor's pod template as a bare Pod bound to `node` by spec.nodeName (no scheduler),
@@ -74,8 +80,6 @@ class World:
 # The variants the negative controls need, each a small function of the vendor's DaemonSet.
 def variants(w: World) -> dict[str, dict]:
     v, p = w.vendor_ds(), w.ports.port_for
-    one_node = manifests.with_port(v, p("one-node"))
-    one_node["spec"]["template"]["spec"]["nodeSelector"] = {"kubernetes.io/hostname": w.workers[0]}
     guaranteed = manifests.with_port(v, p("guaranteed"))
     guaranteed["spec"]["template"]["spec"]["containers"][0]["resources"] = {
         "requests": {"memory": "128Mi", "cpu": "200m"}, "limits": {"memory": "128Mi", "cpu": "200m"}}
@@ -85,8 +89,31 @@ def variants(w: World) -> dict[str, dict]:
         "no-hostnet": manifests.with_host_network(manifests.with_port(v, p("no-hostnet")), False),
         "no-hostpid": manifests.with_host_pid(manifests.with_port(v, p("no-hostpid")), False),
         "guaranteed": guaranteed,
-        "one-node": one_node,
+        # C15's control: the vendor's DaemonSet on a port a pod already holds (and declares) on the
+        # first worker, so the controller's pod for that node stays Pending: "didn't have free ports"
+        "port-held": manifests.with_port(v, p("port-held")),
     }
+
+
+def _free_ports_unschedulable(s: signals.Signal) -> bool:
+    return s.code == "unschedulable" and "free ports" in s.message
+
+
+# shared variants that settle with some pods held by an expected signal, not all ready
+SETTLE_WITH = {"port-held": _free_ports_unschedulable}
+
+
+def hold_port(w: World) -> str | None:
+    """The pod holding C15's control port on the first worker: the vendor's pod template, bound to
+    the node (no scheduler), declaring the port it listens on, running before the variant exists.
+    Returns why it could not run (the cluster's words), else None."""
+    port = w.ports.port_for("port-held")
+    ns = w.pinned_pod("port-held-holder", port, w.workers[0])
+    try:
+        probes.pod_running(w.env.core, ns, "pinned", timeout=60)
+    except (AssertionError, signals.TerminalSignal) as e:   # WaitTimeout is an AssertionError
+        return f"the pod holding port {port} on {w.workers[0]} did not run: {str(e).splitlines()[0]}"
+    return None
 
 
 def discover_admission(w: World) -> dict:
@@ -150,6 +177,8 @@ def discover(w: World) -> dict:
     from .checks import dns_facts
     c = w.env.cluster
     nodes = c.nodes()
+    c.facts["non_linux_nodes"] = sorted(n.metadata.name for n in nodes
+                                        if (n.metadata.labels or {}).get("kubernetes.io/os", "linux") != "linux")
     facts = {
         "nodes": len(nodes),
         "schedulable_nodes": schedulable_nodes(w.env),
@@ -191,7 +220,15 @@ def build(env: Env, port_base: int) -> World:
     if w.blocked:   # nothing host-network can run here: every claim that needs it says why, at once
         env.cluster.facts["timing_shared_deployments_s"] = round(time.monotonic() - t0, 1)
         return w
-    w.daemonsets = {name: (w.deploy(name, ds), ds["metadata"]["name"]) for name, ds in variants(w).items()}
+    todo = variants(w)
+    held = todo.pop("port-held")
+    w.daemonsets = {name: (w.deploy(name, ds), ds["metadata"]["name"]) for name, ds in todo.items()}
+    why = hold_port(w)   # seconds, while the others start; the variant must come after its holder
+    w.daemonsets["port-held"] = (w.ns("port-held"), held["metadata"]["name"])
+    if why:
+        w.broken["port-held"] = why
+    else:
+        w.create(w.daemonsets["port-held"][0], held)
     probe_ns = w.ns("probes")
     for n in nodes:
         name = f"node-{n.metadata.name}"[:63]
@@ -199,7 +236,8 @@ def build(env: Env, port_base: int) -> World:
             env.cluster.api, probe_ns, env.run_id, env.probe_image, name=name, node=n.metadata.name,
             host_network=True, host_root=True, serve_port=w.ports.port_for("probe-http"))
     w.pod_probe = probes.start_probe(env.cluster.api, probe_ns, env.run_id, env.probe_image, name="pod-probe")
-    w.broken = await_daemonsets(env, w.daemonsets)
+    w.broken.update(await_daemonsets(env, {k: v for k, v in w.daemonsets.items() if k not in w.broken}))
+    env.cluster.facts["broken_shared_deployments"] = w.broken or "none"
     probes.wait_probes(env.core, list(w.node_probes.values()) + [w.pod_probe])
     w.pod_network = pod_network_state(w)
     env.cluster.facts["pod_network"] = w.pod_network or "a pod reaches every node's IP"
@@ -306,6 +344,24 @@ def broken_cause(env: Env, ns: str, name: str, first: signals.Signal, settle: fl
     return "; ".join(f"node {node}: {why}" if node != "-" else why for node, why in sorted(parts.items()))
 
 
+def _settled_with(env: Env, ns: str, name: str, allow) -> bool:
+    """Every pod the controller wants exists and is ready or shows only signals `allow` expects."""
+    ds = env.cluster.apps.read_namespaced_daemon_set(name, ns)
+    if (ds.status.observed_generation or 0) < ds.metadata.generation or not ds.status.desired_number_scheduled:
+        return False
+    pods = [p for p in env.core.list_namespaced_pod(ns, label_selector=ds_selector(env, ns, name)).items
+            if not p.metadata.deletion_timestamp]
+    if len(pods) < ds.status.desired_number_scheduled:
+        return False
+    for p in pods:
+        if any(c.type == "Ready" and c.status == "True" for c in (p.status.conditions or [])):
+            continue
+        sigs = signals.live_pod_signals(env.core, ns, p)
+        if not sigs or not all(allow(s) for s in sigs):
+            return False
+    return True
+
+
 def await_daemonsets(env: Env, daemonsets: dict, timeout: float = 180) -> dict:
     """Wait for every shared DaemonSet at once. One that shows a terminal signal (CrashLoopBackOff,
     an image pull error, FailedCreate...) is settled as broken at once, with each node's cause, and
@@ -314,10 +370,11 @@ def await_daemonsets(env: Env, daemonsets: dict, timeout: float = 180) -> dict:
 
     def settled():
         for variant, (ns, name) in list(pending.items()):
-            if daemonset_ready(env, ns, name):
+            allow = SETTLE_WITH.get(variant)
+            if daemonset_ready(env, ns, name) or (allow and _settled_with(env, ns, name, allow)):
                 pending.pop(variant)
                 continue
-            sig = signals.observe(env.core, ns, selector=ds_selector(env, ns, name))
+            sig = signals.observe(env.core, ns, selector=ds_selector(env, ns, name), allow=allow)
             if sig:
                 broken[variant] = broken_cause(env, ns, name, sig)
                 pending.pop(variant)
