@@ -152,8 +152,11 @@ def check_c2(env: Env, ns: str, ds: str, port: int, node_probes: dict, pod_probe
         via_loop = probes.http_get(env.core, node_probes[node], f"http://127.0.0.1:{port}/metrics")
         via_host = probes.http_get_from_host(url)
         has = lambda r: r["ok"] and "node_exporter_build_info" in r["body"]  # noqa: E731
+        # evidence only: the runner may have no route to node IPs, and the API server's node proxy
+        # needs nodes/proxy RBAC; the in-cluster GETs above decide
         ev[node] = {"url": url, "from_pod_network": has(via_pod), "from_node_loopback": has(via_loop),
-                    "from_test_host": has(via_host) if via_host.get("status") is not None else "unreachable"}
+                    "from_test_host": has(via_host) if via_host.get("status") is not None else "unreachable",
+                    "via_api_server_node_proxy": _node_proxy_metrics(env, node, port)}
         if not has(via_pod):
             failures.append(("no_metrics_from_pod",
                              f"{url} from a pod: {via_pod['error'] or 'no node_exporter_build_info'}"))
@@ -163,6 +166,19 @@ def check_c2(env: Env, ns: str, ds: str, port: int, node_probes: dict, pod_probe
     if not ev:
         failures.append(("no_pods", "no DaemonSet pods"))
     return verdict("C2", failures, ev, f"/metrics with node_exporter_build_info on :{port} of every node", t0)
+
+
+def _node_proxy_metrics(env: Env, node: str, port: int):
+    """GET /api/v1/nodes/<node>:<port>/proxy/metrics: True when it names node_exporter_build_info,
+    else why not (HTTP status and reason, e.g. 403 when this identity lacks nodes/proxy)."""
+    try:
+        r = env.core.connect_get_node_proxy_with_path(f"{node}:{port}", "metrics", _preload_content=False,
+                                                      _request_timeout=10)
+        return b"node_exporter_build_info" in r.data or "answered without node_exporter_build_info"
+    except client.ApiException as e:
+        return f"HTTP {e.status} {e.reason}"
+    except Exception as e:  # noqa: BLE001 - evidence only: a transport error is recorded, never raised
+        return " ".join(str(e).split())[:120] or type(e).__name__
 
 
 # ---------------------------------------------------------------- C3 / C4 DNS

@@ -13,7 +13,7 @@ from kubernetes import client
 from . import facts as cluster_facts
 from . import admission, kube, manifests, probes, signals
 from .checks import Env, daemonset_ready, deploy, ds_selector, schedulable_nodes
-from .ports import PortAllocator
+from .ports import PortAllocator, listening_ports
 from .verdict import ClusterError, NotApplicable
 from .waiting import WaitTimeout, wait_until
 
@@ -210,6 +210,65 @@ def await_earlier_runs(env: Env, timeout: float = 120) -> None:
                describe=lambda: "still terminating: " + " ".join(leaving()), retry_on=(client.ApiException,))
 
 
+def declared_host_ports(env: Env) -> tuple[dict, str | None]:
+    """{port: ['ns/pod on node', ...]} for every hostPort a pod of the cluster declares (what the
+    scheduler reserves), and why it is unknown (RBAC) if it is."""
+    try:
+        pods = env.core.list_pod_for_all_namespaces(field_selector="status.phase!=Succeeded,status.phase!=Failed").items
+    except client.ApiException as e:
+        return {}, f"pods of other namespaces not listable (HTTP {e.status} {e.reason})"
+    out: dict = {}
+    for p in pods:
+        for c in p.spec.containers or []:
+            for cp in c.ports or []:
+                if cp.host_port:
+                    out.setdefault(cp.host_port, []).append(f"{p.metadata.namespace}/{p.metadata.name} on "
+                                                            f"{p.spec.node_name or '(unscheduled)'}")
+    return out, None
+
+
+def listening_on_nodes(w: World) -> dict[int, list[str]]:
+    """{port: [node, ...]} of the sockets listening (TCP) or bound (UDP) on each node, read by its
+    host-network probe from /proc/net; a node whose probe cannot read them is left out (and said)."""
+    out: dict = {}
+    unread = []
+    for node, probe in sorted(w.node_probes.items()):
+        r = probe.run(w.env.core, "cat", "/proc/net/tcp", "/proc/net/tcp6", "/proc/net/udp", "/proc/net/udp6")
+        if not r.stdout:
+            unread.append(f"{node} ({(r.stderr or 'no output').strip()[:80]})")
+            continue
+        for port in listening_ports(r.stdout):
+            out.setdefault(port, []).append(node)
+    if unread:
+        w.env.cluster.facts["host_ports_unread"] = unread
+    return out
+
+
+def choose_ports(w: World, port_base: int) -> None:
+    """Host ports for the suite's variants that no node listens on and no pod declares, and a
+    report of the vendor's 20000 (the page's port) when something already holds it."""
+    declared, why = declared_host_ports(w.env)
+    listening = listening_on_nodes(w)
+    in_use = set(declared) | set(listening)
+    w.ports = PortAllocator(port_base, PORT_KEYS, avoid=[p for p in in_use if p >= port_base])
+    facts = w.env.cluster.facts
+    skipped = sorted(p for p in in_use if port_base <= p <= max(w.ports.ports))
+    facts["host_ports"] = {"base": port_base, "skipped_in_use": skipped, "declared_unknown": why} if why else \
+        {"base": port_base, "skipped_in_use": skipped}
+    holders = [f"listening on {', '.join(listening[VENDOR_PORT])}"] if VENDOR_PORT in listening else []
+    holders += [f"declared by {', '.join(declared[VENDOR_PORT])}"] if VENDOR_PORT in declared else []
+    facts["vendor_port_20000"] = ("in use before the suite deployed anything: " + "; ".join(holders)) if holders \
+        else "free on every node"
+
+
+def serve_probe_port(w: World) -> None:
+    """Each host-network probe answers 'ok' on its port (the pod-network precondition's target)."""
+    port = w.ports.port_for("probe-http")
+    for probe in w.node_probes.values():
+        probe.run(w.env.core, "sh", "-c", f"mkdir -p /tmp/www && echo ok > /tmp/www/index.html && "
+                                          f"httpd -p {port} -h /tmp/www")
+
+
 def build(env: Env, port_base: int) -> World:
     t0 = time.monotonic()
     await_earlier_runs(env)
@@ -220,6 +279,17 @@ def build(env: Env, port_base: int) -> World:
     if w.blocked:   # nothing host-network can run here: every claim that needs it says why, at once
         env.cluster.facts["timing_shared_deployments_s"] = round(time.monotonic() - t0, 1)
         return w
+    # the node probes first: they tell which host ports are already in use on each node
+    probe_ns = w.ns("probes")
+    for n in nodes:
+        name = f"node-{n.metadata.name}"[:63]
+        w.node_probes[n.metadata.name] = probes.start_probe(
+            env.cluster.api, probe_ns, env.run_id, env.probe_image, name=name, node=n.metadata.name,
+            host_network=True, host_root=True)
+    w.pod_probe = probes.start_probe(env.cluster.api, probe_ns, env.run_id, env.probe_image, name="pod-probe")
+    probes.wait_probes(env.core, list(w.node_probes.values()))
+    choose_ports(w, port_base)
+    serve_probe_port(w)
     todo = variants(w)
     held = todo.pop("port-held")
     w.daemonsets = {name: (w.deploy(name, ds), ds["metadata"]["name"]) for name, ds in todo.items()}
@@ -229,16 +299,9 @@ def build(env: Env, port_base: int) -> World:
         w.broken["port-held"] = why
     else:
         w.create(w.daemonsets["port-held"][0], held)
-    probe_ns = w.ns("probes")
-    for n in nodes:
-        name = f"node-{n.metadata.name}"[:63]
-        w.node_probes[n.metadata.name] = probes.start_probe(
-            env.cluster.api, probe_ns, env.run_id, env.probe_image, name=name, node=n.metadata.name,
-            host_network=True, host_root=True, serve_port=w.ports.port_for("probe-http"))
-    w.pod_probe = probes.start_probe(env.cluster.api, probe_ns, env.run_id, env.probe_image, name="pod-probe")
     w.broken.update(await_daemonsets(env, {k: v for k, v in w.daemonsets.items() if k not in w.broken}))
     env.cluster.facts["broken_shared_deployments"] = w.broken or "none"
-    probes.wait_probes(env.core, list(w.node_probes.values()) + [w.pod_probe])
+    probes.wait_probes(env.core, [w.pod_probe])
     w.pod_network = pod_network_state(w)
     env.cluster.facts["pod_network"] = w.pod_network or "a pod reaches every node's IP"
     env.cluster.facts["timing_shared_deployments_s"] = round(time.monotonic() - t0, 1)
@@ -249,6 +312,7 @@ def to_state(w: World) -> dict:
     """What pytest-xdist workers need to use the controller's deployments (JSON-serialisable)."""
     from .cluster import state_of
     return {"cluster": state_of(w.env.cluster), "run_id": w.env.run_id, "port_base": w.ports.base,
+            "ports_avoided": w.ports.avoid,
             "namespaces": w.namespaces, "daemonsets": w.daemonsets, "broken": w.broken,
             "pod_network": w.pod_network, "workers": w.workers, "blocked": w.blocked,
             "node_probes": {n: [p.ns, p.name] for n, p in w.node_probes.items()},
@@ -256,7 +320,8 @@ def to_state(w: World) -> dict:
 
 
 def from_state(env: Env, state: dict) -> World:
-    w = World(env=env, ports=PortAllocator(state["port_base"], PORT_KEYS), workers=state["workers"])
+    w = World(env=env, ports=PortAllocator(state["port_base"], PORT_KEYS, avoid=state.get("ports_avoided") or ()),
+              workers=state["workers"])
     w.namespaces = dict(state["namespaces"])
     w.daemonsets = {k: tuple(v) for k, v in state["daemonsets"].items()}
     w.broken = dict(state.get("broken") or {})

@@ -77,6 +77,9 @@ def test_port_held_on_the_nodes_is_reported_per_node_within_60s(e2e_cluster, por
     settled = data["capabilities"]["timing_shared_deployments_s"]
     print(f"port-held scenario: shared deployments settled in {settled}s, whole run {wall:.0f}s")
     assert settled < 60, f"the shared deployments took {settled}s to settle"
+    held = data["capabilities"]["vendor_port_20000"]   # found before anything was deployed
+    assert held.startswith("in use before the suite deployed anything: listening on"), held
+    assert all(node in held for node in port_held), held
     for cid in ("C1", "C2", "C3"):
         c = claims[cid]
         assert c["verdict"] in ("FAIL", "ERROR"), c
