@@ -3,8 +3,10 @@
 Per node, the kubelet's own configuration through the API server's node proxy
 (`GET /api/v1/nodes/<node>/proxy/configz`): where its healthz listens, which DNS server and domain
 it gives pods, which resolv.conf it hands to `dnsPolicy: Default`/ClusterFirst+hostNetwork pods.
-When configz cannot be read (RBAC on nodes/proxy, a kubelet without it), the kubelet's documented
-defaults stand in and `source` says so, so a verdict never hides where its expectation came from.
+When configz cannot be read (RBAC on nodes/proxy, a kubelet without it), the node's own kubelet
+config file is read by the node's host-network probe (which mounts the node's / at /host), from
+the paths the common distributions use; failing that, the kubelet's documented defaults stand in.
+`source` always says which, so a verdict never hides where its expectation came from.
 
 Also the node's addresses (InternalIP, Hostname: with --hostname-override the OS hostname is the
 Hostname address, not metadata.name) as sets, for dual-stack clusters.
@@ -66,6 +68,25 @@ def parse_configz(doc: dict | str | bytes) -> Kubelet:
         cluster_domain=(kc.get("clusterDomain") or defaults.cluster_domain).rstrip("."),
         resolv_conf=kc.get("resolvConf", defaults.resolv_conf) or "",
     )
+
+
+# Where distributions keep the kubelet's --config file (flags given besides it are not seen here)
+KUBELET_CONFIG_FILES = (
+    "/var/lib/kubelet/config.yaml",                  # kubeadm: kind, most on-prem and kubeadm-based clusters
+    "/etc/kubernetes/kubelet/kubelet-config.json",   # EKS optimized AMIs
+    "/home/kubernetes/kubelet-config.yaml",          # GKE on Container-Optimized OS
+)
+
+
+def parse_config_file(text: str, path: str, why: str) -> Kubelet:
+    """The same facts from a KubeletConfiguration file (YAML or JSON) read on the node."""
+    import yaml
+    doc = yaml.safe_load(text)
+    if not isinstance(doc, dict) or doc.get("kind") != "KubeletConfiguration":
+        raise ValueError(f"{path} is not a KubeletConfiguration")
+    k = parse_configz({"kubeletconfig": doc})
+    return Kubelet(f"node file {path} ({why}; flags besides the file are not seen)", **{
+        f: getattr(k, f) for f in ("healthz_bind", "healthz_port", "cluster_dns", "cluster_domain", "resolv_conf")})
 
 
 def read_kubelet(api, node: str) -> Kubelet:

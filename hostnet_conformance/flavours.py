@@ -2,6 +2,7 @@
 a run's report.json with one. scripts/flavours.py applies the flavours to kind clusters."""
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,6 +28,7 @@ class Flavour:
     suite_args: list = field(default_factory=list)
     kubelet: dict = field(default_factory=dict)
     max_wall_s: float | None = None
+    capabilities_contain: dict = field(default_factory=dict)
 
 
 def load(path: Path = FILE) -> dict[str, Flavour]:
@@ -43,7 +45,8 @@ def load(path: Path = FILE) -> dict[str, Flavour]:
         out[name] = Flavour(name=name, letter=str(f["letter"]), title=f["title"], cluster=f["cluster"],
                             expect=expect, reasons=dict(f.get("reasons") or {}), facts=dict(f.get("facts") or {}),
                             suite_args=[str(a) for a in f.get("suite_args") or []],
-                            kubelet=dict(f.get("kubelet") or {}), max_wall_s=f.get("max_wall_s"))
+                            kubelet=dict(f.get("kubelet") or {}), max_wall_s=f.get("max_wall_s"),
+                            capabilities_contain=dict(f.get("capabilities_contain") or {}))
     return out
 
 
@@ -65,6 +68,9 @@ def compare(flavour: Flavour, report: dict, wall_s: float | None = None) -> list
     for key, want in flavour.facts.items():
         if caps.get(key) != want:
             problems.append(f"fact {key}: expected {want!r}, report.json has {caps.get(key)!r}")
+    for key, needle in flavour.capabilities_contain.items():
+        if needle not in json.dumps(caps.get(key)):
+            problems.append(f"capability {key} lacks {needle!r}: {json.dumps(caps.get(key))[:300]}")
     if flavour.max_wall_s is not None and wall_s is not None and wall_s > flavour.max_wall_s:
         problems.append(f"the run took {wall_s:.0f}s, more than the flavour's {flavour.max_wall_s:.0f}s")
     return problems

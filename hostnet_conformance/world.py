@@ -261,6 +261,24 @@ def choose_ports(w: World, port_base: int) -> None:
         else "free on every node"
 
 
+def kubelet_from_node_files(w: World) -> None:
+    """For each node whose configz could not be read, its kubelet config file, read by its probe."""
+    facts = w.env.cluster.facts.get("kubelet") or {}
+    for node, k in facts.items():
+        probe = w.node_probes.get(node)
+        if not k["source"].startswith("defaults") or probe is None:
+            continue
+        why = k["source"].split(": ", 1)[-1]
+        for path in cluster_facts.KUBELET_CONFIG_FILES:
+            r = probe.run(w.env.core, "cat", "/host" + path)
+            if r.ok and r.stdout.strip():
+                try:
+                    facts[node] = cluster_facts.parse_config_file(r.stdout, path, why).to_dict()
+                    break
+                except ValueError:
+                    continue
+
+
 def serve_probe_port(w: World) -> None:
     """Each host-network probe answers 'ok' on its port (the pod-network precondition's target)."""
     port = w.ports.port_for("probe-http")
@@ -289,6 +307,7 @@ def build(env: Env, port_base: int) -> World:
     w.pod_probe = probes.start_probe(env.cluster.api, probe_ns, env.run_id, env.probe_image, name="pod-probe")
     probes.wait_probes(env.core, list(w.node_probes.values()))
     choose_ports(w, port_base)
+    kubelet_from_node_files(w)
     serve_probe_port(w)
     todo = variants(w)
     held = todo.pop("port-held")

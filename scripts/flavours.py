@@ -53,6 +53,14 @@ def sh(*cmd: str, input: str | None = None, timeout: float = 120) -> str:
     return r.stdout
 
 
+def delete_if_present(delete, name: str) -> None:
+    try:
+        delete(name)
+    except client.ApiException as e:
+        if e.status != 404:
+            raise
+
+
 class Kept:
     """An existing kind cluster the kept flavours are applied to."""
 
@@ -112,15 +120,60 @@ class Kept:
     def undo_vap(self) -> None:
         reg = client.AdmissionregistrationV1Api(self.api)
         for delete in (reg.delete_validating_admission_policy_binding, reg.delete_validating_admission_policy):
-            try:
-                delete(VAP_NAME)
-            except client.ApiException as e:
-                if e.status != 404:
-                    raise
+            delete_if_present(delete, VAP_NAME)
         wait_until(lambda: self._host_network_refused() is None, timeout=60,
                    what=f"ValidatingAdmissionPolicy {VAP_NAME} to be gone",
                    describe=lambda: f"still refused: {self._host_network_refused()}")
         self.core.delete_namespace("hnc-flavour-probe")
+
+    # ------------------------------------------------------------ an identity without nodes/proxy
+    RBAC_NS = "hnc-flavour-rbac"
+
+    def identity_without_node_proxy(self, out: Path) -> Path:
+        """A ServiceAccount bound to a ClusterRole with everything the suite touches except the
+        nodes/proxy subresource (configz and the node proxy), and a kubeconfig using its token."""
+        name, labels = "hnc-flavour-runner", {"app.kubernetes.io/part-of": PART_OF}
+        rbac = client.RbacAuthorizationV1Api(self.api)
+        self.undo_identity()
+        self.core.create_namespace({"metadata": {"name": self.RBAC_NS, "labels": labels}})
+        self.core.create_namespaced_service_account(self.RBAC_NS, {"metadata": {"name": name, "labels": labels}})
+        everything = ["get", "list", "watch", "create", "update", "patch", "delete", "deletecollection"]
+        rbac.create_cluster_role({"metadata": {"name": name, "labels": labels}, "rules": [
+            {"apiGroups": [""], "resources": ["namespaces", "nodes", "pods", "pods/exec", "pods/log", "pods/status",
+                                              "services", "endpoints", "events", "serviceaccounts", "configmaps"],
+             "verbs": everything},
+            {"apiGroups": ["apps"], "resources": ["daemonsets", "deployments", "replicasets"], "verbs": everything},
+            {"apiGroups": ["networking.k8s.io"], "resources": ["networkpolicies"], "verbs": everything},
+            {"apiGroups": ["discovery.k8s.io"], "resources": ["endpointslices"], "verbs": everything},
+            {"apiGroups": ["events.k8s.io"], "resources": ["events"], "verbs": everything},
+            {"apiGroups": ["authorization.k8s.io"], "resources": ["selfsubjectaccessreviews"], "verbs": ["create"]},
+        ]})
+        rbac.create_cluster_role_binding({"metadata": {"name": name, "labels": labels},
+                                          "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole",
+                                                      "name": name},
+                                          "subjects": [{"kind": "ServiceAccount", "name": name,
+                                                        "namespace": self.RBAC_NS}]})
+        token = self.core.create_namespaced_service_account_token(
+            name, self.RBAC_NS, {"spec": {"expirationSeconds": 3600}}).status.token
+        kc = yaml.safe_load(self.kubeconfig.read_text())
+        cluster = next(c for c in kc["clusters"] if c["name"] == self.context)
+        path = out / "no-node-proxy.kubeconfig"
+        path.write_text(yaml.safe_dump({
+            "apiVersion": "v1", "kind": "Config", "current-context": "no-node-proxy",
+            "clusters": [{"name": "c", "cluster": cluster["cluster"]}],
+            "users": [{"name": name, "user": {"token": token}}],
+            "contexts": [{"name": "no-node-proxy", "context": {"cluster": "c", "user": name}}]}))
+        return path
+
+    def undo_identity(self) -> None:
+        rbac = client.RbacAuthorizationV1Api(self.api)
+        name = "hnc-flavour-runner"
+        for delete in (rbac.delete_cluster_role_binding, rbac.delete_cluster_role):
+            delete_if_present(delete, name)
+        delete_if_present(self.core.delete_namespace, self.RBAC_NS)
+        wait_until(lambda: self.RBAC_NS not in {n.metadata.name for n in self.core.list_namespace().items},
+                   timeout=60, what=f"namespace {self.RBAC_NS} gone", describe=lambda: "terminating",
+                   retry_on=(client.ApiException,))
 
     # ------------------------------------------------------------ d: kubelet configuration
     def _kubelet_matches(self, want: dict) -> list[str]:
@@ -197,15 +250,20 @@ def run_flavour(f: flavours.Flavour, kept: Kept | None, out: Path) -> dict:
         else:
             if kept is None:
                 raise FlavourError(f"flavour {f.name} is applied to a kept cluster: give --cluster-name")
+            target = ["--kubeconfig", str(kept.kubeconfig), "--context", kept.context]
             if f.name == "vap-forbids-host-network":
                 kept.apply_vap()
+            elif f.name == "no-node-proxy":
+                target = ["--kubeconfig", str(kept.identity_without_node_proxy(out)), "--context", "no-node-proxy"]
             elif f.kubelet:
                 kept.set_kubelet(f.kubelet, originals)
-            wall, data, tail = run_suite(["--kubeconfig", str(kept.kubeconfig), "--context", kept.context], report)
+            wall, data, tail = run_suite(target, report)
     finally:
         if kept is not None and f.cluster == "kept":
             if f.name == "vap-forbids-host-network":
                 kept.undo_vap()
+            if f.name == "no-node-proxy":
+                kept.undo_identity()
             if originals:
                 kept.restore_kubelet(originals)
     problems = flavours.compare(f, data, wall) if data else ["the suite wrote no report.json:\n" + tail]

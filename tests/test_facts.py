@@ -60,3 +60,18 @@ def test_hostname_address_wins_over_the_node_name():
 def test_defaults_name_their_reason():
     k = facts.Kubelet("defaults: configz unreadable (HTTP 403 Forbidden)")
     assert k.healthz_url == "http://127.0.0.1:10248/healthz" and k.source.startswith("defaults: ")
+
+
+def test_the_node_file_gives_the_same_facts_as_configz_and_says_where_they_came_from():
+    """configz forbidden: the node probe reads the kubelet's config file (recorded from a kind node)."""
+    text = (DATA / "kubelet-config-kind-worker.yaml").read_text()
+    k = facts.parse_config_file(text, "/var/lib/kubelet/config.yaml", "configz unreadable (HTTP 403 Forbidden)")
+    same = facts.parse_configz(configz())
+    assert (k.healthz_bind, k.healthz_port, k.cluster_dns, k.cluster_domain, k.resolv_conf) == (
+        same.healthz_bind, same.healthz_port, same.cluster_dns, same.cluster_domain, same.resolv_conf)
+    assert k.source.startswith("node file /var/lib/kubelet/config.yaml (configz unreadable (HTTP 403 Forbidden)")
+
+
+def test_a_file_that_is_not_a_kubelet_configuration_is_refused():
+    with pytest.raises(ValueError, match="not a KubeletConfiguration"):
+        facts.parse_config_file("apiVersion: v1\nkind: Config\n", "/etc/kubernetes/kubelet.conf", "x")
