@@ -289,14 +289,14 @@ def serve_probe_port(w: World) -> None:
 
 def build(env: Env, port_base: int) -> World:
     t0 = time.monotonic()
-    await_earlier_runs(env)
     w = World(env=env, ports=PortAllocator(port_base, PORT_KEYS))
-    discover(w)
+    discover(w)    # API reads, dry runs and empty namespaces only: no host port is touched yet
     nodes = env.cluster.nodes()
     w.workers = sorted(env.cluster.facts["schedulable_nodes"])
     if w.blocked:   # nothing host-network can run here: every claim that needs it says why, at once
         env.cluster.facts["timing_shared_deployments_s"] = round(time.monotonic() - t0, 1)
         return w
+    await_earlier_runs(env)   # their pods may still hold host ports
     # the node probes first: they tell which host ports are already in use on each node
     probe_ns = w.ns("probes")
     for n in nodes:

@@ -37,6 +37,10 @@ from hostnet_conformance.waiting import WaitTimeout, wait_until  # noqa: E402
 PART_OF = "hostnet-conformance-flavours"
 VAP_NAME = "hnc-flavour-no-host-network"
 KUBELET_CONFIG = "/var/lib/kubelet/config.yaml"
+# kubelet settings a flavour may change -> the Kubelet fact that shows it (through configz)
+KUBELET_KEYS = {"healthzBindAddress": "healthz_bind", "healthzPort": "healthz_port", "clusterDNS": "cluster_dns"}
+NODELOCAL_IP = "169.254.20.10"     # the address NodeLocal DNSCache uses
+NODELOCAL_NS = "hnc-flavour-nodelocal"
 
 
 class FlavourError(Exception):
@@ -175,10 +179,57 @@ class Kept:
                    timeout=60, what=f"namespace {self.RBAC_NS} gone", describe=lambda: "terminating",
                    retry_on=(client.ApiException,))
 
+    # ------------------------------------------------------------ e: a node-local DNS cache
+    def apply_nodelocal(self, originals: dict) -> None:
+        """NodeLocal DNSCache's shape: a host-network CoreDNS on every node listening on
+        169.254.20.10 (on the node's lo) and forwarding to the cluster DNS Service, and every
+        kubelet's clusterDNS pointing there. The image is the cluster's own CoreDNS."""
+        apps = client.AppsV1Api(self.api)
+        image = apps.read_namespaced_deployment("coredns", "kube-system").spec.template.spec.containers[0].image
+        upstream = self.core.read_namespaced_service("kube-dns", "kube-system").spec.cluster_ip
+        domain = cluster_facts.read_kubelet(self.api, self.nodes[0]).cluster_domain
+        self.undo_nodelocal()   # what an interrupted run left (ours only: our namespace, our address)
+        for node in self.nodes:
+            sh("docker", "exec", node, "sh", "-c", f"ip addr show dev lo | grep -q ' {NODELOCAL_IP}/' || "
+                                                   f"ip addr add {NODELOCAL_IP}/32 dev lo")
+        labels = {"app.kubernetes.io/part-of": PART_OF}
+        self.core.create_namespace({"metadata": {"name": NODELOCAL_NS, "labels": {
+            **labels, kube.PSA_ENFORCE: "privileged"}}})
+        zone = lambda z: f"{z}:53 {{\n    errors\n    bind {NODELOCAL_IP}\n    forward . {upstream}\n}}\n"  # noqa: E731
+        self.core.create_namespaced_config_map(NODELOCAL_NS, {"metadata": {"name": "nodelocal", "labels": labels},
+                                                              "data": {"Corefile": zone(domain) + zone(".")}})
+        apps.create_namespaced_daemon_set(NODELOCAL_NS, {
+            "metadata": {"name": "nodelocal-dns", "labels": labels},
+            "spec": {"selector": {"matchLabels": {"app": "nodelocal-dns"}},
+                     "template": {"metadata": {"labels": {"app": "nodelocal-dns"}},
+                                  "spec": {"hostNetwork": True, "dnsPolicy": "Default",
+                                           "tolerations": [{"operator": "Exists"}],
+                                           "containers": [{"name": "coredns", "image": image,
+                                                           "imagePullPolicy": "IfNotPresent",
+                                                           "args": ["-conf", "/etc/coredns/Corefile"],
+                                                           "volumeMounts": [{"name": "conf",
+                                                                             "mountPath": "/etc/coredns"}]}],
+                                           "volumes": [{"name": "conf", "configMap": {"name": "nodelocal"}}]}}}})
+
+        def ready():
+            st = apps.read_namespaced_daemon_set("nodelocal-dns", NODELOCAL_NS).status
+            return st.desired_number_scheduled and st.number_ready == st.desired_number_scheduled
+        wait_until(ready, timeout=120, what="the node-local DNS cache on every node",
+                   describe=lambda: kube.describe_pods(self.core, NODELOCAL_NS), retry_on=(client.ApiException,))
+        self.set_kubelet({"clusterDNS": [NODELOCAL_IP]}, originals)
+
+    def undo_nodelocal(self) -> None:
+        delete_if_present(self.core.delete_namespace, NODELOCAL_NS)
+        for node in self.nodes:
+            sh("docker", "exec", node, "sh", "-c", f"ip addr del {NODELOCAL_IP}/32 dev lo 2>/dev/null || true")
+        wait_until(lambda: NODELOCAL_NS not in {n.metadata.name for n in self.core.list_namespace().items},
+                   timeout=90, what=f"namespace {NODELOCAL_NS} gone", describe=lambda: "terminating",
+                   retry_on=(client.ApiException,))
+
     # ------------------------------------------------------------ d: kubelet configuration
     def _kubelet_matches(self, want: dict) -> list[str]:
         """Nodes whose kubelet (configz, through the API server) does not report `want` yet."""
-        keys = {"healthzBindAddress": "healthz_bind", "healthzPort": "healthz_port"}
+        keys = KUBELET_KEYS
         behind = []
         for node in self.nodes:
             k = cluster_facts.read_kubelet(self.api, node)
@@ -198,7 +249,7 @@ class Kept:
             cfg.update(settings)
             sh("docker", "exec", "-i", node, "sh", "-c", f"cat > {KUBELET_CONFIG}", input=yaml.safe_dump(cfg))
             sh("docker", "exec", node, "systemctl", "restart", "kubelet")
-        want = {k: v for k, v in settings.items() if k in ("healthzBindAddress", "healthzPort")}
+        want = {k: v for k, v in settings.items() if k in KUBELET_KEYS}
         wait_until(lambda: not self._kubelet_matches(want), timeout=120, interval=1.0,
                    what=f"every kubelet to report {want}", describe=lambda: "behind: " + ", ".join(self._kubelet_matches(want)),
                    retry_on=(client.ApiException,))
@@ -212,7 +263,7 @@ class Kept:
             sh("docker", "exec", node, "systemctl", "restart", "kubelet")
         first = yaml.safe_load(next(iter(originals.values()))) if originals else {}
         want = {"healthzBindAddress": first.get("healthzBindAddress", "127.0.0.1"),   # the kubelet's defaults
-                "healthzPort": first.get("healthzPort", 10248)}
+                "healthzPort": first.get("healthzPort", 10248), "clusterDNS": first.get("clusterDNS") or []}
         wait_until(lambda: not self._kubelet_matches(want), timeout=120, interval=1.0,
                    what="every kubelet back to its own configuration",
                    describe=lambda: "behind: " + ", ".join(self._kubelet_matches(want)), retry_on=(client.ApiException,))
@@ -255,6 +306,8 @@ def run_flavour(f: flavours.Flavour, kept: Kept | None, out: Path) -> dict:
                 kept.apply_vap()
             elif f.name == "no-node-proxy":
                 target = ["--kubeconfig", str(kept.identity_without_node_proxy(out)), "--context", "no-node-proxy"]
+            elif f.name == "node-local-dns":
+                kept.apply_nodelocal(originals)
             elif f.kubelet:
                 kept.set_kubelet(f.kubelet, originals)
             wall, data, tail = run_suite(target, report)
@@ -266,6 +319,8 @@ def run_flavour(f: flavours.Flavour, kept: Kept | None, out: Path) -> dict:
                 kept.undo_identity()
             if originals:
                 kept.restore_kubelet(originals)
+            if f.name == "node-local-dns":
+                kept.undo_nodelocal()
     problems = flavours.compare(f, data, wall) if data else ["the suite wrote no report.json:\n" + tail]
     seen = {c["id"]: c for c in (data or {}).get("claims", [])}
     return {"flavour": f.name, "letter": f.letter, "wall_s": round(wall, 1),
