@@ -297,9 +297,12 @@ def build(env: Env, port_base: int) -> World:
         env.cluster.facts["timing_shared_deployments_s"] = round(time.monotonic() - t0, 1)
         return w
     await_earlier_runs(env)   # their pods may still hold host ports
-    # the node probes first: they tell which host ports are already in use on each node
+    # the node probes first: they tell which host ports are already in use on each node (Linux
+    # nodes only: the probe is a Linux image, and the claims are about Linux host networking)
     probe_ns = w.ns("probes")
     for n in nodes:
+        if (n.metadata.labels or {}).get("kubernetes.io/os", "linux") != "linux":
+            continue
         name = f"node-{n.metadata.name}"[:63]
         w.node_probes[n.metadata.name] = probes.start_probe(
             env.cluster.api, probe_ns, env.run_id, env.probe_image, name=name, node=n.metadata.name,
