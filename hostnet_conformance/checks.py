@@ -679,30 +679,12 @@ def check_c14(env: Env, ns: str, ds: str) -> Verdict:
 
 # ---------------------------------------------------------------- C15 one pod per node
 
-def _tolerated(taint, tolerations) -> bool:
-    for t in tolerations or []:
-        if t.operator == "Exists" and (not t.key or t.key == taint.key):
-            return True
-        if t.key == taint.key and (t.value or "") == (taint.value or "") and (not t.effect or t.effect == taint.effect):
-            return True
-    return False
-
-
-def schedulable_nodes(env: Env, tolerations=None, node_selector=None) -> list[str]:
-    """Linux nodes the scheduler may place a pod on (not cordoned, no untolerated NoSchedule or
-    NoExecute taint, matching `node_selector`): where the suite pins its own pods."""
-    out = []
-    for n in env.cluster.nodes():
-        if n.spec.unschedulable or (n.metadata.labels or {}).get("kubernetes.io/os", "linux") != "linux":
-            continue
-        taints = [t for t in (n.spec.taints or []) if t.effect in ("NoSchedule", "NoExecute")]
-        if any(not _tolerated(t, tolerations) for t in taints):
-            continue
-        labels = n.metadata.labels or {}
-        if node_selector and any(labels.get(k) != v for k, v in node_selector.items()):
-            continue
-        out.append(n.metadata.name)
-    return out
+def schedulable_nodes(env: Env) -> list[str]:
+    """Linux nodes the scheduler may place an ordinary pod on (not cordoned, no NoSchedule or
+    NoExecute taint): where the suite pins its own pods."""
+    return [n.metadata.name for n in env.cluster.nodes()
+            if kube.is_linux(n) and not n.spec.unschedulable
+            and not any(t.effect in ("NoSchedule", "NoExecute") for t in (n.spec.taints or []))]
 
 
 def judge_c15(ds: dict, nodes: list[dict], pods: list[dict]) -> tuple[list, dict, str]:

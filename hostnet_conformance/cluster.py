@@ -15,6 +15,7 @@ from pathlib import Path
 import yaml
 from kubernetes import client, config as kube_config
 
+from . import kube
 from .waiting import WaitTimeout, wait_until
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
@@ -259,8 +260,7 @@ def wait_ready(cluster: Cluster, timeout: float = 300, dns_timeout: float = 120)
     def nodes_ready():
         nodes = core.list_node().items
         return nodes and all(
-            any(c.type == "Ready" and c.status == "True" for c in (n.status.conditions or []))
-            and not any(t.key in lagging for t in (n.spec.taints or [])) for n in nodes)
+            kube.is_ready(n) and not any(t.key in lagging for t in (n.spec.taints or [])) for n in nodes)
 
     def describe_nodes():
         return "\n".join(
@@ -349,7 +349,7 @@ def gate(cluster: Cluster) -> None:
     if missing:
         raise TargetError(f"this identity lacks the access the suite needs: {', '.join(missing)}")
     linux = [n.metadata.name for n in cluster.nodes()
-             if (n.metadata.labels or {}).get("kubernetes.io/os", "linux") == "linux" and not n.spec.unschedulable]
+             if kube.is_linux(n) and not n.spec.unschedulable]
     if not linux:
         raise TargetError("no schedulable Linux node: the claims are about Linux host networking")
 

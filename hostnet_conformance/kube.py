@@ -111,6 +111,16 @@ def events(core: client.CoreV1Api, ns: str, involved: str | None = None) -> list
     return sorted(evs, key=lambda e: e.last_timestamp or e.event_time or e.metadata.creation_timestamp)
 
 
+def is_ready(obj) -> bool:
+    """A pod's or a node's Ready condition is True (client model objects)."""
+    return any(c.type == "Ready" and c.status == "True" for c in (obj.status.conditions or []))
+
+
+def is_linux(node) -> bool:
+    """A node without the kubernetes.io/os label counts as Linux (the kubelet sets it everywhere)."""
+    return (node.metadata.labels or {}).get("kubernetes.io/os", "linux") == "linux"
+
+
 def node_internal_ip(node) -> str | None:
     for a in node.status.addresses or []:
         if a.type == "InternalIP":

@@ -115,7 +115,3 @@ def expected_nodes(daemonset: dict, nodes: list[dict]) -> tuple[list[str], dict[
             if stay:
                 may_stay.append(name)
     return sorted(run), why_not, sorted(may_stay)
-
-
-def is_linux(node: dict) -> bool:
-    return ((node.get("metadata") or {}).get("labels") or {}).get("kubernetes.io/os", "linux") == "linux"

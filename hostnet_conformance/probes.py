@@ -32,8 +32,7 @@ def pod_running(core: client.CoreV1Api, ns: str, name: str, timeout: float = 120
         if p.status.phase in ("Failed", "Succeeded"):
             raise AssertionError(f"pod {ns}/{name} ended with phase {p.status.phase}:\n"
                                  + kube.describe_pods(core, ns))
-        ready = any(c.type == "Ready" and c.status == "True" for c in (p.status.conditions or []))
-        return p if p.status.phase == "Running" and ready else None
+        return p if p.status.phase == "Running" and kube.is_ready(p) else None
 
     return wait_until(running, timeout=timeout, what=f"pod {ns}/{name} Running and Ready",
                       describe=lambda: kube.describe_pods(core, ns), retry_on=(client.ApiException,),

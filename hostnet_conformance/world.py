@@ -177,8 +177,7 @@ def discover(w: World) -> dict:
     from .checks import dns_facts
     c = w.env.cluster
     nodes = c.nodes()
-    c.facts["non_linux_nodes"] = sorted(n.metadata.name for n in nodes
-                                        if (n.metadata.labels or {}).get("kubernetes.io/os", "linux") != "linux")
+    c.facts["non_linux_nodes"] = sorted(n.metadata.name for n in nodes if not kube.is_linux(n))
     facts = {
         "nodes": len(nodes),
         "schedulable_nodes": schedulable_nodes(w.env),
@@ -301,7 +300,7 @@ def build(env: Env, port_base: int) -> World:
     # nodes only: the probe is a Linux image, and the claims are about Linux host networking)
     probe_ns = w.ns("probes")
     for n in nodes:
-        if (n.metadata.labels or {}).get("kubernetes.io/os", "linux") != "linux":
+        if not kube.is_linux(n):
             continue
         name = f"node-{n.metadata.name}"[:63]
         w.node_probes[n.metadata.name] = probes.start_probe(
@@ -395,7 +394,7 @@ def _ds_pod_signals(env: Env, ns: str, name: str, ready_since: dict | None = Non
     now = time.monotonic()
     for p in env.core.list_namespaced_pod(ns, label_selector=ds_selector(env, ns, name)).items:
         sigs = signals.live_pod_signals(env.core, ns, p, past=True)
-        ready = any(c.type == "Ready" and c.status == "True" for c in (p.status.conditions or []))
+        ready = kube.is_ready(p)
         found += sigs
         if sigs:
             continue
@@ -441,7 +440,7 @@ def _settled_with(env: Env, ns: str, name: str, allow) -> bool:
     if len(pods) < ds.status.desired_number_scheduled:
         return False
     for p in pods:
-        if any(c.type == "Ready" and c.status == "True" for c in (p.status.conditions or [])):
+        if kube.is_ready(p):
             continue
         sigs = signals.live_pod_signals(env.core, ns, p)
         if not sigs or not all(allow(s) for s in sigs):

@@ -175,9 +175,7 @@ class Kept:
         for delete in (rbac.delete_cluster_role_binding, rbac.delete_cluster_role):
             delete_if_present(delete, name)
         delete_if_present(self.core.delete_namespace, self.RBAC_NS)
-        wait_until(lambda: self.RBAC_NS not in {n.metadata.name for n in self.core.list_namespace().items},
-                   timeout=60, what=f"namespace {self.RBAC_NS} gone", describe=lambda: "terminating",
-                   retry_on=(client.ApiException,))
+        self._namespace_gone(self.RBAC_NS, timeout=60)
 
     # ------------------------------------------------------------ e: a node-local DNS cache
     def apply_nodelocal(self, originals: dict) -> None:
@@ -222,8 +220,11 @@ class Kept:
         delete_if_present(self.core.delete_namespace, NODELOCAL_NS)
         for node in self.nodes:
             sh("docker", "exec", node, "sh", "-c", f"ip addr del {NODELOCAL_IP}/32 dev lo 2>/dev/null || true")
-        wait_until(lambda: NODELOCAL_NS not in {n.metadata.name for n in self.core.list_namespace().items},
-                   timeout=90, what=f"namespace {NODELOCAL_NS} gone", describe=lambda: "terminating",
+        self._namespace_gone(NODELOCAL_NS)
+
+    def _namespace_gone(self, name: str, timeout: float = 90) -> None:
+        wait_until(lambda: name not in {n.metadata.name for n in self.core.list_namespace().items},
+                   timeout=timeout, what=f"namespace {name} gone", describe=lambda: "terminating",
                    retry_on=(client.ApiException,))
 
     # ------------------------------------------------------------ d: kubelet configuration
@@ -272,8 +273,7 @@ class Kept:
         originals.clear()
 
     def _nodes_ready(self) -> bool:
-        return all(any(c.type == "Ready" and c.status == "True" for c in n.status.conditions or [])
-                   for n in self.core.list_node().items)
+        return all(kube.is_ready(n) for n in self.core.list_node().items)
 
 
 def run_suite(args: list[str], report: Path, own: bool = False) -> tuple[float, dict | None, str]:

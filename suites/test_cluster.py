@@ -11,8 +11,7 @@ pytestmark = pytest.mark.cluster
 
 def test_all_nodes_ready(cluster):
     nodes = cluster.nodes()
-    not_ready = [n.metadata.name for n in nodes if not any(
-        c.type == "Ready" and c.status == "True" for c in n.status.conditions or [])]
+    not_ready = [n.metadata.name for n in nodes if not kube.is_ready(n)]
     assert nodes and not not_ready, f"nodes not Ready: {not_ready}"
     if cluster.kind_name and cluster.created_by_run:
         assert len(nodes) == 3, f"the suite's kind cluster has {len(nodes)} nodes, not 1 control plane + 2 workers"
