@@ -29,6 +29,13 @@ class Flavour:
     kubelet: dict = field(default_factory=dict)
     max_wall_s: float | None = None
     capabilities_contain: dict = field(default_factory=dict)
+    # own clusters that scripts/flavours.py makes itself (then the suite reuses them): changes to the
+    # suite's kind config, and the set-up that runs between `kind create cluster` and the suite
+    kind: dict = field(default_factory=dict)   # networking: {...}, worker_patches: [kubeadm patch]
+    setup: str | None = None
+
+
+SETUPS = ("cloud-node-init", "kindnetd", "dual-stack-cni")
 
 
 def load(path: Path = FILE) -> dict[str, Flavour]:
@@ -42,11 +49,19 @@ def load(path: Path = FILE) -> dict[str, Flavour]:
             expect[c] = v
         if f.get("cluster") not in ("kept", "own"):
             raise ValueError(f"flavour {name}: cluster must be 'kept' or 'own'")
+        if f.get("setup") not in (None, *SETUPS):
+            raise ValueError(f"flavour {name}: setup must be one of {', '.join(SETUPS)}")
+        if (f.get("kind") or f.get("setup")) and f.get("cluster") != "own":
+            raise ValueError(f"flavour {name}: kind changes and a set-up need a cluster of its own")
+        unknown = set(f.get("kind") or {}) - {"networking", "worker_patches", "pod_security_default"}
+        if unknown:
+            raise ValueError(f"flavour {name}: kind: unknown key(s) {', '.join(sorted(unknown))}")
         out[name] = Flavour(name=name, letter=str(f["letter"]), title=f["title"], cluster=f["cluster"],
                             expect=expect, reasons=dict(f.get("reasons") or {}), facts=dict(f.get("facts") or {}),
                             suite_args=[str(a) for a in f.get("suite_args") or []],
                             kubelet=dict(f.get("kubelet") or {}), max_wall_s=f.get("max_wall_s"),
-                            capabilities_contain=dict(f.get("capabilities_contain") or {}))
+                            capabilities_contain=dict(f.get("capabilities_contain") or {}),
+                            kind=dict(f.get("kind") or {}), setup=f.get("setup"))
     return out
 
 
@@ -64,6 +79,11 @@ def compare(flavour: Flavour, report: dict, wall_s: float | None = None) -> list
         needle = flavour.reasons.get(claim)
         if needle and needle not in (got.get("reason") or "") + " " + (got.get("summary") or ""):
             problems.append(f"{claim}: the reason lacks {needle!r}: {got.get('reason') or got.get('summary') or '-'}")
+    # the suite's other tests (the cluster's own health, e.g. Services without endpoints) must pass
+    # too: pytest exits non-zero only for them or for a FAIL or ERROR the table does not expect
+    rc = report.get("_pytest_exit")
+    if rc not in (None, 0) and not set(flavour.expect.values()) & {FAIL, ERROR}:
+        problems.append(f"pytest exited {rc}: {report.get('_pytest_last_line') or ''}".rstrip(": "))
     caps = report.get("capabilities") or {}
     for key, want in flavour.facts.items():
         if caps.get(key) != want:
@@ -74,6 +94,27 @@ def compare(flavour: Flavour, report: dict, wall_s: float | None = None) -> list
     if flavour.max_wall_s is not None and wall_s is not None and wall_s > flavour.max_wall_s:
         problems.append(f"the run took {wall_s:.0f}s, more than the flavour's {flavour.max_wall_s:.0f}s")
     return problems
+
+
+def made(flavour: Flavour) -> bool:
+    """Whether scripts/flavours.py makes the flavour's cluster itself (kind changes or a set-up)."""
+    return flavour.cluster == "own" and bool(flavour.kind or flavour.setup)
+
+
+def kind_config(base: dict, flavour: Flavour) -> dict:
+    """The suite's kind config (cluster.render_kind_config) with the flavour's changes: `networking`
+    merged in, and each worker given the `worker_patches` (kubeadm config patches, `{i}` = the
+    worker's number from 1)."""
+    cfg = json.loads(json.dumps(base))
+    cfg.setdefault("networking", {}).update(flavour.kind.get("networking") or {})
+    i = 0
+    for node in cfg.get("nodes") or []:
+        if node.get("role") == "worker":
+            i += 1
+            patches = [p.replace("{i}", str(i)) for p in flavour.kind.get("worker_patches") or []]
+            if patches:
+                node["kubeadmConfigPatches"] = [*node.get("kubeadmConfigPatches", []), *patches]
+    return cfg
 
 
 def table(flavour: Flavour) -> list[tuple[str, str]]:

@@ -4,7 +4,9 @@
 A flavour (fixtures/flavours.yaml, docs/flavours.md) emulates on the offline kind cluster one way
 real clusters differ from kind. `kept` flavours are applied to an existing kind cluster and undone
 afterwards, also after a failure, Ctrl-C or SIGTERM; `own` flavours get a kind cluster of their own,
-which the suite creates and deletes.
+which the suite creates and deletes, or, when the flavour changes kind's config or needs a set-up
+(b kindnetd, f --hostname-override, g dual-stack), which this script makes, sets up, lets the suite
+reuse and deletes.
 
     scripts/flavours.py --cluster-name hnc-ci                 # every flavour
     scripts/flavours.py --cluster-name hnc-ci --flavour vap-forbids-host-network
@@ -15,12 +17,17 @@ could not be applied (one line on stderr)."""
 from __future__ import annotations
 
 import argparse
+import base64
 import json
+import os
 import signal
+import ssl
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import yaml
@@ -31,6 +38,7 @@ sys.path.insert(0, str(ROOT))
 from kubernetes import client, config  # noqa: E402
 
 from hostnet_conformance import admission, flavours, kube, manifests  # noqa: E402
+from hostnet_conformance.cluster import render_kind_config  # noqa: E402
 from hostnet_conformance import facts as cluster_facts  # noqa: E402
 from hostnet_conformance.waiting import WaitTimeout, wait_until  # noqa: E402
 
@@ -41,6 +49,7 @@ KUBELET_CONFIG = "/var/lib/kubelet/config.yaml"
 KUBELET_KEYS = {"healthzBindAddress": "healthz_bind", "healthzPort": "healthz_port", "clusterDNS": "cluster_dns"}
 NODELOCAL_IP = "169.254.20.10"     # the address NodeLocal DNSCache uses
 NODELOCAL_NS = "hnc-flavour-nodelocal"
+WEBHOOK_NAME = "deny-host-network.hnc-flavour.local"
 
 
 class FlavourError(Exception):
@@ -63,6 +72,30 @@ def delete_if_present(delete, name: str) -> None:
     except client.ApiException as e:
         if e.status != 404:
             raise
+
+
+class _DenyHostNetwork(BaseHTTPRequestHandler):
+    """A validating admission webhook, as Kyverno or Gatekeeper answer: refuse Pods with hostNetwork."""
+
+    def do_POST(self):  # noqa: N802 (http.server's name)
+        review = json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)) or b"{}")
+        req = review.get("request") or {}
+        allowed = not ((req.get("object") or {}).get("spec") or {}).get("hostNetwork")
+        response = {"uid": req.get("uid", ""), "allowed": allowed}
+        if not allowed:
+            response["status"] = {"code": 403, "message": "hostNetwork is not allowed outside kube-system "
+                                                           "(hostnet-conformance flavour emulating a Kyverno or "
+                                                           "Gatekeeper policy)"}
+        body = json.dumps({"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview",
+                           "response": response}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):  # quiet: the flavour's output is the verdict table
+        pass
 
 
 class Kept:
@@ -129,6 +162,61 @@ class Kept:
                    what=f"ValidatingAdmissionPolicy {VAP_NAME} to be gone",
                    describe=lambda: f"still refused: {self._host_network_refused()}")
         self.core.delete_namespace("hnc-flavour-probe")
+
+    # ------------------------------------------------------------ i: a validating admission webhook
+    def apply_webhook(self, out: Path) -> None:
+        """A webhook server on this machine, on the kind network's gateway address (the API server in
+        the control-plane container reaches it there, traffic stays on the machine), with a throw-away
+        self-signed certificate; a ValidatingWebhookConfiguration sends it every Pod outside kube-system."""
+        gw = next(g for g in sh("docker", "network", "inspect", "kind", "-f",
+                                "{{range .IPAM.Config}}{{.Gateway}} {{end}}").split() if ":" not in g)
+        key, cert = out / "webhook.key", out / "webhook.crt"
+        sh("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-keyout", str(key),
+           "-out", str(cert), "-subj", "/CN=hnc-flavour-webhook", "-addext", f"subjectAltName=IP:{gw}")
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(cert, key)
+        self.webhook_server = ThreadingHTTPServer((gw, 0), _DenyHostNetwork)
+        self.webhook_server.socket = ctx.wrap_socket(self.webhook_server.socket, server_side=True)
+        threading.Thread(target=self.webhook_server.serve_forever, daemon=True).start()
+        port = self.webhook_server.server_address[1]
+        reg = client.AdmissionregistrationV1Api(self.api)
+        self.undo_webhook()   # one an interrupted run left (ours only: name and label)
+        reg.create_validating_webhook_configuration({
+            "metadata": {"name": WEBHOOK_NAME, "labels": {"app.kubernetes.io/part-of": PART_OF}},
+            "webhooks": [{
+                "name": WEBHOOK_NAME, "admissionReviewVersions": ["v1"], "sideEffects": "None",
+                "timeoutSeconds": 5,
+                # Ignore, not Fail: should this script die, a dead server admits instead of
+                # blocking every Pod on the cluster until someone deletes the configuration
+                "failurePolicy": "Ignore",
+                "clientConfig": {"url": f"https://{gw}:{port}/validate",
+                                 "caBundle": base64.b64encode(cert.read_bytes()).decode()},
+                "rules": [{"apiGroups": [""], "apiVersions": ["v1"], "operations": ["CREATE"],
+                           "resources": ["pods"]}],
+                "namespaceSelector": {"matchExpressions": [{
+                    "key": "kubernetes.io/metadata.name", "operator": "NotIn", "values": ["kube-system"]}]}}]})
+        wait_until(lambda: (g := self._host_network_refused()) and g.kind == admission.WEBHOOK, timeout=60,
+                   what=f"the webhook {WEBHOOK_NAME} to answer", interval=1.0,
+                   describe=lambda: f"a dry run is answered: {self._host_network_refused() or 'admitted'}")
+
+    def undo_webhook(self) -> None:
+        reg = client.AdmissionregistrationV1Api(self.api)
+        try:
+            old = reg.read_validating_webhook_configuration(WEBHOOK_NAME)
+            if (old.metadata.labels or {}).get("app.kubernetes.io/part-of") != PART_OF:
+                raise FlavourError(f"a ValidatingWebhookConfiguration {WEBHOOK_NAME} exists that this script did not create")
+            reg.delete_validating_webhook_configuration(WEBHOOK_NAME)
+        except client.ApiException as e:
+            if e.status != 404:
+                raise
+        server = getattr(self, "webhook_server", None)
+        if server is not None:
+            wait_until(lambda: self._host_network_refused() is None, timeout=60,
+                       what=f"the webhook {WEBHOOK_NAME} to be gone",
+                       describe=lambda: f"still refused: {self._host_network_refused()}")
+            server.shutdown()
+            self.webhook_server = None
+            delete_if_present(self.core.delete_namespace, "hnc-flavour-probe")
 
     # ------------------------------------------------------------ an identity without nodes/proxy
     RBAC_NS = "hnc-flavour-rbac"
@@ -276,6 +364,103 @@ class Kept:
         return all(kube.is_ready(n) for n in self.core.list_node().items)
 
 
+class Made:
+    """A kind cluster of the flavour's own that this script makes (the suite's kind config with the
+    flavour's changes), sets up, lets the suite reuse (`--cluster-name`) and deletes afterwards."""
+
+    UNINITIALIZED = "node.cloudprovider.kubernetes.io/uninitialized"
+
+    def __init__(self, f: flavours.Flavour, workdir: Path):
+        self.f, self.name = f, f"hnc-flavour-{f.letter}"
+        self.workdir = workdir / self.name
+        self.kubeconfig = self.workdir / "kubeconfig"
+        self.api = self.core = None
+
+    def create(self) -> None:
+        image = os.environ.get("HNC_NODE_IMAGE")
+        if not image:
+            raise FlavourError("HNC_NODE_IMAGE is not set: source the offline.env that scripts/offline/bootstrap.sh wrote")
+        self.delete()   # one an interrupted run left (the name is this script's own)
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        base = yaml.safe_load(render_kind_config(self.workdir, 2, self.f.kind.get("pod_security_default", "baseline"))
+                              .read_text())
+        cfg = self.workdir / "kind-flavour.yaml"
+        cfg.write_text(yaml.safe_dump(flavours.kind_config(base, self.f), sort_keys=False))
+        sh("kind", "create", "cluster", "--name", self.name, "--image", image, "--config", str(cfg),
+           "--kubeconfig", str(self.kubeconfig), timeout=420)
+        self.api = config.new_client_from_config(str(self.kubeconfig), context=f"kind-{self.name}")
+        self.core = client.CoreV1Api(self.api)
+        getattr(self, "setup_" + self.f.setup.replace("-", "_"))()
+
+    def delete(self) -> None:
+        if self.name in sh("kind", "get", "clusters").split():
+            sh("kind", "delete", "cluster", "--name", self.name, timeout=300)
+
+    # ------------------------------------------------------------ f: what a cloud provider does
+    def setup_cloud_node_init(self) -> None:
+        """The kubelets of the workers run with --hostname-override (their Node is named unlike the
+        container's hostname) and --cloud-provider=external, so they wait for a cloud controller.
+        This plays that controller, as on EKS: the node's Hostname address becomes the machine's own
+        hostname (read from the node container that spec.providerID names), then the
+        uninitialized taint goes. The kubelet keeps addresses a cloud provider set."""
+        def pending():
+            return [n for n in self.core.list_node().items
+                    if any(t.key == self.UNINITIALIZED for t in n.spec.taints or [])]
+        wait_until(lambda: len(self.core.list_node().items) == 3, timeout=120, what="3 nodes registered",
+                   describe=lambda: f"{len(self.core.list_node().items)} registered", retry_on=(client.ApiException,))
+        todo = pending()
+        if not todo:
+            raise FlavourError("no node waits for a cloud provider: the kubelet flags did not take")
+        for n in todo:
+            container = (n.spec.provider_id or "").rsplit("/", 1)[-1]
+            hostname = sh("docker", "exec", container, "hostname").strip()
+            addresses = [{"type": a.type, "address": a.address} for a in n.status.addresses or []
+                         if a.type != "Hostname"] + [{"type": "Hostname", "address": hostname}]
+            self.core.patch_node_status(n.metadata.name, [{"op": "replace", "path": "/status/addresses",
+                                                           "value": addresses}])
+            self.core.patch_node(n.metadata.name, [{"op": "replace", "path": "/spec/taints", "value": [
+                self.api.sanitize_for_serialization(t) for t in n.spec.taints if t.key != self.UNINITIALIZED]}])
+        wait_until(lambda: not pending(), timeout=30, what="the uninitialized taints gone",
+                   describe=lambda: ", ".join(n.metadata.name for n in pending()), retry_on=(client.ApiException,))
+
+    # ------------------------------------------------------------ g: dual-stack
+    def setup_dual_stack_cni(self) -> None:
+        """The node image's own CNI (scripts/offline/images/default-cni.yaml: kube-router and the
+        safety net), with kube-router routing IPv6 too; kind applies it only to single-stack
+        clusters, so the flavour turns kind's default CNI off and applies this."""
+        text = (ROOT / "scripts" / "offline" / "images" / "default-cni.yaml").read_text()
+        arg = "            - --run-router=true\n"
+        if arg not in text:
+            raise FlavourError("default-cni.yaml has no `--run-router=true` argument to add --enable-ipv6 after")
+        self._apply_cni(text.replace(arg, arg + "            - --enable-ipv6=true\n"), "kube-router", "k8s-app=kube-router")
+
+    def _apply_cni(self, text: str, name: str, selector: str) -> None:
+        sh("kubectl", "--kubeconfig", str(self.kubeconfig), "apply", "-f", "-", input=text)
+        apps = client.AppsV1Api(self.api)
+
+        def ready():
+            st = apps.read_namespaced_daemon_set(name, "kube-system").status
+            return st.desired_number_scheduled == 3 and st.number_ready == 3
+        wait_until(ready, timeout=180, what=f"{name} ready on every node",
+                   describe=lambda: kube.describe_pods(self.core, "kube-system", selector),
+                   retry_on=(client.ApiException,))
+
+    # ------------------------------------------------------------ b: kind's own kindnetd
+    def setup_kindnetd(self) -> None:
+        """kind's default CNI: the kindnetd DaemonSet of kind v0.31 (fixtures/flavours/kindnetd.yaml,
+        its manifest), from the image scripts/offline built from kind's own source, with the pod
+        subnet read from the cluster's kubeadm configuration."""
+        image = os.environ.get("HNC_KINDNETD_IMAGE")
+        if not image:
+            raise FlavourError("HNC_KINDNETD_IMAGE is not set: scripts/offline/bootstrap.sh builds it")
+        sh("kind", "load", "docker-image", "--name", self.name, image, timeout=300)
+        cc = yaml.safe_load(self.core.read_namespaced_config_map("kubeadm-config", "kube-system")
+                            .data["ClusterConfiguration"])
+        text = ((ROOT / "fixtures" / "flavours" / "kindnetd.yaml").read_text()
+                .replace("__KINDNETD_IMAGE__", image).replace("__POD_SUBNET__", cc["networking"]["podSubnet"]))
+        self._apply_cni(text, "kindnet", "app=kindnet")
+
+
 def run_suite(args: list[str], report: Path, own: bool = False) -> tuple[float, dict | None, str]:
     """The suite as a user runs it: scripts/conformance.sh for a cluster of its own (it provides the
     offline images when no registry answers), pytest with --kubeconfig for a kept one."""
@@ -284,19 +469,27 @@ def run_suite(args: list[str], report: Path, own: bool = False) -> tuple[float, 
     r = subprocess.run([*cmd, "-q", "-p", "no:cacheprovider", "--report-dir", str(report), *args],
                        cwd=ROOT, capture_output=True, text=True)
     wall = time.monotonic() - t0
+    report.mkdir(parents=True, exist_ok=True)
+    (report / "pytest.log").write_text(r.stdout + r.stderr)
     path = report / "report.json"
     data = json.loads(path.read_text()) if path.is_file() else None
+    if data is not None:
+        data["_pytest_exit"] = r.returncode
+        data["_pytest_last_line"] = (r.stdout.strip().splitlines() or [""])[-1]
     return wall, data, r.stdout[-4000:] + r.stderr[-2000:]
 
 
 def run_flavour(f: flavours.Flavour, kept: Kept | None, out: Path) -> dict:
     report = out / f.name
     originals: dict = {}
+    made = None
     t0 = time.monotonic()
     try:
         if f.cluster == "own":
-            name = f"hnc-flavour-{f.letter}"
-            args = ["--cluster-name", name, *f.suite_args]
+            if flavours.made(f):
+                made = Made(f, out)
+                made.create()
+            args = ["--cluster-name", f"hnc-flavour-{f.letter}", *f.suite_args]
             wall, data, tail = run_suite(args, report, own=True)
         else:
             if kept is None:
@@ -304,6 +497,8 @@ def run_flavour(f: flavours.Flavour, kept: Kept | None, out: Path) -> dict:
             target = ["--kubeconfig", str(kept.kubeconfig), "--context", kept.context]
             if f.name == "vap-forbids-host-network":
                 kept.apply_vap()
+            elif f.name == "webhook-denies-host-network":
+                kept.apply_webhook(out)
             elif f.name == "no-node-proxy":
                 target = ["--kubeconfig", str(kept.identity_without_node_proxy(out)), "--context", "no-node-proxy"]
             elif f.name == "node-local-dns":
@@ -312,9 +507,13 @@ def run_flavour(f: flavours.Flavour, kept: Kept | None, out: Path) -> dict:
                 kept.set_kubelet(f.kubelet, originals)
             wall, data, tail = run_suite(target, report)
     finally:
+        if made is not None:
+            made.delete()
         if kept is not None and f.cluster == "kept":
             if f.name == "vap-forbids-host-network":
                 kept.undo_vap()
+            if f.name == "webhook-denies-host-network":
+                kept.undo_webhook()
             if f.name == "no-node-proxy":
                 kept.undo_identity()
             if originals:

@@ -272,3 +272,32 @@ def test_c1_compares_dual_stack_addresses_as_sets():
         {"type": "InternalIP", "address": "172.18.0.2"}, {"type": "InternalIP", "address": "fc00:f853::2"}]}}
     v = checks.check_c1(env, "ns", "ds")
     assert v.passed, v.reason   # the IPv6 podIP first, the IPv4 hostIP first: the same sets
+
+
+# ---------------------------------------------------------------- C14 on recorded nodes
+
+def _node(name):
+    import json
+    return json.loads((ROOT / "tests" / "data" / "facts" / name).read_text())
+
+
+def test_c14_with_hostname_override_judges_on_the_hostname_address_and_notes_the_node_name():
+    # recorded on flavour f: the kubelet ran with --hostname-override, a cloud controller set the address
+    node = _node("node-hostname-override.json")
+    assert node["metadata"]["name"] == "node-1.hnc-flavour.internal"
+    failures, ev, ok = checks.judge_c14([("exporter-x", "hnc-flavour-f-worker", node)])
+    assert failures == []
+    assert "node-1.hnc-flavour.internal the node name is not the OS hostname" in ok
+    assert ev["exporter-x"] == {"hostname": "hnc-flavour-f-worker", "nodeName": "node-1.hnc-flavour.internal",
+                                "nodeHostnameAddress": "hnc-flavour-f-worker"}
+    # the pod's own hostname (no hostNetwork) is neither: a failure, not a note
+    failures, _, _ = checks.judge_c14([("exporter-x", "exporter-x", node)])
+    assert [c for c, _ in failures] == ["hostname_differs"]
+
+
+def test_c14_on_a_kind_node_has_no_note_and_no_pods_fail():
+    node = _node("node-kind-worker.json")
+    failures, _, ok = checks.judge_c14([("p", "hnc-ci-worker", node)])
+    assert failures == [] and "note" not in ok
+    failures, _, _ = checks.judge_c14([])
+    assert [c for c, _ in failures] == ["no_pods"]

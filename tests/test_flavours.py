@@ -47,3 +47,41 @@ def test_a_bad_table_is_refused(tmp_path):
     bad.write_text("x: {letter: z, title: t, cluster: kept, expect: {C1: MAYBE}}\n")
     with pytest.raises(ValueError, match="C1"):
         flavours.load(bad)
+
+
+def test_a_made_cluster_gets_the_flavours_kind_changes_on_the_suites_config(tmp_path):
+    from hostnet_conformance.cluster import render_kind_config
+    import yaml
+    known = flavours.load()
+    assert flavours.made(known["hostname-override"]) and not flavours.made(known["restricted-default"])
+    assert not flavours.made(known["healthz-any-address"])
+    base = yaml.safe_load(render_kind_config(tmp_path, 2).read_text())
+    cfg = flavours.kind_config(base, known["hostname-override"])
+    workers = [n for n in cfg["nodes"] if n["role"] == "worker"]
+    assert ["node-1.hnc-flavour.internal" in workers[0]["kubeadmConfigPatches"][0],
+            "node-2.hnc-flavour.internal" in workers[1]["kubeadmConfigPatches"][0]] == [True, True]
+    assert "kubeadmConfigPatches" in cfg["nodes"][0]          # the control plane keeps the suite's own
+    assert cfg["networking"]["kubeProxyMode"] == "nftables"   # the suite's networking stays
+    b = flavours.kind_config(base, known["kindnetd-privileged-default"])
+    assert b["networking"] == {"kubeProxyMode": "nftables", "disableDefaultCNI": True}
+    assert base["networking"] == {"kubeProxyMode": "nftables"}   # the base is not changed
+
+
+def test_kind_changes_and_set_ups_are_refused_on_kept_clusters_and_unknown_keys(tmp_path):
+    bad = tmp_path / "f.yaml"
+    bad.write_text("x: {letter: z, title: t, cluster: kept, setup: kindnetd, expect: {}}\n")
+    with pytest.raises(ValueError, match="own"):
+        flavours.load(bad)
+    bad.write_text("x: {letter: z, title: t, cluster: own, setup: magic, expect: {}}\n")
+    with pytest.raises(ValueError, match="setup must be"):
+        flavours.load(bad)
+    bad.write_text("x: {letter: z, title: t, cluster: own, kind: {nodes: []}, expect: {}}\n")
+    with pytest.raises(ValueError, match="unknown key"):
+        flavours.load(bad)
+
+
+def test_a_failing_test_beside_the_claims_is_a_difference():
+    f = flavours.load()["vap-forbids-host-network"]
+    r = dict(REPORT, _pytest_exit=1, _pytest_last_line="1 failed, 41 passed in 50.0s")
+    assert flavours.compare(f, r, wall_s=30) == ["pytest exited 1: 1 failed, 41 passed in 50.0s"]
+    assert flavours.compare(f, dict(REPORT, _pytest_exit=0), wall_s=30) == []

@@ -15,6 +15,7 @@ command -v gcc >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y g
 "$HERE/build-debian-base.sh"
 "$HERE/build-k8s.sh" >/dev/null
 "$HERE/build-go-tools.sh"
+"$HERE/build-kindnetd.sh"
 "$HERE/build-images.sh"
 source "$HERE/lib.sh"
 # kind and kubectl on PATH (only our own links are ever replaced)

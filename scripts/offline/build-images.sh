@@ -71,6 +71,8 @@ for agent in kube-proxy kube-router; do
   REF[$agent]=$(image "$agent" "$(sum "$c/bin" <(echo "$NETBASE"))" binary.Dockerfile "$c" \
     "BASE=$NETBASE" BIN=bin "DEST=/usr/local/bin/$agent")
 done
+# kind's own kindnetd (cluster flavour b), on the agents' base for iptables as kind's image has it
+REF[kindnetd]=$(binary_image kindnetd "$GOBIN/kindnetd" /bin/kindnetd '["/bin/kindnetd"]' "$NETBASE")
 # like upstream's image, node-exporter sits on busybox, so a shell is there to look around with
 REF[node-exporter]=$(binary_image node-exporter "$GOBIN/node_exporter" /bin/node_exporter '["/bin/node_exporter"]' "${REF[busybox]}")
 
@@ -136,6 +138,7 @@ HNC_NODE_EXPORTER_IMAGE=prom/node-exporter:$NODE_EXPORTER_VERSION
 HNC_PROBE_IMAGE=busybox:1.36.1
 HNC_PAUSE_IMAGE=${REF[pause]}
 HNC_LOAD_IMAGES=prom/node-exporter:$NODE_EXPORTER_VERSION,busybox:1.36.1
+HNC_KINDNETD_IMAGE=${REF[kindnetd]}
 ENV
 log "node image: $NODE_TAG"
 
