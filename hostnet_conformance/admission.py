@@ -35,6 +35,8 @@ class Gate:
         what = {POD_SECURITY: f'Pod Security "{self.name}"', VAP: f"ValidatingAdmissionPolicy {self.name}",
                 WEBHOOK: f"admission webhook {self.name}", SCC: "OpenShift SecurityContextConstraints"}.get(
                     self.kind, "an admission gate")
+        if self.kind == WEBHOOK and self.message.startswith("admission webhook "):
+            return self.message   # the API server's words already name the webhook
         return f"{what}: {self.message}"
 
     @property

@@ -293,6 +293,10 @@ def build(env: Env, port_base: int) -> World:
     nodes = env.cluster.nodes()
     w.workers = sorted(env.cluster.facts["schedulable_nodes"])
     if w.blocked:   # nothing host-network can run here: every claim that needs it says why, at once
+        # the pod-network probe still runs: the cluster's own tests (DNS, Services) observe through it
+        w.pod_probe = probes.start_probe(env.cluster.api, w.ns("probes"), env.run_id, env.probe_image,
+                                         name="pod-probe")
+        probes.wait_probes(env.core, [w.pod_probe])
         env.cluster.facts["timing_shared_deployments_s"] = round(time.monotonic() - t0, 1)
         return w
     await_earlier_runs(env)   # their pods may still hold host ports

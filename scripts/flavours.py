@@ -168,6 +168,7 @@ class Kept:
         """A webhook server on this machine, on the kind network's gateway address (the API server in
         the control-plane container reaches it there, traffic stays on the machine), with a throw-away
         self-signed certificate; a ValidatingWebhookConfiguration sends it every Pod outside kube-system."""
+        self.undo_webhook()   # one an interrupted run left (ours only: name and label)
         gw = next(g for g in sh("docker", "network", "inspect", "kind", "-f",
                                 "{{range .IPAM.Config}}{{.Gateway}} {{end}}").split() if ":" not in g)
         key, cert = out / "webhook.key", out / "webhook.crt"
@@ -180,7 +181,6 @@ class Kept:
         threading.Thread(target=self.webhook_server.serve_forever, daemon=True).start()
         port = self.webhook_server.server_address[1]
         reg = client.AdmissionregistrationV1Api(self.api)
-        self.undo_webhook()   # one an interrupted run left (ours only: name and label)
         reg.create_validating_webhook_configuration({
             "metadata": {"name": WEBHOOK_NAME, "labels": {"app.kubernetes.io/part-of": PART_OF}},
             "webhooks": [{

@@ -31,9 +31,22 @@ def test_validating_admission_policy_names_policy_and_binding():
 
 
 def test_webhook_names_the_webhook():
+    # recorded from the offline kind cluster with flavour i (webhook-denies-host-network) applied
     g = adm.classify(*answer("webhook"))
+    assert g.kind == adm.WEBHOOK and g.name == '"deny-host-network.hnc-flavour.local"'
+    # the API server's words already name the webhook: said once, not twice
+    assert str(g) == g.message
+    assert str(g).startswith('admission webhook "deny-host-network.hnc-flavour.local" denied the request: '
+                             'hostNetwork is not allowed')
+    assert "deny-host-network.hnc-flavour.local" in g.remedy()
+
+
+def test_a_gatekeeper_style_webhook_message_names_its_webhook():
+    status = {"kind": "Status", "status": "Failure", "reason": "Forbidden", "code": 403,
+              "message": 'admission webhook "validation.gatekeeper.sh" denied the request: [psp-host-network-ports] '
+                         'The specified hostNetwork and hostPort are not allowed'}
+    g = adm.classify(403, adm.message_of(json.dumps(status)))
     assert g.kind == adm.WEBHOOK and g.name == '"validation.gatekeeper.sh"'
-    assert str(g).startswith('admission webhook "validation.gatekeeper.sh": ')
 
 
 def test_openshift_scc():

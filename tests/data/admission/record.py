@@ -42,6 +42,11 @@ def main() -> None:
                 json.dumps(dry_run(kept.core, kept._probe_ns()), indent=1) + "\n")
         finally:
             kept.undo_vap()
+        kept.apply_webhook(Path("/tmp"))
+        try:
+            (HERE / "webhook.json").write_text(json.dumps(dry_run(kept.core, kept._probe_ns()), indent=1) + "\n")
+        finally:
+            kept.undo_webhook()
     finally:
         kept.core.delete_namespace(ns)
 
