@@ -221,7 +221,9 @@ def world(env, request):
     shared = _shared_state()
     if shared:
         return w.from_state(env, shared)
-    return w.build(env, request.config.getoption("host_port_base"))
+    # one process: the selected claims' shared DaemonSets and scenarios, all made in one wave
+    claims = {c for c in (_claim_of(i) for i in request.session.items) if c}
+    return w.build(env, request.config.getoption("host_port_base"), claims=claims, wave=True)
 
 
 @pytest.fixture

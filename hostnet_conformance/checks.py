@@ -66,14 +66,27 @@ def ds_pods(env: Env, ns: str, name: str) -> list:
 
 
 def daemonset_ready(env: Env, ns: str, name: str):
-    """The DaemonSet when every scheduled pod is ready and updated to its current generation, else None."""
+    """The DaemonSet when every scheduled pod is ready and updated to its current generation, else None.
+    A DaemonSet never changed since its creation (generation 1) has only current pods, so their own
+    Ready conditions (and no restart) decide as soon as the controller has counted the nodes: its
+    status counters trail the pods by seconds (about 3 s measured on kind)."""
     ds = env.cluster.apps.read_namespaced_daemon_set(name, ns)
     st = ds.status
     if (st.observed_generation or 0) < ds.metadata.generation:
         return None
     want = st.desired_number_scheduled or 0
-    done = want > 0 and st.number_ready == want and (st.updated_number_scheduled or 0) == want
-    return ds if done else None
+    if want > 0 and st.number_ready == want and (st.updated_number_scheduled or 0) == want:
+        return ds
+    if want > 0 and ds.metadata.generation == 1:
+        sel = ",".join(f"{k}={v}" for k, v in ds.spec.selector.match_labels.items())
+        pods = [p for p in env.core.list_namespaced_pod(ns, label_selector=sel).items
+                if not p.metadata.deletion_timestamp]
+        # never restarted: a crash-looping container without a readiness probe is Ready for an
+        # instant after each restart, which must not pass for a ready DaemonSet
+        if len(pods) == want and all(kube.is_ready(p) and not any(c.restart_count for c in p.status.container_statuses
+                                                                   or []) for p in pods):
+            return ds
+    return None
 
 
 def wait_daemonset_ready(env: Env, ns: str, name: str, timeout: float = 180, allow=None):

@@ -22,6 +22,16 @@ PORT_KEYS = ["clusterfirst", "no-hostnet", "no-hostpid", "guaranteed", "port-hel
              "c5-declared", "c5-listening", "c5-matching", "c6", "c6-ondelete", "c7-free", "c7-free-pod", "c8-free",
              "c9-pod", "c9-ds", "c10", "c10-no-hostnet", "probe-http"]
 VENDOR_PORT = 20000
+# which claims' tests observe each shared DaemonSet (ds_of); a run deploys only the selected claims'
+# (tests/test_hooks.py checks every ds_of in suites/ against this)
+VARIANT_CLAIMS = {
+    "vendor": {"C1", "C2", "C3", "C4", "C7", "C11", "C12", "C13", "C14", "C15"},   # C7: it holds 20000
+    "clusterfirst": {"C3", "C4"},
+    "no-hostnet": {"C1", "C2", "C14"},
+    "no-hostpid": {"C12"},
+    "guaranteed": {"C13"},
+    "port-held": {"C15"},
+}
 
 
 @dataclass
@@ -36,6 +46,7 @@ class World:
     pod_probe: probes.Probe | None = None              # a normal pod-network probe
     workers: list = field(default_factory=list)
     blocked: dict | None = None                        # the admission gate refusing host-network pods (Gate)
+    started: dict = field(default_factory=dict)        # scenario key -> its namespace (or why making it failed)
 
     def ns(self, purpose: str, psa: str | None = "privileged") -> str:
         """A fresh namespace for one test (labelled as this run's); purposes may repeat."""
@@ -49,6 +60,26 @@ class World:
         name = kube.create_namespace(self.env.core, self.env.run_id, purpose, psa)
         self.namespaces[purpose] = name
         return name
+
+    def scenario(self, key: str) -> str:
+        """The namespace of a claim's scenario (scenarios.py): made by the run's wave, else now."""
+        from .scenarios import SCENARIOS
+        if key not in self.started:
+            self.started[key] = SCENARIOS[key].make(self)
+        made = self.started[key]
+        if isinstance(made, Exception):
+            raise made
+        return made
+
+    def start_scenarios(self, scenarios: list) -> None:
+        """Make scenarios now, without waiting for them; a failure is kept for the scenario's test."""
+        for s in scenarios:
+            if s.key not in self.started:
+                try:
+                    self.started[s.key] = s.make(self)
+                except client.ApiException as e:
+                    self.started[s.key] = ClusterError(f"making scenario {s.key} failed: HTTP {e.status} "
+                                                       f"{kube.api_message(e)}")
 
     def vendor_ds(self) -> dict:
         """The vendor's DaemonSet as written, with the run's node-exporter image. On a cluster with
@@ -195,18 +226,38 @@ def discover(w: World) -> dict:
 
 
 def await_earlier_runs(env: Env, timeout: float = 120) -> None:
-    """Namespaces of earlier runs that are still terminating hold their pods' host ports for a
-    while; deploying before they are gone would look like a port conflict. Wait for them (only the
-    suite's own, by label), and say which ones if they outlive the deadline."""
+    """Pods of earlier runs that are still terminating may hold port 20000, the vendor's port, which
+    every run uses: deploying before they are gone would look like a port conflict. Wait for those
+    pods only (the suite's own namespaces, by label), not for whole namespaces to finish terminating:
+    every other port the run uses is chosen free of what any pod, terminating or not, declares and of
+    what the nodes listen on (choose_ports)."""
     selector = f"{kube.LABEL_MANAGED}={kube.MANAGED_VALUE}"
 
-    def leaving():
-        return [n.metadata.name for n in env.core.list_namespace(label_selector=selector).items
-                if n.status.phase == "Terminating" and (n.metadata.labels or {}).get(kube.LABEL_RUN) != env.run_id]
+    def holding():
+        out = []
+        for n in env.core.list_namespace(label_selector=selector).items:
+            if n.status.phase != "Terminating" or (n.metadata.labels or {}).get(kube.LABEL_RUN) == env.run_id:
+                continue
+            for p in env.core.list_namespaced_pod(n.metadata.name).items:
+                if VENDOR_PORT in pod_host_ports(p):
+                    out.append(f"{n.metadata.name}/{p.metadata.name}")
+        return out
 
-    wait_until(lambda: not leaving(), timeout=timeout, interval=1.0,
-               what="namespaces of earlier runs to finish terminating",
-               describe=lambda: "still terminating: " + " ".join(leaving()), retry_on=(client.ApiException,))
+    wait_until(lambda: not holding(), timeout=timeout, interval=0.5,
+               what=f"pods of earlier runs holding port {VENDOR_PORT} to be gone",
+               describe=lambda: "still there: " + " ".join(holding()), retry_on=(client.ApiException,))
+
+
+def pod_host_ports(p) -> set[int]:
+    """The node ports a pod takes: its hostPorts, and with hostNetwork its containerPorts too."""
+    out = set()
+    for c in p.spec.containers or []:
+        for cp in c.ports or []:
+            if cp.host_port:
+                out.add(cp.host_port)
+            elif p.spec.host_network and cp.container_port:
+                out.add(cp.container_port)
+    return out
 
 
 def declared_host_ports(env: Env) -> tuple[dict, str | None]:
@@ -218,11 +269,9 @@ def declared_host_ports(env: Env) -> tuple[dict, str | None]:
         return {}, f"pods of other namespaces not listable (HTTP {e.status} {e.reason})"
     out: dict = {}
     for p in pods:
-        for c in p.spec.containers or []:
-            for cp in c.ports or []:
-                if cp.host_port:
-                    out.setdefault(cp.host_port, []).append(f"{p.metadata.namespace}/{p.metadata.name} on "
-                                                            f"{p.spec.node_name or '(unscheduled)'}")
+        for port in sorted(pod_host_ports(p)):
+            out.setdefault(port, []).append(f"{p.metadata.namespace}/{p.metadata.name} on "
+                                            f"{p.spec.node_name or '(unscheduled)'}")
     return out, None
 
 
@@ -286,10 +335,23 @@ def serve_probe_port(w: World) -> None:
                                           f"httpd -p {port} -h /tmp/www")
 
 
-def build(env: Env, port_base: int) -> World:
+def build(env: Env, port_base: int, claims: set[str] | None = None, wave: bool = False) -> World:
+    """The run's shared world: facts, node probes, host ports, the shared DaemonSets of the selected
+    `claims` (None: all) and, with `wave`, every selected claim's scenario made at once beside them
+    (scenarios.py). pytest-xdist's controller builds without the wave: its workers make their own."""
+    from . import scenarios
     t0 = time.monotonic()
+    phases = env.cluster.facts.setdefault("timing_world_phases_s", {})
+    mark = [t0]
+
+    def done(phase: str) -> None:   # the world's phases, for the report and scripts/benchmark.py
+        now = time.monotonic()
+        phases[phase] = round(now - mark[0], 2)
+        mark[0] = now
+
     w = World(env=env, ports=PortAllocator(port_base, PORT_KEYS))
     discover(w)    # API reads, dry runs and empty namespaces only: no host port is touched yet
+    done("discovery and admission dry runs")
     nodes = env.cluster.nodes()
     w.workers = sorted(env.cluster.facts["schedulable_nodes"])
     if w.blocked:   # nothing host-network can run here: every claim that needs it says why, at once
@@ -300,6 +362,7 @@ def build(env: Env, port_base: int) -> World:
         env.cluster.facts["timing_shared_deployments_s"] = round(time.monotonic() - t0, 1)
         return w
     await_earlier_runs(env)   # their pods may still hold host ports
+    done("earlier runs' pods on port 20000 gone")
     # the node probes first: they tell which host ports are already in use on each node (Linux
     # nodes only: the probe is a Linux image, and the claims are about Linux host networking)
     probe_ns = w.ns("probes")
@@ -312,23 +375,34 @@ def build(env: Env, port_base: int) -> World:
             host_network=True, host_root=True)
     w.pod_probe = probes.start_probe(env.cluster.api, probe_ns, env.run_id, env.probe_image, name="pod-probe")
     probes.wait_probes(env.core, list(w.node_probes.values()))
+    done("node probes running")
     choose_ports(w, port_base)
     kubelet_from_node_files(w)
     serve_probe_port(w)
-    todo = variants(w)
-    held = todo.pop("port-held")
+    done("busy ports read, ports chosen")
+    todo = {k: v for k, v in variants(w).items() if claims is None or VARIANT_CLAIMS[k] & claims}
+    held = todo.pop("port-held", None)
     w.daemonsets = {name: (w.deploy(name, ds), ds["metadata"]["name"]) for name, ds in todo.items()}
-    why = hold_port(w)   # seconds, while the others start; the variant must come after its holder
-    w.daemonsets["port-held"] = (w.ns("port-held"), held["metadata"]["name"])
-    if why:
-        w.broken["port-held"] = why
-    else:
-        w.create(w.daemonsets["port-held"][0], held)
+    if wave:
+        w.start_scenarios(scenarios.selected(claims, after_vendor=False))
+    done("shared DaemonSets and the wave applied")
+    if held is not None:
+        why = hold_port(w)   # seconds, while the others start; the variant must come after its holder
+        w.daemonsets["port-held"] = (w.ns("port-held"), held["metadata"]["name"])
+        if why:
+            w.broken["port-held"] = why
+        else:
+            w.create(w.daemonsets["port-held"][0], held)
     w.broken.update(await_daemonsets(env, {k: v for k, v in w.daemonsets.items() if k not in w.broken}))
     env.cluster.facts["broken_shared_deployments"] = w.broken or "none"
+    done("shared DaemonSets ready")
+    if wave:   # the vendor's pods hold port 20000 now: the scenarios that conflict with it
+        w.start_scenarios(scenarios.selected(claims, after_vendor=True))
+    env.cluster.facts["scenarios_started_with_the_run"] = sorted(w.started) if wave else "none (made by each test)"
     probes.wait_probes(env.core, [w.pod_probe])
     w.pod_network = pod_network_state(w)
     env.cluster.facts["pod_network"] = w.pod_network or "a pod reaches every node's IP"
+    done("pod network checked")
     env.cluster.facts["timing_shared_deployments_s"] = round(time.monotonic() - t0, 1)
     return w
 
@@ -361,6 +435,9 @@ def from_state(env: Env, state: dict) -> World:
 def ds_of(w: World, variant: str) -> tuple[str, str]:
     """The (namespace, name) of a shared DaemonSet; ERROR for the claim if it never became ready."""
     require_host_network(w)
+    if variant not in w.daemonsets:
+        raise ClusterError(f"the shared {variant!r} DaemonSet was not deployed: this run selected only "
+                           f"claims that do not use it (world.VARIANT_CLAIMS)")
     if variant in w.broken:
         raise ClusterError(f"the shared {variant!r} DaemonSet did not become ready: {w.broken[variant]}")
     return w.daemonsets[variant]
@@ -471,7 +548,7 @@ def await_daemonsets(env: Env, daemonsets: dict, timeout: float = 180) -> dict:
         return not pending
 
     try:
-        wait_until(settled, timeout=timeout, interval=1.0, what="the shared DaemonSets to be ready",
+        wait_until(settled, timeout=timeout, interval=0.5, what="the shared DaemonSets to be ready",
                    describe=lambda: ", ".join(pending), retry_on=(client.ApiException,))
     except WaitTimeout:
         for variant, (ns, name) in pending.items():

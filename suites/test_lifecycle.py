@@ -1,7 +1,7 @@
 """Lifecycle: host network mode is fixed at creation; one pod per node."""
 import pytest
 
-from hostnet_conformance import checks, manifests, probes
+from hostnet_conformance import checks, probes
 from hostnet_conformance.verdict import expect_failure
 from hostnet_conformance.world import ds_of, require_host_network
 
@@ -9,21 +9,10 @@ from hostnet_conformance.world import ds_of, require_host_network
 @pytest.fixture(scope="module")
 def c6_workloads(world):
     """A bare host-network Pod and a one-node DaemonSet, shared by the claim test and its control
-    (the control's changes are harmless to the claim test's, in either order)."""
+    (the control's changes are harmless to the claim test's, in either order): scenarios.c6."""
     require_host_network(world)
-    env, port = world.env, world.ports.port_for("c6")
-    ns = world.ns("c6")
-    pod = manifests.with_node_name(manifests.pod_from_daemonset(manifests.with_port(world.vendor_ds(), port), "bare"),
-                                   world.workers[0])
-    world.create(ns, pod)
-    ds = manifests.with_name(manifests.with_port(world.vendor_ds(), port), "rolling")
-    ds["spec"]["template"]["spec"]["nodeSelector"] = {"kubernetes.io/hostname": world.workers[-1]}
-    world.create(ns, ds)
-    # the control's DaemonSet: the same, with updateStrategy OnDelete (its pods are never replaced)
-    keep = manifests.with_name(manifests.with_port(world.vendor_ds(), world.ports.port_for("c6-ondelete")), "on-delete")
-    keep["spec"]["template"]["spec"]["nodeSelector"] = {"kubernetes.io/hostname": world.workers[-1]}
-    keep["spec"]["updateStrategy"] = {"type": "OnDelete"}
-    world.create(ns, keep)
+    env = world.env
+    ns = world.scenario("c6")
     probes.pod_running(env.core, ns, "bare")
     checks.wait_daemonset_ready(env, ns, "rolling")
     checks.wait_daemonset_ready(env, ns, "on-delete")

@@ -80,15 +80,8 @@ def policy_ns(world):
     require_host_network(world)
     require_pod_network(world)   # observed through the pod network: a precondition
     env = world.env
-    ns = world.ns("c10")
+    ns = world.scenario("c10")   # the web pod and both exporters (scenarios.c10)
     port, port_nohost = world.ports.port_for("c10"), world.ports.port_for("c10-no-hostnet")
-    web = manifests.with_image(manifests.load("web-pod"), env.probe_image)
-    world.create(ns, web)
-    ds = manifests.with_name(manifests.with_port(world.vendor_ds(), port), "exporter-hostnet")
-    ds2 = manifests.with_name(manifests.with_host_network(manifests.with_port(world.vendor_ds(), port_nohost), False),
-                              "exporter-podnet")
-    for d in (ds, ds2):
-        world.create(ns, d)
     web_pod = probes.pod_running(env.core, ns, "web")
     for d in ("exporter-hostnet", "exporter-podnet"):
         checks.wait_daemonset_ready(env, ns, d)

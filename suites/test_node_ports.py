@@ -5,13 +5,11 @@ import pytest
 from hostnet_conformance import checks
 from hostnet_conformance.verdict import expect_failure
 
-KUBELET_PORT = 10250
-
 
 @pytest.mark.C8
 def test_c8_port_held_by_node_process_crashes(world, record):
     """"If a process on the node already uses the port, the pod fails": listening on the kubelet's 10250."""
-    ns = world.pinned_pod("c8", KUBELET_PORT, world.workers[0])
+    ns = world.scenario("c8")   # the vendor's pod bound to the first worker, on the kubelet's 10250
     v = record(checks.check_c8(world.env, ns, "pinned"))
     v.evidence["reserved_ports_bound"] = checks.reserved_ports(world.env, world.node_probes)
     assert v.passed, v.reason
@@ -20,6 +18,6 @@ def test_c8_port_held_by_node_process_crashes(world, record):
 @pytest.mark.C8
 @pytest.mark.negative_control
 def test_c8_control_free_port_runs(world, record):
-    ns = world.pinned_pod("c8-control", world.ports.port_for("c8-free"), world.workers[0])
+    ns = world.scenario("c8-control")   # the same on a free port
     v = record(checks.check_c8(world.env, ns, "pinned"))
     expect_failure(v, "not_crashlooping", "a pod on a port no node process holds")

@@ -1,0 +1,92 @@
+"""The workloads of the claims that change things (C5-C8, C10), one scenario each.
+
+In a single process the run makes every selected scenario in one wave, while the shared
+DaemonSets start, so the cluster works on all of them at once and a run lasts about as long as
+its slowest observation (C8's CrashLoopBackOff), not the sum of them. A test only observes:
+`world.scenario(key)` gives the namespace of its scenario, making it then if the wave did not
+(pytest-xdist workers, or a selection that left its claim out). Each maker only creates objects;
+the test's check waits for what it expects, with its own deadline and terminal signals."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+from . import manifests
+from .world import VENDOR_PORT
+
+KUBELET_PORT = 10250   # C8: a port a node process (the kubelet) holds on every node
+
+
+@dataclass(frozen=True)
+class Scenario:
+    key: str
+    claim: str
+    make: Callable  # (World) -> namespace: creates the scenario's objects, waits for nothing
+    after_vendor: bool = False  # takes port 20000 from the vendor's DaemonSet: made once that runs
+    # made by its test, never by the wave: the kubelet rejects this pod (NodePorts), and once a pod
+    # bound by nodeName to a port another pod of the node holds is rejected, the scheduler forgets
+    # that the port is taken on that node (its used-port set has no count), so C7's second
+    # DaemonSet, made in the same wave, was bound there and rejected in a loop instead of staying
+    # Pending (seen on kube-scheduler v1.34.4)
+    wave: bool = True
+
+
+def second_daemonset(w, port: int) -> dict:
+    return manifests.with_name(manifests.with_port(w.vendor_ds(), port), "second-exporter")
+
+
+def c5(w) -> str:
+    p = w.ports.port_for
+    return w.deploy("c5", manifests.with_ports(w.vendor_ds(), declared=p("c5-declared"), listening=p("c5-listening")))
+
+
+def c6(w) -> str:
+    """A bare host-network Pod and a one-node DaemonSet (the claim), and the same DaemonSet with
+    updateStrategy OnDelete (the control: its pods are never replaced)."""
+    port = w.ports.port_for("c6")
+    ns = w.ns("c6")
+    pod = manifests.pod_from_daemonset(manifests.with_port(w.vendor_ds(), port), "bare")
+    w.create(ns, manifests.with_node_name(pod, w.workers[0]))
+    ds = manifests.with_name(manifests.with_port(w.vendor_ds(), port), "rolling")
+    ds["spec"]["template"]["spec"]["nodeSelector"] = {"kubernetes.io/hostname": w.workers[-1]}
+    w.create(ns, ds)
+    keep = manifests.with_name(manifests.with_port(w.vendor_ds(), w.ports.port_for("c6-ondelete")), "on-delete")
+    keep["spec"]["template"]["spec"]["nodeSelector"] = {"kubernetes.io/hostname": w.workers[-1]}
+    keep["spec"]["updateStrategy"] = {"type": "OnDelete"}
+    w.create(ns, keep)
+    return ns
+
+
+def c10(w) -> str:
+    """A normal web pod, a host-network exporter DaemonSet and one without host networking; the
+    test's fixture proves each answers, then adds the default-deny policy."""
+    ns = w.ns("c10")
+    w.create(ns, manifests.with_image(manifests.load("web-pod"), w.env.probe_image))
+    p = w.ports.port_for
+    w.create(ns, manifests.with_name(manifests.with_port(w.vendor_ds(), p("c10")), "exporter-hostnet"))
+    w.create(ns, manifests.with_name(manifests.with_host_network(manifests.with_port(w.vendor_ds(), p("c10-no-hostnet")),
+                                                                 False), "exporter-podnet"))
+    return ns
+
+
+SCENARIOS = {s.key: s for s in [
+    Scenario("c5", "C5", c5),
+    Scenario("c5-control", "C5",
+             lambda w: w.deploy("c5-control", manifests.with_port(w.vendor_ds(), w.ports.port_for("c5-matching")))),
+    Scenario("c6", "C6", c6),
+    Scenario("c7", "C7", lambda w: w.deploy("c7", second_daemonset(w, VENDOR_PORT)), after_vendor=True),
+    Scenario("c7-control", "C7", lambda w: w.deploy("c7-control", second_daemonset(w, w.ports.port_for("c7-free")))),
+    Scenario("c7-kubelet", "C7", lambda w: w.pinned_pod("c7-kubelet", VENDOR_PORT, w.workers[0]), after_vendor=True,
+             wave=False),
+    Scenario("c7-kubelet-control", "C7",
+             lambda w: w.pinned_pod("c7-kubelet-control", w.ports.port_for("c7-free-pod"), w.workers[-1])),
+    Scenario("c8", "C8", lambda w: w.pinned_pod("c8", KUBELET_PORT, w.workers[0])),
+    Scenario("c8-control", "C8", lambda w: w.pinned_pod("c8-control", w.ports.port_for("c8-free"), w.workers[0])),
+    Scenario("c10", "C10", c10),
+]}
+
+
+def selected(claims: set[str] | None, after_vendor: bool) -> list[Scenario]:
+    """The wave's scenarios of the selected claims (None: every claim), of one phase of the wave."""
+    return [s for s in SCENARIOS.values()
+            if s.wave and s.after_vendor == after_vendor and (claims is None or s.claim in claims)]

@@ -1,0 +1,70 @@
+"""The run deploys only what the selected claims observe: every shared DaemonSet a test uses
+(ds_of) and every scenario it asks for (world.scenario) must belong to that test's claim, or a
+selection such as `-m C1` would leave the test without its workload. Static (ast) scans of suites/."""
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+from hostnet_conformance import scenarios
+from hostnet_conformance.world import VARIANT_CLAIMS
+
+ROOT = Path(__file__).resolve().parent.parent
+SUITES = sorted((ROOT / "suites").glob("*.py"))
+
+
+def _uses():
+    """(test or fixture name, its claim markers, variants it names, scenarios it names), per function,
+    a module fixture's uses counted for every test of its module that requests it."""
+    out = []
+    for path in SUITES:
+        text = path.read_text()
+        tree = ast.parse(text)
+        funcs = {f.name: f for f in tree.body if isinstance(f, ast.FunctionDef)}
+
+        def names(f, pattern):
+            return set(re.findall(pattern, ast.get_source_segment(text, f)))
+        for f in funcs.values():
+            if not f.name.startswith("test_"):
+                continue
+            claims = {d.attr for d in f.decorator_list if isinstance(d, ast.Attribute) and re.fullmatch(r"C\d+", d.attr)}
+            variants, keys = names(f, r'ds_of\(world, "([a-z-]+)"\)'), names(f, r'world\.scenario\("([a-z0-9-]+)"\)')
+            for arg in f.args.args:   # helpers and module fixtures this test requests
+                if arg.arg in funcs:
+                    variants |= names(funcs[arg.arg], r'ds_of\(world, "([a-z-]+)"\)')
+                    keys |= names(funcs[arg.arg], r'world\.scenario\("([a-z0-9-]+)"\)')
+            for helper in names(f, r"\b(_[a-z_]+)\(world"):
+                if helper in funcs:
+                    variants |= names(funcs[helper], r'ds_of\(w(?:orld)?, "([a-z-]+)"\)')
+            out.append((f"{path.name}::{f.name}", claims, variants, keys))
+    return out
+
+
+def test_every_shared_daemonset_a_test_uses_is_deployed_for_its_claim():
+    uses = _uses()
+    assert sum(bool(v) for _, _, v, _ in uses) >= 15
+    for name, claims, variants, _ in uses:
+        for v in variants:
+            assert v in VARIANT_CLAIMS, f"{name}: unknown shared DaemonSet {v!r}"
+            assert claims & VARIANT_CLAIMS[v], f"{name} ({claims}) uses {v!r}, deployed only for {VARIANT_CLAIMS[v]}"
+
+
+def test_every_scenario_a_test_asks_for_belongs_to_its_claim():
+    uses = _uses()
+    asked = set()
+    for name, claims, _, keys in uses:
+        for k in keys:
+            assert k in scenarios.SCENARIOS, f"{name}: unknown scenario {k!r}"
+            assert scenarios.SCENARIOS[k].claim in claims, f"{name} ({claims}) asks for {k!r} of {scenarios.SCENARIOS[k].claim}"
+            asked.add(k)
+    assert asked == set(scenarios.SCENARIOS), f"scenarios no test asks for: {set(scenarios.SCENARIOS) - asked}"
+
+
+def test_the_wave_has_two_phases_and_selection_picks_by_claim():
+    first = {s.key for s in scenarios.selected(None, after_vendor=False)}
+    second = {s.key for s in scenarios.selected(None, after_vendor=True)}
+    assert second == {"c7"} and not first & second   # it takes 20000 from the vendor's pods
+    assert "c7-kubelet" not in first   # its test makes it, after C7's DaemonSet verdict
+    assert {s.key for s in scenarios.selected({"C8"}, after_vendor=False)} == {"c8", "c8-control"}
+    assert scenarios.selected({"C1"}, after_vendor=False) == [] == scenarios.selected(set(), after_vendor=True)
