@@ -223,6 +223,8 @@ def world(env, request):
         return w.from_state(env, shared)
     # one process: the selected claims' shared DaemonSets and scenarios, all made in one wave
     claims = {c for c in (_claim_of(i) for i in request.session.items) if c}
+    if any(i.get_closest_marker("cluster") for i in request.session.items):
+        claims.add("cluster")
     return w.build(env, request.config.getoption("host_port_base"), claims=claims, wave=True)
 
 

@@ -91,9 +91,12 @@ class ExecResult:
 
 def exec_in(core: client.CoreV1Api, ns: str, pod: str, command: list[str], container: str | None = None,
             timeout: float = 30) -> ExecResult:
-    """Run a command in a container and return its exit code and output."""
+    """Run a command in a container and return its exit code and output. The client's stream()
+    swaps its ApiClient's call_api for the duration of the call, so each exec gets an ApiClient of
+    its own: other threads (the run's concurrent observations) keep using the shared one."""
     kwargs = {"container": container} if container else {}
-    ws = stream(core.connect_get_namespaced_pod_exec, pod, ns, command=command, stderr=True, stdin=False,
+    own = client.CoreV1Api(client.ApiClient(core.api_client.configuration))
+    ws = stream(own.connect_get_namespaced_pod_exec, pod, ns, command=command, stderr=True, stdin=False,
                 stdout=True, tty=False, _preload_content=False, **kwargs)
     try:
         ws.run_forever(timeout=timeout)

@@ -1,13 +1,22 @@
-"""The workloads of the claims that change things (C5-C8, C10), one scenario each.
+"""The workloads of the claims that change things (C5-C8, C10), one scenario each, and the
+observations the tests make of them.
 
 In a single process the run makes every selected scenario in one wave, while the shared
 DaemonSets start, so the cluster works on all of them at once and a run lasts about as long as
 its slowest observation (C8's CrashLoopBackOff), not the sum of them. A test only observes:
 `world.scenario(key)` gives the namespace of its scenario, making it then if the wave did not
 (pytest-xdist workers, or a selection that left its claim out). Each maker only creates objects;
-the test's check waits for what it expects, with its own deadline and terminal signals."""
+the test's check waits for what it expects, with its own deadline and terminal signals.
+
+Observations (`@observer`, registered by the suites) are what a test computes on its scenario: its
+check, with the check's own waits. After the shared world is built, a single-process run starts
+every selected observation at once, each in a thread, so their waits overlap; the test asks
+`world.observed(key)` for the result (its exception, if it raised one) and records it. Without that
+start (pytest-xdist, or a key left out), `world.observed` computes it in the test, as before."""
 from __future__ import annotations
 
+import threading
+from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Callable
 
@@ -90,3 +99,35 @@ def selected(claims: set[str] | None, after_vendor: bool) -> list[Scenario]:
     """The wave's scenarios of the selected claims (None: every claim), of one phase of the wave."""
     return [s for s in SCENARIOS.values()
             if s.wave and s.after_vendor == after_vendor and (claims is None or s.claim in claims)]
+
+
+@dataclass(frozen=True)
+class Observer:
+    key: str
+    claim: str      # "C5".."C15", or "cluster" for the cluster's own tests
+    fn: Callable    # (World) -> the test's result (a Verdict, or what its fixture returns)
+
+
+OBSERVERS: dict[str, Observer] = {}
+
+
+def observer(key: str, claim: str):
+    """Register a suite function as the observation `key` of `claim` (see the module docstring)."""
+    def register(fn):
+        OBSERVERS[key] = Observer(key, claim, fn)
+        return fn
+    return register
+
+
+def in_background(fn: Callable, *args) -> Future:
+    """Run fn(*args) in a daemon thread (an interrupted run never waits for it at exit); the Future
+    holds its result or whatever it raised, pytest's skip included."""
+    fut: Future = Future()
+
+    def run():
+        try:
+            fut.set_result(fn(*args))
+        except BaseException as e:  # noqa: BLE001 - handed to the test that asks, raised there
+            fut.set_exception(e)
+    threading.Thread(target=run, daemon=True, name="hnc-observe").start()
+    return fut

@@ -5,6 +5,7 @@ namespace in their test. Every namespace is labelled as this run's and removed a
 from __future__ import annotations
 
 import os
+import threading
 import time
 from dataclasses import dataclass, field
 
@@ -47,29 +48,52 @@ class World:
     workers: list = field(default_factory=list)
     blocked: dict | None = None                        # the admission gate refusing host-network pods (Gate)
     started: dict = field(default_factory=dict)        # scenario key -> its namespace (or why making it failed)
+    observations: dict = field(default_factory=dict)   # observation key -> Future (scenarios.observer)
+    lock: threading.RLock = field(default_factory=threading.RLock, repr=False)   # observations run in threads
 
     def ns(self, purpose: str, psa: str | None = "privileged") -> str:
         """A fresh namespace for one test (labelled as this run's); purposes may repeat."""
         worker = os.environ.get("PYTEST_XDIST_WORKER")
         if worker:  # namespaces of parallel workers never collide
             purpose = f"{worker}-{purpose}"
-        base, n = purpose, 1
-        while purpose in self.namespaces:
-            n += 1
-            purpose = f"{base}-{n}"
-        name = kube.create_namespace(self.env.core, self.env.run_id, purpose, psa)
-        self.namespaces[purpose] = name
-        return name
+        with self.lock:
+            base, n = purpose, 1
+            while purpose in self.namespaces:
+                n += 1
+                purpose = f"{base}-{n}"
+            self.namespaces[purpose] = kube.ns_name(self.env.run_id, purpose)   # claimed before creating
+        return kube.create_namespace(self.env.core, self.env.run_id, purpose, psa)
 
     def scenario(self, key: str) -> str:
         """The namespace of a claim's scenario (scenarios.py): made by the run's wave, else now."""
         from .scenarios import SCENARIOS
-        if key not in self.started:
-            self.started[key] = SCENARIOS[key].make(self)
-        made = self.started[key]
+        with self.lock:
+            if key not in self.started:
+                self.started[key] = SCENARIOS[key].make(self)
+            made = self.started[key]
         if isinstance(made, Exception):
             raise made
         return made
+
+    def observed(self, key: str):
+        """A registered observation's result (scenarios.observer): from the run's background thread
+        when one was started, else computed now; its exception is raised here, in the test."""
+        from .scenarios import OBSERVERS
+        fut = self.observations.get(key)
+        return fut.result() if fut is not None else OBSERVERS[key].fn(self)
+
+    def await_observation(self, key: str) -> None:
+        """Wait for a started observation to end, whatever its outcome (its test reports that)."""
+        fut = self.observations.get(key)
+        if fut is not None:
+            fut.exception()
+
+    def start_observations(self, claims: set[str] | None) -> None:
+        """Start every registered observation of the selected claims (None: all), each in a thread."""
+        from .scenarios import OBSERVERS, in_background
+        for o in OBSERVERS.values():
+            if (claims is None or o.claim in claims) and o.key not in self.observations:
+                self.observations[o.key] = in_background(o.fn, self)
 
     def start_scenarios(self, scenarios: list) -> None:
         """Make scenarios now, without waiting for them; a failure is kept for the scenario's test."""
@@ -337,8 +361,10 @@ def serve_probe_port(w: World) -> None:
 
 def build(env: Env, port_base: int, claims: set[str] | None = None, wave: bool = False) -> World:
     """The run's shared world: facts, node probes, host ports, the shared DaemonSets of the selected
-    `claims` (None: all) and, with `wave`, every selected claim's scenario made at once beside them
-    (scenarios.py). pytest-xdist's controller builds without the wave: its workers make their own."""
+    `claims` (None: all; "cluster" stands for the cluster's own tests) and, with `wave`, every
+    selected claim's scenario made at once beside them, and at the end every selected observation
+    started in a thread (scenarios.py). pytest-xdist's controller builds without the wave: its
+    workers make and observe their own."""
     from . import scenarios
     t0 = time.monotonic()
     phases = env.cluster.facts.setdefault("timing_world_phases_s", {})
@@ -404,6 +430,8 @@ def build(env: Env, port_base: int, claims: set[str] | None = None, wave: bool =
     env.cluster.facts["pod_network"] = w.pod_network or "a pod reaches every node's IP"
     done("pod network checked")
     env.cluster.facts["timing_shared_deployments_s"] = round(time.monotonic() - t0, 1)
+    if wave:   # every selected test's observation at once, each in a thread (scenarios.observer)
+        w.start_observations(claims)
     return w
 
 

@@ -4,6 +4,7 @@ whether it is healthy enough for the verdicts to mean anything."""
 import pytest
 
 from hostnet_conformance import checks, kube, manifests, probes
+from hostnet_conformance.scenarios import observer
 from hostnet_conformance.waiting import wait_until
 
 pytestmark = pytest.mark.cluster
@@ -30,8 +31,8 @@ def test_coredns_resolves_the_api_service(world):
     assert facts["kubernetes_ip"] in r["addresses"], r["output"]
 
 
-@pytest.fixture(scope="module")
-def cross_node(world):
+@observer("cross-node", "cluster")
+def _cross_node(world):
     """A web pod on the first worker, a client probe on the last worker."""
     env = world.env
     ns = world.ns("cluster-net")
@@ -44,6 +45,11 @@ def cross_node(world):
     return ns, f"http://{web_pod.status.pod_ip}:8080/", client_probe
 
 
+@pytest.fixture(scope="module")
+def cross_node(world):
+    return world.observed("cross-node")
+
+
 def test_pod_reaches_pod_on_another_worker(world, cross_node):
     ns, url, client_probe = cross_node
     assert len(world.workers) >= 2, "needs two schedulable workers"
@@ -51,8 +57,9 @@ def test_pod_reaches_pod_on_another_worker(world, cross_node):
     assert r["ok"] and r["body"].strip() == "ok", f"{url} from {client_probe.node}: {r['error']}"
 
 
-def test_default_deny_blocks_and_removing_it_restores(world, cross_node):
-    ns, url, client_probe = cross_node
+@observer("default-deny", "cluster")
+def _default_deny(world):
+    ns, url, client_probe = world.observed("cross-node")
     env = world.env
     get = lambda: probes.http_get(env.core, client_probe, url, timeout=2)["ok"]  # noqa: E731
     assert get(), f"{url} unreachable before any policy"
@@ -64,8 +71,14 @@ def test_default_deny_blocks_and_removing_it_restores(world, cross_node):
                describe=lambda: f"{url} still blocked")
 
 
-@pytest.mark.host_network_pods
-def test_host_network_pod_gets_node_ip(world):
+def test_default_deny_blocks_and_removing_it_restores(world, cross_node):
+    world.observed("default-deny")
+
+
+@observer("hostnet-pod", "cluster")
+def _hostnet_pod(world):
+    from hostnet_conformance.world import require_host_network
+    require_host_network(world)
     env = world.env
     ns = world.ns("cluster-hostnet")
     node = world.workers[0]
@@ -74,6 +87,11 @@ def test_host_network_pod_gets_node_ip(world):
     pod = probes.pod_running(env.core, ns, probe.name)
     node_ip = kube.node_internal_ip(env.core.read_node(node))
     assert pod.status.pod_ip == node_ip, f"hostNetwork pod IP {pod.status.pod_ip} != node {node} {node_ip}"
+
+
+@pytest.mark.host_network_pods
+def test_host_network_pod_gets_node_ip(world):
+    world.observed("hostnet-pod")
 
 
 def test_locally_loaded_image_runs_if_not_present(world):
@@ -101,12 +119,7 @@ def _refused_by_the_node(env, probe: probes.Probe, url: str, last: dict):
     return r["error"] if "Connection refused" in r["error"] else None
 
 
-@pytest.mark.parametrize("client", ["pod", "host-network pod"])
-def test_service_without_endpoints_is_refused_by_the_node(world, client):
-    """A connection to a Service with no endpoints is refused by the node (kube-proxy's REJECT),
-    from an ordinary pod and from a hostNetwork pod, within seconds; it is never answered from
-    anywhere else. Until kube-proxy has programmed the new Service its IP is unallocated and
-    dropped (a timeout), so the first attempts may time out; an answer of any kind fails at once."""
+def _no_endpoints(world, client):
     env = world.env
     ns = world.ns("cluster-no-endpoints")
     world.create(ns, {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "no-endpoints"},
@@ -124,3 +137,16 @@ def test_service_without_endpoints_is_refused_by_the_node(world, client):
                        what=f"{url} (no endpoints) to be refused for {probe.name}",
                        describe=lambda: f"last result: {last}")
     assert "Connection refused" in error
+
+
+observer("no-endpoints-pod", "cluster")(lambda world: _no_endpoints(world, "pod"))
+observer("no-endpoints-host-network pod", "cluster")(lambda world: _no_endpoints(world, "host-network pod"))
+
+
+@pytest.mark.parametrize("client", ["pod", "host-network pod"])
+def test_service_without_endpoints_is_refused_by_the_node(world, client):
+    """A connection to a Service with no endpoints is refused by the node (kube-proxy's REJECT),
+    from an ordinary pod and from a hostNetwork pod, within seconds; it is never answered from
+    anywhere else. Until kube-proxy has programmed the new Service its IP is unallocated and
+    dropped (a timeout), so the first attempts may time out; an answer of any kind fails at once."""
+    world.observed(f"no-endpoints-{client}")

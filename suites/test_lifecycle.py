@@ -2,14 +2,15 @@
 import pytest
 
 from hostnet_conformance import checks, probes
+from hostnet_conformance.scenarios import observer
 from hostnet_conformance.verdict import expect_failure
 from hostnet_conformance.world import ds_of, require_host_network
 
 
-@pytest.fixture(scope="module")
-def c6_workloads(world):
+@observer("c6-ready", "C6")
+def _c6_ready(world):
     """A bare host-network Pod and a one-node DaemonSet, shared by the claim test and its control
-    (the control's changes are harmless to the claim test's, in either order): scenarios.c6."""
+    (the control's changes are harmless to the claim test's, in either order or at once): scenarios.c6."""
     require_host_network(world)
     env = world.env
     ns = world.scenario("c6")
@@ -28,28 +29,39 @@ def _union(*codes: list[str]) -> list[str]:
     return list(dict.fromkeys(c for cs in codes for c in cs))
 
 
-@pytest.mark.C6
-def test_c6_host_network_only_at_creation(c6_workloads, world, record):
-    """"Host network mode can only be set when the pod is created": a Pod patch is refused (422),
-    while a DaemonSet template change is accepted and replaces the pods."""
-    ns = c6_workloads
+@observer("c6", "C6")
+def _c6(world):
+    ns = world.observed("c6-ready")
     pod_v = checks.check_c6_pod(world.env, ns, "bare", HOSTNET_OFF)
     ds_v = checks.check_c6_daemonset(world.env, ns, "rolling", TEMPLATE_HOSTNET_OFF)
-    v = record(checks.Verdict("C6", pod_v.passed and ds_v.passed, f"pod: {pod_v.reason}; daemonset: {ds_v.reason}",
-                              {"pod": pod_v.evidence, "daemonset": ds_v.evidence}, pod_v.duration_s + ds_v.duration_s,
-                              _union(pod_v.codes, ds_v.codes)))
+    return checks.Verdict("C6", pod_v.passed and ds_v.passed, f"pod: {pod_v.reason}; daemonset: {ds_v.reason}",
+                          {"pod": pod_v.evidence, "daemonset": ds_v.evidence}, pod_v.duration_s + ds_v.duration_s,
+                          _union(pod_v.codes, ds_v.codes))
+
+
+@observer("c6-control", "C6")
+def _c6_control(world):
+    """A patch of a mutable Pod field is accepted, and the same template change on an OnDelete
+    DaemonSet rolls nothing out: the rollout detector itself must decide "no rollout" (from the
+    controller's status), not a shortcut on the patch."""
+    ns = world.observed("c6-ready")
+    pod_v = checks.check_c6_pod(world.env, ns, "bare", {"spec": {"activeDeadlineSeconds": 86400}})
+    ds_v = checks.check_c6_daemonset(world.env, ns, "on-delete", TEMPLATE_HOSTNET_OFF)
+    return pod_v, ds_v
+
+
+@pytest.mark.C6
+def test_c6_host_network_only_at_creation(world, record):
+    """"Host network mode can only be set when the pod is created": a Pod patch is refused (422),
+    while a DaemonSet template change is accepted and replaces the pods."""
+    v = record(world.observed("c6"))
     assert v.passed, v.reason
 
 
 @pytest.mark.C6
 @pytest.mark.negative_control
-def test_c6_control_mutable_field_and_noop_template(c6_workloads, world, record):
-    """A patch of a mutable Pod field is accepted, and the same template change on an OnDelete
-    DaemonSet rolls nothing out: the rollout detector itself must decide "no rollout" (from the
-    controller's status), not a shortcut on the patch."""
-    ns = c6_workloads
-    pod_v = checks.check_c6_pod(world.env, ns, "bare", {"spec": {"activeDeadlineSeconds": 86400}})
-    ds_v = checks.check_c6_daemonset(world.env, ns, "on-delete", TEMPLATE_HOSTNET_OFF)
+def test_c6_control_mutable_field_and_noop_template(world, record):
+    pod_v, ds_v = world.observed("c6-control")
     record(checks.Verdict("C6", pod_v.passed or ds_v.passed, f"pod: {pod_v.reason}; daemonset: {ds_v.reason}",
                           {"pod": pod_v.evidence, "daemonset": ds_v.evidence}, codes=_union(pod_v.codes, ds_v.codes)))
     expect_failure(pod_v, "patch_accepted", "a patch of a mutable Pod field (activeDeadlineSeconds)")

@@ -3,6 +3,7 @@ NetworkPolicy bypass, hostname."""
 import pytest
 
 from hostnet_conformance import checks, manifests, probes
+from hostnet_conformance.scenarios import observer
 from hostnet_conformance.verdict import ClusterError, ControlInconclusive, expect_failure
 from hostnet_conformance.world import VENDOR_PORT, ds_of, require_host_network, require_pod_network
 from hostnet_conformance.waiting import wait_until
@@ -72,8 +73,8 @@ def test_c14_control_without_host_network(world, record):
     expect_failure(v, "hostname_differs", "a DaemonSet without hostNetwork")
 
 
-@pytest.fixture(scope="module")
-def policy_ns(world):
+@observer("c10-policy", "C10")
+def _policy_ns(world):
     """A namespace with a normal web pod, a host-network DaemonSet and one without, then a
     default-deny ingress policy. Enforcement is proven here first (web reachable before the policy,
     unreachable after), never assumed."""
@@ -110,21 +111,37 @@ def policy_ns(world):
     return {"ns": ns, "port": port, "port_nohost": port_nohost, "exporters_before": exporters_before}
 
 
+@pytest.fixture(scope="module")
+def policy_ns(world):
+    return world.observed("c10-policy")
+
+
+@observer("c10", "C10")
+def _c10(world):
+    p = world.observed("c10-policy")
+    return checks.check_c10(world.env, p["ns"], "exporter-hostnet", p["port"], "web", world.pod_probe)
+
+
+@observer("c10-control", "C10")
+def _c10_control(world):
+    p = world.observed("c10-policy")
+    answered = p["exporters_before"]["exporter-podnet"]
+    if answered is not True:
+        raise ControlInconclusive(f"the pod-network exporter did not answer before the policy: {answered}")
+    v = checks.check_c10(world.env, p["ns"], "exporter-podnet", p["port_nohost"], "web", world.pod_probe)
+    v.evidence["answered_before_policy"] = True
+    return v
+
+
 @pytest.mark.C10
 def test_c10_host_network_bypasses_network_policy(world, policy_ns, record):
     """"Host-network pods bypass NetworkPolicy": default-deny blocks a normal pod, nodeIP:port still answers."""
-    v = record(checks.check_c10(world.env, policy_ns["ns"], "exporter-hostnet", policy_ns["port"], "web",
-                                world.pod_probe))
+    v = record(world.observed("c10"))
     assert v.passed, v.reason
 
 
 @pytest.mark.C10
 @pytest.mark.negative_control
 def test_c10_control_pod_network_is_blocked(world, policy_ns, record):
-    answered = policy_ns["exporters_before"]["exporter-podnet"]
-    if answered is not True:
-        raise ControlInconclusive(f"the pod-network exporter did not answer before the policy: {answered}")
-    v = record(checks.check_c10(world.env, policy_ns["ns"], "exporter-podnet", policy_ns["port_nohost"], "web",
-                                world.pod_probe))
-    v.evidence["answered_before_policy"] = True
+    v = record(world.observed("c10-control"))
     expect_failure(v, "host_network_blocked", "a pod-network DaemonSet behind default-deny ingress")

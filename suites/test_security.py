@@ -2,8 +2,9 @@
 import pytest
 
 from hostnet_conformance import checks, manifests
+from hostnet_conformance.scenarios import observer
 from hostnet_conformance.verdict import expect_failure
-from hostnet_conformance.world import VENDOR_PORT, ds_of
+from hostnet_conformance.world import VENDOR_PORT, ds_of, require_host_network
 
 
 def _restricted_ns(world, purpose):
@@ -31,11 +32,17 @@ def test_c9_control_privileged_namespace_admits_pod(world, record):
     expect_failure(v, "admitted", "a host-network Pod in a privileged namespace")
 
 
+@observer("c9-ds", "C9")
+def _c9_daemonset(world):
+    require_host_network(world)
+    ds = manifests.with_port(world.vendor_ds(), world.ports.port_for("c9-ds"))
+    return checks.check_c9_daemonset_blocked_then_fixed(world.env, _restricted_ns(world, "c9-ds"), ds)
+
+
 @pytest.mark.C9
 def test_c9_label_namespace_privileged_unblocks_daemonset(world, record):
     """"Label the namespace pod-security.kubernetes.io/enforce=privileged": FailedCreate until then, pods after."""
-    ds = manifests.with_port(world.vendor_ds(), world.ports.port_for("c9-ds"))
-    v = record(checks.check_c9_daemonset_blocked_then_fixed(world.env, _restricted_ns(world, "c9-ds"), ds))
+    v = record(world.observed("c9-ds"))
     assert v.passed, v.reason
 
 

@@ -4,7 +4,9 @@ selection such as `-m C1` would leave the test without its workload. Static (ast
 from __future__ import annotations
 
 import ast
+import inspect
 import re
+import sys
 from pathlib import Path
 
 from hostnet_conformance import scenarios
@@ -50,15 +52,47 @@ def test_every_shared_daemonset_a_test_uses_is_deployed_for_its_claim():
             assert claims & VARIANT_CLAIMS[v], f"{name} ({claims}) uses {v!r}, deployed only for {VARIANT_CLAIMS[v]}"
 
 
-def test_every_scenario_a_test_asks_for_belongs_to_its_claim():
-    uses = _uses()
+def _load_suites():
+    """Import suites/ (which registers their observations), once."""
+    import importlib.util
+    for path in SUITES:
+        name = f"_hnc_suite_{path.stem}"
+        if name not in sys.modules:
+            spec = importlib.util.spec_from_file_location(name, path)
+            mod = importlib.util.module_from_spec(spec)
+            sys.modules[name] = mod
+            spec.loader.exec_module(mod)
+    return scenarios.OBSERVERS
+
+
+def test_every_observation_a_test_asks_for_belongs_to_its_claim_and_each_scenario_to_its_observations():
+    observers = _load_suites()
     asked = set()
-    for name, claims, _, keys in uses:
-        for k in keys:
-            assert k in scenarios.SCENARIOS, f"{name}: unknown scenario {k!r}"
-            assert scenarios.SCENARIOS[k].claim in claims, f"{name} ({claims}) asks for {k!r} of {scenarios.SCENARIOS[k].claim}"
-            asked.add(k)
-    assert asked == set(scenarios.SCENARIOS), f"scenarios no test asks for: {set(scenarios.SCENARIOS) - asked}"
+    for path in SUITES:
+        text = path.read_text()
+        for f in ast.parse(text).body:
+            if not (isinstance(f, ast.FunctionDef) and f.name.startswith("test_")):
+                continue
+            claims = {d.attr for d in f.decorator_list
+                      if isinstance(d, ast.Attribute) and re.fullmatch(r"C\d+", d.attr)} or {"cluster"}
+            src = ast.get_source_segment(text, f)
+            keys = set(re.findall(r'world\.observed\("([a-z0-9 -]+)"\)', src))
+            keys |= {f"{prefix}{v}" for prefix in re.findall(r'world\.observed\(f"([a-z0-9-]+)\{client\}"\)', src)
+                     for v in ("pod", "host-network pod")}
+            for k in keys:
+                assert k in observers, f"{path.name}::{f.name}: no observation {k!r}"
+                assert observers[k].claim in claims, f"{path.name}::{f.name} ({claims}) asks for {k!r} of {observers[k].claim}"
+                asked.add(k)
+    # the observations of other observations (C6's, C10's set-up) count as asked for
+    inner = {k for o in observers.values() for k in re.findall(r'observed\("([a-z0-9 -]+)"\)', inspect.getsource(o.fn))}
+    assert set(observers) - asked - inner == set(), "observations no test asks for"
+    made = set()
+    for o in observers.values():
+        for k in re.findall(r'world\.scenario\("([a-z0-9-]+)"\)', inspect.getsource(o.fn)):
+            assert scenarios.SCENARIOS[k].claim == o.claim, f"observation {o.key} ({o.claim}) makes {k!r}"
+            made.add(k)
+    made |= {"c5", "c5-control"}   # C5's two observations share _c5(world, key)
+    assert made == set(scenarios.SCENARIOS), f"scenarios no observation makes: {set(scenarios.SCENARIOS) - made}"
 
 
 def test_the_wave_has_two_phases_and_selection_picks_by_claim():
