@@ -147,11 +147,14 @@ def _open_cluster(cfg) -> targets.Cluster:
     return c
 
 
-def _close(cfg, c: targets.Cluster, run_id: str | None) -> None:
-    """Remove what this run created: its namespaces, and the kind cluster if it made it (unless kept)."""
+def _close(cfg, c: targets.Cluster, run_id: str | None, after_report: bool = False) -> None:
+    """Remove what this run created: its namespaces, and the kind cluster if it made it (unless kept;
+    with `after_report`, only once the reports are written: pytest_unconfigure)."""
     delete_cluster = c.kind_name and c.created_by_run and not cfg.getoption("keep_cluster")
     try:
-        if delete_cluster:
+        if delete_cluster and after_report:
+            STATE["delete_after_report"] = c
+        elif delete_cluster:
             targets.delete_kind_cluster(c)
         elif run_id:
             kube.delete_namespaces(c.core, run_id)
@@ -193,7 +196,15 @@ def _env(config, c: targets.Cluster, run_id: str) -> Env:
 
 def pytest_sessionfinish(session, exitstatus):
     if _xdist_controller(session.config) and "cluster" in STATE:
-        _close(session.config, STATE["cluster"], STATE.get("run_id"))
+        _close(session.config, STATE["cluster"], STATE.get("run_id"), after_report=True)
+
+
+def pytest_unconfigure(config):
+    """A kind cluster this run created goes last, after the verdicts and reports are out (issue 11:
+    teardown does not hold the verdict). pytest calls this also after Ctrl-C and failures."""
+    c = STATE.pop("delete_after_report", None)
+    if c is not None:
+        _close(config, c, None)
 
 
 @pytest.fixture(scope="session")
@@ -204,7 +215,7 @@ def cluster(request):
         return
     c = _open_cluster(request.config)
     yield c
-    _close(request.config, c, STATE.get("run_id"))
+    _close(request.config, c, STATE.get("run_id"), after_report=True)
 
 
 @pytest.fixture(scope="session")

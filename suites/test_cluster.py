@@ -64,8 +64,16 @@ def _default_deny(world):
     get = lambda: probes.http_get(env.core, client_probe, url, timeout=2)["ok"]  # noqa: E731
     assert get(), f"{url} unreachable before any policy"
     world.create(ns, manifests.load("default-deny-ingress"))
-    wait_until(lambda: not get(), timeout=30, what="default-deny to block cross-node traffic",
-               describe=lambda: f"{url} still answers: the CNI does not enforce NetworkPolicy")
+    try:
+        wait_until(lambda: not get(), timeout=30, what="default-deny to block cross-node traffic",
+                   describe=lambda: f"{url} still answers: the CNI does not enforce NetworkPolicy")
+    except AssertionError:
+        if env.cluster.created_by_run:   # the suite's own cluster runs a CNI that enforces policy
+            raise
+        # NetworkPolicy enforcement is optional (EKS, GKE without Dataplane V2, flannel, kindnetd
+        # where the kernel lacks nft queue): C10 says NOT APPLICABLE for the same reason
+        pytest.skip(f"NOT APPLICABLE: nothing enforces NetworkPolicy on this cluster: a default-deny "
+                    f"ingress policy did not block {url} within 30s")
     env.cluster.net.delete_namespaced_network_policy("default-deny-ingress", ns)
     wait_until(get, timeout=30, what="traffic to return after deleting the policy",
                describe=lambda: f"{url} still blocked")
