@@ -56,9 +56,13 @@ def deploy(env: Env, ns: str, obj: dict):
     return kube.create(env.cluster.api, ns, obj, env.run_id)
 
 
-def ds_selector(env: Env, ns: str, name: str) -> str:
-    ds = env.cluster.apps.read_namespaced_daemon_set(name, ns)
+def selector_of(ds) -> str:
+    """A DaemonSet's pod selector as a label selector string."""
     return ",".join(f"{k}={v}" for k, v in ds.spec.selector.match_labels.items())
+
+
+def ds_selector(env: Env, ns: str, name: str) -> str:
+    return selector_of(env.cluster.apps.read_namespaced_daemon_set(name, ns))
 
 
 def ds_pods(env: Env, ns: str, name: str) -> list:
@@ -78,8 +82,7 @@ def daemonset_ready(env: Env, ns: str, name: str):
     if want > 0 and st.number_ready == want and (st.updated_number_scheduled or 0) == want:
         return ds
     if want > 0 and ds.metadata.generation == 1:
-        sel = ",".join(f"{k}={v}" for k, v in ds.spec.selector.match_labels.items())
-        pods = [p for p in env.core.list_namespaced_pod(ns, label_selector=sel).items
+        pods = [p for p in env.core.list_namespaced_pod(ns, label_selector=selector_of(ds)).items
                 if not p.metadata.deletion_timestamp]
         # never restarted: a crash-looping container without a readiness probe is Ready for an
         # instant after each restart, which must not pass for a ready DaemonSet

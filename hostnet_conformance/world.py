@@ -388,10 +388,11 @@ def build(env: Env, port_base: int, claims: set[str] | None = None, wave: bool =
     done("discovery and admission dry runs")
     nodes = env.cluster.nodes()
     w.workers = sorted(env.cluster.facts["schedulable_nodes"])
+    # the pod-network probe runs even when host networking is refused: the cluster's own tests (DNS,
+    # Services) observe through it
+    probe_ns = w.ns("probes")
+    w.pod_probe = probes.start_probe(env.cluster.api, probe_ns, env.run_id, env.probe_image, name="pod-probe")
     if w.blocked:   # nothing host-network can run here: every claim that needs it says why, at once
-        # the pod-network probe still runs: the cluster's own tests (DNS, Services) observe through it
-        w.pod_probe = probes.start_probe(env.cluster.api, w.ns("probes"), env.run_id, env.probe_image,
-                                         name="pod-probe")
         probes.wait_probes(env.core, [w.pod_probe])
         env.cluster.facts["timing_shared_deployments_s"] = round(time.monotonic() - t0, 1)
         return w
@@ -399,7 +400,6 @@ def build(env: Env, port_base: int, claims: set[str] | None = None, wave: bool =
     done("earlier runs' pods on port 20000 gone")
     # the node probes first: they tell which host ports are already in use on each node (Linux
     # nodes only: the probe is a Linux image, and the claims are about Linux host networking)
-    probe_ns = w.ns("probes")
     for n in nodes:
         if not kube.is_linux(n):
             continue
@@ -407,7 +407,6 @@ def build(env: Env, port_base: int, claims: set[str] | None = None, wave: bool =
         w.node_probes[n.metadata.name] = probes.start_probe(
             env.cluster.api, probe_ns, env.run_id, env.probe_image, name=name, node=n.metadata.name,
             host_network=True, host_root=True)
-    w.pod_probe = probes.start_probe(env.cluster.api, probe_ns, env.run_id, env.probe_image, name="pod-probe")
     probes.wait_probes(env.core, list(w.node_probes.values()))
     done("node probes running")
     choose_ports(w, port_base)

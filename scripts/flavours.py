@@ -74,6 +74,33 @@ def delete_if_present(delete, name: str) -> None:
             raise
 
 
+def left_by_us(read, kind: str, name: str) -> bool:
+    """Whether an object an interrupted run may have left exists; raises when one of that name
+    exists that this script did not create (its part-of label), so it is never touched."""
+    try:
+        old = read(name)
+    except client.ApiException as e:
+        if e.status == 404:
+            return False
+        raise
+    if (old.metadata.labels or {}).get("app.kubernetes.io/part-of") != PART_OF:
+        raise FlavourError(f"a {kind} {name} exists that this script did not create")
+    return True
+
+
+def wait_daemonset(api: client.ApiClient, ns: str, name: str, selector: str | None, what: str,
+                   timeout: float, nodes: int | None = None) -> None:
+    """Every pod of a DaemonSet the flavour applies ready (on `nodes` nodes, when given)."""
+    apps, core = client.AppsV1Api(api), client.CoreV1Api(api)
+
+    def ready():
+        st = apps.read_namespaced_daemon_set(name, ns).status
+        want = st.desired_number_scheduled
+        return want and (nodes is None or want == nodes) and st.number_ready == want
+    wait_until(ready, timeout=timeout, what=what, describe=lambda: kube.describe_pods(core, ns, selector),
+               retry_on=(client.ApiException,))
+
+
 class _DenyHostNetwork(BaseHTTPRequestHandler):
     """A validating admission webhook, as Kyverno or Gatekeeper answer: refuse Pods with hostNetwork."""
 
@@ -128,14 +155,9 @@ class Kept:
     def apply_vap(self) -> None:
         reg = client.AdmissionregistrationV1Api(self.api)
         labels = {"app.kubernetes.io/part-of": PART_OF}
-        try:   # left by an interrupted run: ours only (name and label), then start clean
-            old = reg.read_validating_admission_policy(VAP_NAME)
-            if (old.metadata.labels or {}).get("app.kubernetes.io/part-of") != PART_OF:
-                raise FlavourError(f"a ValidatingAdmissionPolicy {VAP_NAME} exists that this script did not create")
+        # left by an interrupted run: ours only (name and label), then start clean
+        if left_by_us(reg.read_validating_admission_policy, "ValidatingAdmissionPolicy", VAP_NAME):
             self.undo_vap()
-        except client.ApiException as e:
-            if e.status != 404:
-                raise
         reg.create_validating_admission_policy({
             "metadata": {"name": VAP_NAME, "labels": labels},
             "spec": {"failurePolicy": "Fail",
@@ -201,14 +223,8 @@ class Kept:
 
     def undo_webhook(self) -> None:
         reg = client.AdmissionregistrationV1Api(self.api)
-        try:
-            old = reg.read_validating_webhook_configuration(WEBHOOK_NAME)
-            if (old.metadata.labels or {}).get("app.kubernetes.io/part-of") != PART_OF:
-                raise FlavourError(f"a ValidatingWebhookConfiguration {WEBHOOK_NAME} exists that this script did not create")
-            reg.delete_validating_webhook_configuration(WEBHOOK_NAME)
-        except client.ApiException as e:
-            if e.status != 404:
-                raise
+        if left_by_us(reg.read_validating_webhook_configuration, "ValidatingWebhookConfiguration", WEBHOOK_NAME):
+            delete_if_present(reg.delete_validating_webhook_configuration, WEBHOOK_NAME)
         server = getattr(self, "webhook_server", None)
         if server is not None:
             wait_until(lambda: self._host_network_refused() is None, timeout=60,
@@ -297,11 +313,7 @@ class Kept:
                                                                              "mountPath": "/etc/coredns"}]}],
                                            "volumes": [{"name": "conf", "configMap": {"name": "nodelocal"}}]}}}})
 
-        def ready():
-            st = apps.read_namespaced_daemon_set("nodelocal-dns", NODELOCAL_NS).status
-            return st.desired_number_scheduled and st.number_ready == st.desired_number_scheduled
-        wait_until(ready, timeout=120, what="the node-local DNS cache on every node",
-                   describe=lambda: kube.describe_pods(self.core, NODELOCAL_NS), retry_on=(client.ApiException,))
+        wait_daemonset(self.api, NODELOCAL_NS, "nodelocal-dns", None, "the node-local DNS cache on every node", 120)
         self.set_kubelet({"clusterDNS": [NODELOCAL_IP]}, originals)
 
     def undo_nodelocal(self) -> None:
@@ -436,14 +448,7 @@ class Made:
 
     def _apply_cni(self, text: str, name: str, selector: str) -> None:
         sh("kubectl", "--kubeconfig", str(self.kubeconfig), "apply", "-f", "-", input=text)
-        apps = client.AppsV1Api(self.api)
-
-        def ready():
-            st = apps.read_namespaced_daemon_set(name, "kube-system").status
-            return st.desired_number_scheduled == 3 and st.number_ready == 3
-        wait_until(ready, timeout=180, what=f"{name} ready on every node",
-                   describe=lambda: kube.describe_pods(self.core, "kube-system", selector),
-                   retry_on=(client.ApiException,))
+        wait_daemonset(self.api, "kube-system", name, selector, f"{name} ready on every node", 180, nodes=3)
 
     # ------------------------------------------------------------ b: kind's own kindnetd
     def setup_kindnetd(self) -> None:

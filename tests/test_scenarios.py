@@ -17,8 +17,8 @@ SUITES = sorted((ROOT / "suites").glob("*.py"))
 
 
 def _uses():
-    """(test or fixture name, its claim markers, variants it names, scenarios it names), per function,
-    a module fixture's uses counted for every test of its module that requests it."""
+    """(test name, its claim markers, the shared DaemonSets it names), per test; the helpers and
+    module fixtures it requests count as its own."""
     out = []
     for path in SUITES:
         text = path.read_text()
@@ -31,22 +31,21 @@ def _uses():
             if not f.name.startswith("test_"):
                 continue
             claims = {d.attr for d in f.decorator_list if isinstance(d, ast.Attribute) and re.fullmatch(r"C\d+", d.attr)}
-            variants, keys = names(f, r'ds_of\(world, "([a-z-]+)"\)'), names(f, r'world\.scenario\("([a-z0-9-]+)"\)')
+            variants = names(f, r'ds_of\(world, "([a-z-]+)"\)')
             for arg in f.args.args:   # helpers and module fixtures this test requests
                 if arg.arg in funcs:
                     variants |= names(funcs[arg.arg], r'ds_of\(world, "([a-z-]+)"\)')
-                    keys |= names(funcs[arg.arg], r'world\.scenario\("([a-z0-9-]+)"\)')
             for helper in names(f, r"\b(_[a-z_]+)\(world"):
                 if helper in funcs:
                     variants |= names(funcs[helper], r'ds_of\(w(?:orld)?, "([a-z-]+)"\)')
-            out.append((f"{path.name}::{f.name}", claims, variants, keys))
+            out.append((f"{path.name}::{f.name}", claims, variants))
     return out
 
 
 def test_every_shared_daemonset_a_test_uses_is_deployed_for_its_claim():
     uses = _uses()
-    assert sum(bool(v) for _, _, v, _ in uses) >= 15
-    for name, claims, variants, _ in uses:
+    assert sum(bool(v) for _, _, v in uses) >= 15
+    for name, claims, variants in uses:
         for v in variants:
             assert v in VARIANT_CLAIMS, f"{name}: unknown shared DaemonSet {v!r}"
             assert claims & VARIANT_CLAIMS[v], f"{name} ({claims}) uses {v!r}, deployed only for {VARIANT_CLAIMS[v]}"
