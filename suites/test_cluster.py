@@ -42,7 +42,10 @@ def _cross_node(world):
                                       node=world.workers[-1])
     web_pod = probes.pod_running(env.core, ns, "web")
     probes.wait_probes(env.core, [client_probe])
-    return ns, f"http://{web_pod.status.pod_ip}:8080/", client_probe
+    url = f"http://{web_pod.status.pod_ip}:8080/"
+    # the plain GET happens here, before the default-deny observation (which waits for this one)
+    # adds its policy: observed concurrently, that policy refused the GET (CI, f0a5e20)
+    return ns, url, client_probe, probes.http_get(env.core, client_probe, url)
 
 
 @pytest.fixture(scope="module")
@@ -51,15 +54,14 @@ def cross_node(world):
 
 
 def test_pod_reaches_pod_on_another_worker(world, cross_node):
-    ns, url, client_probe = cross_node
+    ns, url, client_probe, r = cross_node
     assert len(world.workers) >= 2, "needs two schedulable workers"
-    r = probes.http_get(world.env.core, client_probe, url)
     assert r["ok"] and r["body"].strip() == "ok", f"{url} from {client_probe.node}: {r['error']}"
 
 
 @observer("default-deny", "cluster")
 def _default_deny(world):
-    ns, url, client_probe = world.observed("cross-node")
+    ns, url, client_probe, _ = world.observed("cross-node")
     env = world.env
     get = lambda: probes.http_get(env.core, client_probe, url, timeout=2)["ok"]  # noqa: E731
     assert get(), f"{url} unreachable before any policy"
