@@ -14,7 +14,7 @@ import pytest
 from kubernetes import client
 
 from hostnet_conformance import cluster as targets
-from hostnet_conformance import kube, manifests, options, report
+from hostnet_conformance import kube, manifests, options, report, timeline
 from hostnet_conformance.checks import Env
 from hostnet_conformance.report import Result
 from hostnet_conformance.signals import TerminalSignal
@@ -137,7 +137,8 @@ def _open_cluster(cfg) -> targets.Cluster:
         c.facts["timing_wait_ready_s"] = round(time.monotonic() - t0, 1)
         targets.gate(c)   # RBAC and a schedulable Linux node: what every claim needs
         if loading:
-            targets.finish_loading_images(loading)
+            with timeline.span("kind load: waited for after readiness"):
+                targets.finish_loading_images(loading)
             c.facts["timing_ready_and_images_loaded_s"] = round(time.monotonic() - t0, 1)
     except targets.TargetError as e:
         if c is not None:  # a cluster this run created is not left behind by a failed set-up
@@ -184,6 +185,7 @@ def pytest_sessionstart(session):
     except (Exception, KeyboardInterrupt) as e:
         _close(config, c, run_id)
         _fail_setup(f"shared deployments failed: {e}")
+    c.await_dns()   # the workers get the controller's facts, cluster DNS's judgement included
     state = targets.default_workdir(config.option.cluster_name) / f"state-{run_id}.json"
     state.parent.mkdir(parents=True, exist_ok=True)   # existing-cluster mode never made the kind workdir
     state.write_text(json.dumps(w.to_state(built)))
@@ -204,8 +206,16 @@ def pytest_unconfigure(config):
     teardown does not hold the verdict). pytest calls this also after Ctrl-C and failures."""
     c = STATE.pop("delete_after_report", None)
     if c is not None:
-        _close(config, c, None)
-
+        with timeline.span("kind delete cluster (after the reports)"):
+            _close(config, c, None)
+        js = STATE.get("report_json")
+        if js:   # the report's timeline gains the deletion, so the benchmark can show process end
+            try:
+                data = json.loads(js.read_text())
+                data["timeline"] = timeline.snapshot()
+                js.write_text(json.dumps(data, indent=2, default=str))
+            except (OSError, ValueError):
+                pass
 
 @pytest.fixture(scope="session")
 def cluster(request):
@@ -354,12 +364,25 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
         tr.write_line(line)
     out = config.getoption("report_dir")
     if out:
-        run = report.Run(STATE.get("run_id", "-"), STATE["started"], STATE["capabilities"])
+        timeline.event("verdicts printed")
+        run = report.Run(STATE.get("run_id", "-"), STATE["started"], STATE["capabilities"], timeline.snapshot())
         try:
             md, js = report.write_reports(Path(out), STATE["results"], run)
+            STATE["report_json"] = js
             tr.write_line(f"reports: {md} {js}")
         except report.ReportError as e:
             tr.write_line(f"hostnet-conformance: {e}")
+
+
+def pytest_collection_finish(session):
+    timeline.record("pytest start and collection", timeline.T0, time.monotonic())
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item, nextitem):
+    """Each test on the run's timeline (its fixtures' set-up included)."""
+    with timeline.span(f"test {item.nodeid.split('/')[-1]}"):
+        return (yield)
 
 
 def pytest_collection_modifyitems(session, config, items):

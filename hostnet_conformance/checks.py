@@ -15,7 +15,7 @@ from . import admission, facts as cluster_facts
 from . import kube, manifests, placement, probes, signals
 from .cluster import Cluster, cluster_dns_state
 from .verdict import NotApplicable, Verdict
-from .waiting import wait_until
+from .waiting import each, wait_until
 
 CONTAINER = "node-exporter"
 CLUSTER_DOMAIN = "cluster.local"
@@ -165,11 +165,16 @@ def check_c2(env: Env, ns: str, ds: str, port: int, node_probes: dict, pod_probe
     own loopback (a hostNetwork probe on that node)."""
     t0, failures, ev = time.monotonic(), [], {}
     ips = node_ips(env)
-    for p in ds_pods(env, ns, ds):
-        node = p.spec.node_name
-        url = f"http://{ips[node]}:{port}/metrics"
-        via_pod = probes.http_get(env.core, pod_probe, url)
-        via_loop = probes.http_get(env.core, node_probes[node], f"http://127.0.0.1:{port}/metrics")
+    nodes = [p.spec.node_name for p in ds_pods(env, ns, ds)]
+    urls = {node: f"http://{ips[node]}:{port}/metrics" for node in nodes}
+    # the GETs of every node at once: the pod probe's in one exec, each node probe's beside it
+    calls = {node: (lambda n=node: probes.http_get(env.core, node_probes[n], f"http://127.0.0.1:{port}/metrics"))
+             for node in nodes}
+    calls["(pod)"] = lambda: probes.http_get_many(env.core, pod_probe, urls)
+    got = each(lambda call: call(), calls)
+    for node in nodes:
+        url = urls[node]
+        via_pod, via_loop = got["(pod)"][node], got[node]
         via_host = probes.http_get_from_host(url)
         has = lambda r: r["ok"] and "node_exporter_build_info" in r["body"]  # noqa: E731
         # evidence only: the runner may have no route to node IPs, and the API server's node proxy
@@ -222,6 +227,7 @@ def check_c3(env: Env, ns: str, ds: str) -> Verdict:
     t0, failures, ev = time.monotonic(), [], {}
     facts = dns_facts(env)
     # The claim is that the pod gets *working* cluster DNS: without ready endpoints it does not.
+    env.cluster.await_dns()
     dns = cluster_dns_state(env.core, env.cluster.apps)
     ev["cluster_dns"] = dns["why"]
     if not dns["ready"]:
@@ -256,6 +262,7 @@ def check_c3(env: Env, ns: str, ds: str) -> Verdict:
 def check_c4(env: Env, ns: str, ds: str, node_probes: dict) -> Verdict:
     """ClusterFirst + hostNetwork: the pod silently gets the node's resolver, not cluster DNS."""
     t0, failures, ev = time.monotonic(), [], {}
+    env.cluster.await_dns()   # the cluster name must go unresolved with cluster DNS up, not because it is down
     facts = dns_facts(env)
     pods = ds_pods(env, ns, ds)
     for p in pods[:1]:
@@ -299,8 +306,9 @@ def check_c5(env: Env, ns: str, ds: str, pod_probe) -> Verdict:
         return verdict("C5", [("no_pods", "no DaemonSet pods")], ev, "", t0)
     p = pods[0]
     ip = p.status.host_ip
-    real = probes.http_get(env.core, pod_probe, f"http://{ip}:{listening}/metrics")
-    decl = probes.http_get(env.core, pod_probe, f"http://{ip}:{declared}/metrics")
+    got = probes.http_get_many(env.core, pod_probe, {"real": f"http://{ip}:{listening}/metrics",
+                                                     "declared": f"http://{ip}:{declared}/metrics"})
+    real, decl = got["real"], got["declared"]
     host_ports = sorted(pp.host_port for cc in p.spec.containers for pp in (cc.ports or []) if pp.host_port)
     ev.update(node=p.spec.node_name, declared=declared, listening=listening, reserved_host_ports=host_ports,
               real_port_answers=real["ok"], declared_port_answers=decl["ok"])
@@ -452,10 +460,17 @@ def check_c7_kubelet(env: Env, ns: str, pod: str, timeout: float = 60) -> Verdic
 
 # ---------------------------------------------------------------- C8 port in use on the node
 
-def check_c8(env: Env, ns: str, pod: str, timeout: float = 120, stable_after: float = 5) -> Verdict:
+def check_c8(env: Env, ns: str, pod: str, timeout: float = 120, stable_after: float = 2,
+             silent_stable_after: float = 30) -> Verdict:
     """A container whose port a node process holds exits 1 with 'bind: address already in use',
     then CrashLoopBackOff."""
     t0, failures, ev = time.monotonic(), [], {}
+
+    def listening(p) -> bool:
+        try:
+            return "Listening on" in env.core.read_namespaced_pod_log(pod, ns, tail_lines=50)
+        except client.ApiException:
+            return False
 
     def crashed():
         p = env.core.read_namespaced_pod(pod, ns)
@@ -463,9 +478,12 @@ def check_c8(env: Env, ns: str, pod: str, timeout: float = 120, stable_after: fl
         if cs is None:
             return None
         if cs.state.running and cs.restart_count == 0 and cs.state.running.started_at:
-            # running without a restart for `stable_after` seconds: it holds its port, no crash coming
+            # no crash coming once the exporter said it listens (node_exporter logs "Listening on"
+            # after binding; before 1.0 just before, so a bind error would follow within ms) and ran
+            # on for `stable_after` s, or after `silent_stable_after` s for an image that never says
+            # so. A time alone is not enough: a starved node can take seconds to reach the bind.
             up = time.time() - cs.state.running.started_at.timestamp()
-            return p if up >= stable_after else None
+            return p if up >= silent_stable_after or (up >= stable_after and listening(p)) else None
         waiting = cs.state.waiting and cs.state.waiting.reason == "CrashLoopBackOff"
         return p if waiting and cs.last_state.terminated else None
 
@@ -588,17 +606,20 @@ def check_c10(env: Env, ns: str, ds: str, port: int, web_pod: str, client_probe)
     web = env.core.read_namespaced_pod(web_pod, ns)
     policies = [p.metadata.name for p in env.cluster.net.list_namespaced_network_policy(ns).items]
     web_url = f"http://{web.status.pod_ip}:8080/"
-    web_r = probes.http_get(env.core, client_probe, web_url)
+    pods = {p.spec.node_name: p for p in ds_pods(env, ns, ds)}
+    urls = {"web": web_url, **{node: f"http://{p.status.pod_ip}:{port}/metrics" for node, p in pods.items()}}
+    # every GET at once: a blocked one waits out its timeout, and they are independent
+    got = probes.http_get_many(env.core, client_probe, urls)
+    web_r = got.pop("web")
     ev.update(policies=policies, normal_pod=web_url, normal_pod_reachable=web_r["ok"])
     if not policies:
         failures.append(("no_policy", "no NetworkPolicy in the namespace"))
     if web_r["ok"]:
         failures.append(("policy_not_enforced",
                          f"control failed: {web_url} answers despite the policy (NetworkPolicy not enforced?)"))
-    for p in ds_pods(env, ns, ds):
-        url = f"http://{p.status.pod_ip}:{port}/metrics"
-        r = probes.http_get(env.core, client_probe, url)
-        ev[p.spec.node_name] = {"url": url, "answers": r["ok"]}
+    for node, r in sorted(got.items()):
+        url = urls[node]
+        ev[node] = {"url": url, "answers": r["ok"]}
         if not r["ok"]:
             failures.append(("host_network_blocked", f"{url} blocked by the policy: {r['error']}"))
     return verdict("C10", failures, ev, "policy blocks the normal pod; host-network pods still answer", t0)

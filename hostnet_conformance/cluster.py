@@ -9,13 +9,14 @@ import os
 import shutil
 import subprocess
 import tempfile
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
 from kubernetes import client, config as kube_config
 
-from . import kube
+from . import kube, timeline
 from .waiting import WaitTimeout, wait_until
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
@@ -35,6 +36,13 @@ class Cluster:
     created_by_run: bool = False
     kind_bin: Path | None = None
     facts: dict = field(default_factory=dict)
+    # set once cluster DNS is judged (wait_ready judges it in a thread: facts["cluster_dns"])
+    dns_known: threading.Event = field(default_factory=threading.Event, repr=False)
+
+    def await_dns(self, timeout: float = 180) -> None:
+        """Block until wait_ready's judgement of cluster DNS is in (ready, or why not). Only the
+        claims that use cluster DNS wait for it; the rest of the run goes on meanwhile."""
+        self.dns_known.wait(timeout)
 
     @property
     def core(self) -> client.CoreV1Api:
@@ -185,11 +193,13 @@ def kind_cluster(name: str, *, image: str | None, kind_bin: Path, kubectl_bin: P
     kc = KindCluster(name, kubeconfig=kubeconfig, image=image, kind_path=kind_bin, kubectl_path=kubectl_bin)
     if existed:
         # pytest-kind would leave an empty kubeconfig for an existing cluster: export it ourselves.
-        export_kubeconfig(kind_bin, name, kubeconfig)
+        with timeline.span("kind cluster reused: kubeconfig exported"):
+            export_kubeconfig(kind_bin, name, kubeconfig)
     else:
         cfg = render_kind_config(workdir, workers, pod_security_default)
         try:
-            kc.create(config_file=cfg)
+            with timeline.span("kind create cluster"):
+                kc.create(config_file=cfg)
         except subprocess.CalledProcessError:
             raise TargetError(f"kind create cluster {name} failed (see kind's output above; "
                               f"`kind export logs --name {name}` collects node logs)") from None
@@ -208,8 +218,10 @@ def state_of(c: Cluster) -> dict:
 def attach(state: dict) -> Cluster:
     """The cluster another process (the pytest-xdist controller) opened; never owned, never deleted here."""
     path = Path(state["kubeconfig"])
-    return Cluster(kubeconfig=path, context=state["context"], api=load_api(path, state["context"]),
-                   kind_name=state["kind_name"], created_by_run=False, facts=dict(state["facts"]))
+    c = Cluster(kubeconfig=path, context=state["context"], api=load_api(path, state["context"]),
+                kind_name=state["kind_name"], created_by_run=False, facts=dict(state["facts"]))
+    c.dns_known.set()   # the controller judged it before handing the cluster over
+    return c
 
 
 def delete_kind_cluster(cluster: Cluster) -> None:
@@ -226,8 +238,12 @@ def start_loading_images(cluster: Cluster, images: list[str]) -> subprocess.Pope
     for image in images:
         if not image_present(image):
             raise TargetError(f"image {image} cannot be loaded: it is not in the local Docker daemon")
-    return subprocess.Popen([str(cluster.kind_bin), "load", "docker-image", "--name", cluster.kind_name, *images],
+    proc = subprocess.Popen([str(cluster.kind_bin), "load", "docker-image", "--name", cluster.kind_name, *images],
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    timeline.start("kind load docker-image")
+    # its end, as it happens (the caller collects its output only after readiness)
+    threading.Thread(target=lambda: (proc.wait(), timeline.end("kind load docker-image")), daemon=True).start()
+    return proc
 
 
 def finish_loading_images(proc: subprocess.Popen | None, timeout: float = 600) -> None:
@@ -249,7 +265,8 @@ def load_images(cluster: Cluster, images: list[str]) -> None:
 
 def wait_ready(cluster: Cluster, timeout: float = 300, dns_timeout: float = 120) -> None:
     """Nodes Ready and the default ServiceAccount present (both needed by every claim); cluster DNS
-    is awaited while it comes up and recorded in cluster.facts['cluster_dns'], never fatal."""
+    is awaited in a thread while it comes up (on a fresh cluster it trails the nodes by ~20 s) and
+    recorded in cluster.facts['cluster_dns'], never fatal: cluster.await_dns() waits for that."""
     core, apps = cluster.core, cluster.apps
 
     # Ready, and the node lifecycle controller has lifted its not-ready taint (it lags the condition
@@ -268,8 +285,9 @@ def wait_ready(cluster: Cluster, timeout: float = 300, dns_timeout: float = 120)
             + "".join(f", taint {t.key}:{t.effect}" for t in (n.spec.taints or []) if t.key in lagging)
             for n in core.list_node().items) or "no nodes registered"
 
-    wait_until(nodes_ready, timeout=timeout, what="all nodes Ready", describe=describe_nodes,
-               retry_on=(client.ApiException,))
+    with timeline.span("nodes Ready"):
+        wait_until(nodes_ready, timeout=timeout, what="all nodes Ready", describe=describe_nodes,
+                   retry_on=(client.ApiException,))
 
     def default_sa():
         return any(sa.metadata.name == "default" for sa in core.list_namespaced_service_account("default").items)
@@ -285,12 +303,23 @@ def wait_ready(cluster: Cluster, timeout: float = 300, dns_timeout: float = 120)
         state = cluster_dns_state(core, apps)
         return state if (state["ready"] and state["complete"]) or (not state["ready"] and state["settled"]) else None
 
-    try:
-        state = wait_until(dns_settled, timeout=dns_timeout, what="cluster DNS ready endpoints",
-                           describe=lambda: cluster_dns_state(core, apps)["why"], retry_on=(client.ApiException,))
-    except WaitTimeout:
-        state = cluster_dns_state(core, apps)
-    facts["cluster_dns"] = "ready" if state["ready"] else state["why"]
+    def judge_dns():
+        timeline.start("cluster DNS ready")
+        try:
+            try:
+                state = wait_until(dns_settled, timeout=dns_timeout, what="cluster DNS ready endpoints",
+                                   describe=lambda: cluster_dns_state(core, apps)["why"],
+                                   retry_on=(client.ApiException,))
+            except WaitTimeout:
+                state = cluster_dns_state(core, apps)
+            facts["cluster_dns"] = "ready" if state["ready"] else state["why"]
+        except Exception as e:  # noqa: BLE001 - recorded; C3 reads the live state itself
+            facts["cluster_dns"] = f"not judged: {str(e).splitlines()[0] if str(e) else type(e).__name__}"
+        finally:
+            timeline.end("cluster DNS ready")
+            cluster.dns_known.set()
+
+    threading.Thread(target=judge_dns, daemon=True, name="hnc-dns").start()
 
 
 def cluster_dns_state(core: client.CoreV1Api, apps: client.AppsV1Api) -> dict:

@@ -39,13 +39,21 @@ def create_namespace(core: client.CoreV1Api, run_id: str, purpose: str, psa: str
 def delete_namespaces(core: client.CoreV1Api, run_id: str | None = None) -> list[str]:
     """Delete the suite's namespaces (of one run, or of every run). Only labelled ones."""
     selector = f"{LABEL_MANAGED}={MANAGED_VALUE}" + (f",{LABEL_RUN}={run_id}" if run_id else "")
+    from .waiting import each
     names = [ns.metadata.name for ns in core.list_namespace(label_selector=selector).items]
-    for name in names:
+
+    def delete(name):
         try:
             core.delete_namespace(name, grace_period_seconds=0, propagation_policy="Background")
+            # then its pods, now, with a second's grace (graceful: each pod object stays until its
+            # kubelet has stopped it, so the next run sees a host port held until it is free). The
+            # namespace controller would get to them later; a terminating namespace admits no new
+            # pod, so no controller replaces them.
+            core.delete_collection_namespaced_pod(name, grace_period_seconds=1)
         except client.ApiException as e:
             if e.status != 404:
                 raise
+    each(delete, {n: n for n in names})
     return names
 
 

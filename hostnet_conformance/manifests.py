@@ -125,6 +125,13 @@ def with_node_name(pod: Manifest, node: str) -> Manifest:
     return _set_pod_field(pod, "nodeName", node)
 
 
+def on_one_node(obj: Manifest, node: str) -> Manifest:
+    """A DaemonSet (or Pod) placed on `node` only, by required node affinity on metadata.name (the
+    node's name, whatever its hostname label says; the DaemonSet controller matches this field)."""
+    return _set_pod_field(obj, "affinity", {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {
+        "nodeSelectorTerms": [{"matchFields": [{"key": "metadata.name", "operator": "In", "values": [node]}]}]}}})
+
+
 def with_tolerate_all(obj: Manifest) -> Manifest:
     """Tolerate every taint, so control-plane nodes get a pod too."""
     return _set_pod_field(obj, "tolerations", [{"operator": "Exists"}])

@@ -65,6 +65,7 @@ class Run:
     run_id: str
     started_at: datetime
     capabilities: Mapping[str, Any]  # from capability discovery: version, nodes, CNI...
+    timeline: Sequence[Mapping[str, Any]] = ()  # timeline.snapshot(): each phase and observation
 
 
 @dataclass
@@ -201,6 +202,7 @@ def render_json(results: Sequence[Result], run: Run) -> dict[str, Any]:
         "capabilities": dict(run.capabilities),
         "claims": claims,
         "summary": {"tests": len(results), **counts},
+        "timeline": [dict(t) for t in run.timeline],
     }
 
 

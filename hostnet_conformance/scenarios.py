@@ -20,8 +20,8 @@ from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Callable
 
-from . import manifests
-from .world import VENDOR_PORT
+from . import manifests, timeline
+from .world import VENDOR_PORT, one_node
 
 KUBELET_PORT = 10250   # C8: a port a node process (the kubelet) holds on every node
 
@@ -45,8 +45,11 @@ def second_daemonset(w, port: int) -> dict:
 
 
 def c5(w) -> str:
+    """The vendor's DaemonSet declaring one port and listening on another, on one worker (the check
+    observes one pod)."""
     p = w.ports.port_for
-    return w.deploy("c5", manifests.with_ports(w.vendor_ds(), declared=p("c5-declared"), listening=p("c5-listening")))
+    return w.deploy("c5", one_node(w, manifests.with_ports(w.vendor_ds(), declared=p("c5-declared"),
+                                                            listening=p("c5-listening")), 0))
 
 
 def c6(w) -> str:
@@ -73,18 +76,19 @@ def c10(w) -> str:
     w.create(ns, manifests.with_image(manifests.load("web-pod"), w.env.probe_image))
     p = w.ports.port_for
     w.create(ns, manifests.with_name(manifests.with_port(w.vendor_ds(), p("c10")), "exporter-hostnet"))
-    w.create(ns, manifests.with_name(manifests.with_host_network(manifests.with_port(w.vendor_ds(), p("c10-no-hostnet")),
-                                                                 False), "exporter-podnet"))
+    w.create(ns, one_node(w, manifests.with_name(manifests.with_host_network(
+        manifests.with_port(w.vendor_ds(), p("c10-no-hostnet")), False), "exporter-podnet"), 1))   # the control
     return ns
 
 
 SCENARIOS = {s.key: s for s in [
     Scenario("c5", "C5", c5),
-    Scenario("c5-control", "C5",
-             lambda w: w.deploy("c5-control", manifests.with_port(w.vendor_ds(), w.ports.port_for("c5-matching")))),
+    Scenario("c5-control", "C5", lambda w: w.deploy("c5-control", one_node(
+        w, manifests.with_port(w.vendor_ds(), w.ports.port_for("c5-matching")), 1))),
     Scenario("c6", "C6", c6),
     Scenario("c7", "C7", lambda w: w.deploy("c7", second_daemonset(w, VENDOR_PORT)), after_vendor=True),
-    Scenario("c7-control", "C7", lambda w: w.deploy("c7-control", second_daemonset(w, w.ports.port_for("c7-free")))),
+    Scenario("c7-control", "C7",
+             lambda w: w.deploy("c7-control", one_node(w, second_daemonset(w, w.ports.port_for("c7-free")), 0))),
     Scenario("c7-kubelet", "C7", lambda w: w.pinned_pod("c7-kubelet", VENDOR_PORT, w.workers[0]), after_vendor=True,
              wave=False),
     Scenario("c7-kubelet-control", "C7",
@@ -119,15 +123,21 @@ def observer(key: str, claim: str):
     return register
 
 
-def in_background(fn: Callable, *args) -> Future:
+def in_background(fn: Callable, *args, name: str = "") -> Future:
     """Run fn(*args) in a daemon thread (an interrupted run never waits for it at exit); the Future
-    holds its result or whatever it raised, pytest's skip included."""
+    holds its result or whatever it raised, pytest's skip included. With `name`, its start and end
+    go on the run's timeline."""
     fut: Future = Future()
 
     def run():
+        if name:
+            timeline.start(name)
         try:
             fut.set_result(fn(*args))
         except BaseException as e:  # noqa: BLE001 - handed to the test that asks, raised there
             fut.set_exception(e)
+        finally:
+            if name:
+                timeline.end(name)
     threading.Thread(target=run, daemon=True, name="hnc-observe").start()
     return fut

@@ -22,6 +22,7 @@ from tenacity import (
 )
 
 T = TypeVar("T")
+POLL_INTERVAL = 0.5   # seconds between two looks, unless a wait says otherwise
 
 
 class WaitTimeout(AssertionError):
@@ -48,7 +49,7 @@ def wait_until(
     timeout: float,
     describe: Callable[[], str],
     what: str,
-    interval: float = 0.5,
+    interval: float | None = None,
     retry_on: tuple[type[BaseException], ...] = (),
     terminal: Callable[[], object] | None = None,
     terminal_every: float = 2.0,
@@ -67,6 +68,8 @@ def wait_until(
     retry: retry_base = retry_if_result(lambda value: not value)
     if retry_on:
         retry = retry | retry_if_exception_type(retry_on)
+    if interval is None:
+        interval = POLL_INTERVAL
     retrying = Retrying(stop=stop_after_delay(timeout), wait=wait_fixed(interval), retry=retry)
     try:
         return retrying(condition)
@@ -96,3 +99,14 @@ def _with_terminal(condition: Callable[[], T], terminal: Callable[[], object], w
         return value
 
     return checked
+
+
+def each(fn, items: dict) -> dict:
+    """{key: fn(value)} with every call at once, each in its own thread: one exec per node, and an
+    exec's time is mostly waiting for the API server and the kubelet. An exception is raised here."""
+    from concurrent.futures import ThreadPoolExecutor
+    if len(items) <= 1:
+        return {k: fn(v) for k, v in items.items()}
+    with ThreadPoolExecutor(max_workers=min(8, len(items)), thread_name_prefix="hnc-each") as pool:
+        futures = {k: pool.submit(fn, v) for k, v in items.items()}
+        return {k: f.result() for k, f in futures.items()}

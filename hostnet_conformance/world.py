@@ -12,11 +12,11 @@ from dataclasses import dataclass, field
 from kubernetes import client
 
 from . import facts as cluster_facts
-from . import admission, kube, manifests, probes, signals
+from . import admission, kube, manifests, probes, signals, timeline
 from .checks import Env, daemonset_ready, deploy, ds_selector, schedulable_nodes
 from .ports import PortAllocator, listening_ports
 from .verdict import ClusterError, NotApplicable
-from .waiting import WaitTimeout, wait_until
+from .waiting import WaitTimeout, each, wait_until
 
 # Every host port the suite uses besides the vendor's 20000, one per key (see ports.py).
 PORT_KEYS = ["clusterfirst", "no-hostnet", "no-hostpid", "guaranteed", "port-held",
@@ -44,12 +44,29 @@ class World:
     broken: dict = field(default_factory=dict)         # variant -> why it never became ready (cluster's words)
     pod_network: dict = field(default_factory=dict)    # node -> why a pod cannot reach its IP (empty: fine)
     node_probes: dict = field(default_factory=dict)    # node -> hostNetwork Probe with the node's / at /host
-    pod_probe: probes.Probe | None = None              # a normal pod-network probe
+    _pod_probe: probes.Probe | None = field(default=None, repr=False)   # pod_probe
+    pod_probe_running: threading.Event = field(default_factory=threading.Event, repr=False)
     workers: list = field(default_factory=list)
     blocked: dict | None = None                        # the admission gate refusing host-network pods (Gate)
     started: dict = field(default_factory=dict)        # scenario key -> its namespace (or why making it failed)
+    scenario_locks: dict = field(default_factory=dict, repr=False)   # scenario key -> Lock (make_scenario)
     observations: dict = field(default_factory=dict)   # observation key -> Future (scenarios.observer)
     lock: threading.RLock = field(default_factory=threading.RLock, repr=False)   # observations run in threads
+    settled: threading.Event = field(default_factory=threading.Event, repr=False)  # shared DaemonSets judged
+    settle_error: BaseException | None = None                 # why settling them failed, if it did
+    pod_network_known: threading.Event = field(default_factory=threading.Event, repr=False)  # pod_network set
+
+    @property
+    def pod_probe(self) -> probes.Probe | None:
+        """A normal pod-network probe: once it runs (build starts it, and waits for it in a thread)."""
+        if self._pod_probe is not None and not self.pod_probe_running.wait(180):
+            raise ClusterError(f"the pod-network probe {self._pod_probe.ns}/{self._pod_probe.name} did not run "
+                               f"within 180s")
+        return self._pod_probe
+
+    @pod_probe.setter
+    def pod_probe(self, probe: probes.Probe | None) -> None:
+        self._pod_probe = probe
 
     def ns(self, purpose: str, psa: str | None = "privileged") -> str:
         """A fresh namespace for one test (labelled as this run's); purposes may repeat."""
@@ -64,13 +81,28 @@ class World:
             self.namespaces[purpose] = kube.ns_name(self.env.run_id, purpose)   # claimed before creating
         return kube.create_namespace(self.env.core, self.env.run_id, purpose, psa)
 
+    def await_settled(self, timeout: float = 600) -> None:
+        """Block until the shared DaemonSets are judged (build settles them in a thread); ERROR for
+        the asking claim when that failed or never ended."""
+        if not self.settled.wait(timeout):
+            raise ClusterError(f"the shared DaemonSets were not judged within {timeout:.0f}s")
+        if self.settle_error is not None:
+            e = self.settle_error
+            raise ClusterError(f"settling the shared DaemonSets failed: {str(e).splitlines()[0] if str(e) else type(e).__name__}")
+
+    def await_pod_network(self, timeout: float = 300) -> dict:
+        """The pod-network precondition (pod_network), once build's check of it has ended."""
+        if not self.pod_network_known.wait(timeout):
+            raise ClusterError(f"the pod network was not checked within {timeout:.0f}s")
+        return self.pod_network
+
     def scenario(self, key: str) -> str:
         """The namespace of a claim's scenario (scenarios.py): made by the run's wave, else now."""
         from .scenarios import SCENARIOS
-        with self.lock:
-            if key not in self.started:
-                self.started[key] = SCENARIOS[key].make(self)
-            made = self.started[key]
+        if SCENARIOS[key].after_vendor:   # it takes port 20000 from the vendor's pods: they run first
+            self.await_settled()
+        self.make_scenario(SCENARIOS[key])   # made once: by the wave, or here by the first to ask
+        made = self.started[key]
         if isinstance(made, Exception):
             raise made
         return made
@@ -101,17 +133,26 @@ class World:
         from .scenarios import OBSERVERS, in_background
         for o in OBSERVERS.values():
             if (claims is None or o.claim in claims) and o.key not in self.observations:
-                self.observations[o.key] = in_background(o.fn, self)
+                self.observations[o.key] = in_background(o.fn, self, name=f"observe {o.key}")
 
     def start_scenarios(self, scenarios: list) -> None:
-        """Make scenarios now, without waiting for them; a failure is kept for the scenario's test."""
-        for s in scenarios:
-            if s.key not in self.started:
-                try:
-                    self.started[s.key] = s.make(self)
-                except client.ApiException as e:
-                    self.started[s.key] = ClusterError(f"making scenario {s.key} failed: HTTP {e.status} "
-                                                       f"{kube.api_message(e)}")
+        """Make scenarios now, all at once, without waiting for them; a failure is kept for the
+        scenario's test."""
+        each(self.make_scenario, {s.key: s for s in scenarios if s.key not in self.started})
+
+    def make_scenario(self, s) -> None:
+        """Make one scenario unless it was made (the wave's thread and an observation may both ask:
+        one lock per scenario, so the others are made meanwhile). An API refusal is kept."""
+        with self.lock:
+            key_lock = self.scenario_locks.setdefault(s.key, threading.Lock())
+        with key_lock:
+            if s.key in self.started:
+                return
+            try:
+                made = s.make(self)
+            except client.ApiException as e:
+                made = ClusterError(f"making scenario {s.key} failed: HTTP {e.status} {kube.api_message(e)}")
+            self.started[s.key] = made
 
     def vendor_ds(self) -> dict:
         """The vendor's DaemonSet as written, with the run's node-exporter image. On a cluster with
@@ -140,17 +181,25 @@ class World:
         return ns
 
 
+def one_node(w: World, obj: dict, slot: int) -> dict:
+    """A workload whose check observes one pod, on one worker: workers[slot] (round the list).
+    Every pod is a cost on the nodes while the whole run starts at once, and counts against a
+    node's allocatable CPU (the vendor's pod requests 100m): the slots spread them over the workers."""
+    return manifests.on_one_node(obj, w.workers[slot % len(w.workers)])
+
+
 # The variants the negative controls need, each a small function of the vendor's DaemonSet.
 def variants(w: World) -> dict[str, dict]:
     v, p = w.vendor_ds(), w.ports.port_for
-    guaranteed = manifests.with_port(v, p("guaranteed"))
+    guaranteed = one_node(w, manifests.with_port(v, p("guaranteed")), 0)
     guaranteed["spec"]["template"]["spec"]["containers"][0]["resources"] = {
         "requests": {"memory": "128Mi", "cpu": "200m"}, "limits": {"memory": "128Mi", "cpu": "200m"}}
     return {
         "vendor": v,
+        # C4's claim observes it too, on every node
         "clusterfirst": manifests.with_dns_policy(manifests.with_port(v, p("clusterfirst")), "ClusterFirst"),
-        "no-hostnet": manifests.with_host_network(manifests.with_port(v, p("no-hostnet")), False),
-        "no-hostpid": manifests.with_host_pid(manifests.with_port(v, p("no-hostpid")), False),
+        "no-hostnet": one_node(w, manifests.with_host_network(manifests.with_port(v, p("no-hostnet")), False), 1),
+        "no-hostpid": one_node(w, manifests.with_host_pid(manifests.with_port(v, p("no-hostpid")), False), 1),
         "guaranteed": guaranteed,
         # C15's control: the vendor's DaemonSet on a port a pod already holds (and declares) on the
         # first worker, so the controller's pod for that node stays Pending: "didn't have free ports"
@@ -166,16 +215,21 @@ def _free_ports_unschedulable(s: signals.Signal) -> bool:
 SETTLE_WITH = {"port-held": _free_ports_unschedulable}
 
 
-def hold_port(w: World) -> str | None:
+def make_port_holder(w: World) -> str:
     """The pod holding C15's control port on the first worker: the vendor's pod template, bound to
-    the node (no scheduler), declaring the port it listens on, running before the variant exists.
-    Returns why it could not run (the cluster's words), else None."""
-    port = w.ports.port_for("port-held")
-    ns = w.pinned_pod("port-held-holder", port, w.workers[0])
+    the node (no scheduler), declaring the port it listens on. Made before anything else takes a
+    host port, so it is the first pod the kubelet starts there. Returns its namespace."""
+    return w.pinned_pod("port-held-holder", w.ports.port_for("port-held"), w.workers[0])
+
+
+def await_port_holder(w: World, ns: str) -> str | None:
+    """Wait for the holder to run (the variant must come after it). Returns why it could not run
+    (the cluster's words), else None."""
     try:
         probes.pod_running(w.env.core, ns, "pinned", timeout=60)
     except (AssertionError, signals.TerminalSignal) as e:   # WaitTimeout is an AssertionError
-        return f"the pod holding port {port} on {w.workers[0]} did not run: {str(e).splitlines()[0]}"
+        return (f"the pod holding port {w.ports.port_for('port-held')} on {w.workers[0]} did not run: "
+                f"{str(e).splitlines()[0]}")
     return None
 
 
@@ -271,7 +325,9 @@ def await_earlier_runs(env: Env, timeout: float = 120) -> None:
             if n.status.phase != "Terminating" or (n.metadata.labels or {}).get(kube.LABEL_RUN) == env.run_id:
                 continue
             for p in env.core.list_namespaced_pod(n.metadata.name).items:
-                if VENDOR_PORT in pod_host_ports(p):
+                # a pod never bound to a node, or one that ended, holds no port
+                if p.spec.node_name and p.status.phase not in ("Failed", "Succeeded") and \
+                        VENDOR_PORT in pod_host_ports(p):
                     out.append(f"{n.metadata.name}/{p.metadata.name}")
         return out
 
@@ -312,8 +368,9 @@ def listening_on_nodes(w: World) -> dict[int, list[str]]:
     host-network probe from /proc/net; a node whose probe cannot read them is left out (and said)."""
     out: dict = {}
     unread = []
-    for node, probe in sorted(w.node_probes.items()):
-        r = probe.run(w.env.core, "cat", "/proc/net/tcp", "/proc/net/tcp6", "/proc/net/udp", "/proc/net/udp6")
+    read = each(lambda probe: probe.run(w.env.core, "cat", "/proc/net/tcp", "/proc/net/tcp6", "/proc/net/udp",
+                                        "/proc/net/udp6"), dict(w.node_probes))
+    for node, r in sorted(read.items()):
         if not r.stdout:
             unread.append(f"{node} ({(r.stderr or 'no output').strip()[:80]})")
             continue
@@ -362,16 +419,17 @@ def kubelet_from_node_files(w: World) -> None:
 def serve_probe_port(w: World) -> None:
     """Each host-network probe answers 'ok' on its port (the pod-network precondition's target)."""
     port = w.ports.port_for("probe-http")
-    for probe in w.node_probes.values():
-        probe.run(w.env.core, "sh", "-c", f"mkdir -p /tmp/www && echo ok > /tmp/www/index.html && "
-                                          f"httpd -p {port} -h /tmp/www")
+    each(lambda probe: probe.run(w.env.core, "sh", "-c", f"mkdir -p /tmp/www && echo ok > /tmp/www/index.html && "
+                                                         f"httpd -p {port} -h /tmp/www"), dict(w.node_probes))
 
 
 def build(env: Env, port_base: int, claims: set[str] | None = None, wave: bool = False) -> World:
     """The run's shared world: facts, node probes, host ports, the shared DaemonSets of the selected
     `claims` (None: all; "cluster" stands for the cluster's own tests) and, with `wave`, every
     selected claim's scenario made at once beside them, and at the end every selected observation
-    started in a thread (scenarios.py). pytest-xdist's controller builds without the wave: its
+    started in a thread (scenarios.py). With the wave, build returns once everything is made and
+    the pod network checked: the shared DaemonSets settle in a thread (ds_of waits for that) while
+    the observations run. pytest-xdist's controller builds without the wave, and settled: its
     workers make and observe their own."""
     from . import scenarios
     t0 = time.monotonic()
@@ -381,6 +439,7 @@ def build(env: Env, port_base: int, claims: set[str] | None = None, wave: bool =
     def done(phase: str) -> None:   # the world's phases, for the report and scripts/benchmark.py
         now = time.monotonic()
         phases[phase] = round(now - mark[0], 2)
+        timeline.record(f"world: {phase}", mark[0], now)
         mark[0] = now
 
     w = World(env=env, ports=PortAllocator(port_base, PORT_KEYS))
@@ -393,13 +452,17 @@ def build(env: Env, port_base: int, claims: set[str] | None = None, wave: bool =
     probe_ns = w.ns("probes")
     w.pod_probe = probes.start_probe(env.cluster.api, probe_ns, env.run_id, env.probe_image, name="pod-probe")
     if w.blocked:   # nothing host-network can run here: every claim that needs it says why, at once
-        probes.wait_probes(env.core, [w.pod_probe])
+        try:
+            probes.wait_probes(env.core, [w._pod_probe])
+        finally:
+            w.pod_probe_running.set()
         env.cluster.facts["timing_shared_deployments_s"] = round(time.monotonic() - t0, 1)
+        w.settled.set()
+        w.pod_network_known.set()
         return w
-    await_earlier_runs(env)   # their pods may still hold host ports
-    done("earlier runs' pods on port 20000 gone")
     # the node probes first: they tell which host ports are already in use on each node (Linux
-    # nodes only: the probe is a Linux image, and the claims are about Linux host networking)
+    # nodes only: the probe is a Linux image, and the claims are about Linux host networking). They
+    # take no host port, so they start while an earlier run's pods leave.
     for n in nodes:
         if not kube.is_linux(n):
             continue
@@ -407,6 +470,8 @@ def build(env: Env, port_base: int, claims: set[str] | None = None, wave: bool =
         w.node_probes[n.metadata.name] = probes.start_probe(
             env.cluster.api, probe_ns, env.run_id, env.probe_image, name=name, node=n.metadata.name,
             host_network=True, host_root=True)
+    await_earlier_runs(env)   # their pods may still hold port 20000
+    done("earlier runs' pods on port 20000 gone")
     probes.wait_probes(env.core, list(w.node_probes.values()))
     done("node probes running")
     choose_ports(w, port_base)
@@ -414,31 +479,68 @@ def build(env: Env, port_base: int, claims: set[str] | None = None, wave: bool =
     serve_probe_port(w)
     done("busy ports read, ports chosen")
     todo = {k: v for k, v in variants(w).items() if claims is None or VARIANT_CLAIMS[k] & claims}
+    # C15's control: the pod holding its port on the first worker comes first. It is bound by
+    # nodeName, so the scheduler counts its port from the moment it exists, running or not, and the
+    # variant made seconds later (the wave's other objects come in between) finds the port taken there
     held = todo.pop("port-held", None)
-    w.daemonsets = {name: (w.deploy(name, ds), ds["metadata"]["name"]) for name, ds in todo.items()}
-    if wave:
-        w.start_scenarios(scenarios.selected(claims, after_vendor=False))
+    holder = make_port_holder(w) if held is not None else None
+    # the shared DaemonSets and the wave's scenarios, all at once: each is a namespace and a few creates
+    made = each(lambda job: job(), {
+        **{("ds", name): (lambda name=name, ds=ds: w.deploy(name, ds)) for name, ds in todo.items()},
+        **{("scenario", sc.key): (lambda sc=sc: w.make_scenario(sc))
+           for sc in (scenarios.selected(claims, after_vendor=False) if wave else [])}})
+    w.daemonsets = {name: (made[("ds", name)], ds["metadata"]["name"]) for name, ds in todo.items()}
+    if held is not None:   # last: the holder has existed for as long as the wave took
+        w.daemonsets["port-held"] = (w.deploy("port-held", held), held["metadata"]["name"])
     done("shared DaemonSets and the wave applied")
-    if held is not None:
-        why = hold_port(w)   # seconds, while the others start; the variant must come after its holder
-        w.daemonsets["port-held"] = (w.ns("port-held"), held["metadata"]["name"])
-        if why:
-            w.broken["port-held"] = why
-        else:
-            w.create(w.daemonsets["port-held"][0], held)
-    w.broken.update(await_daemonsets(env, {k: v for k, v in w.daemonsets.items() if k not in w.broken}))
-    env.cluster.facts["broken_shared_deployments"] = w.broken or "none"
-    done("shared DaemonSets ready")
-    if wave:   # the vendor's pods hold port 20000 now: the scenarios that conflict with it
-        w.start_scenarios(scenarios.selected(claims, after_vendor=True))
-    env.cluster.facts["scenarios_started_with_the_run"] = sorted(w.started) if wave else "none (made by each test)"
-    probes.wait_probes(env.core, [w.pod_probe])
-    w.pod_network = pod_network_state(w)
-    env.cluster.facts["pod_network"] = w.pod_network or "a pod reaches every node's IP"
-    done("pod network checked")
-    env.cluster.facts["timing_shared_deployments_s"] = round(time.monotonic() - t0, 1)
-    if wave:   # every selected test's observation at once, each in a thread (scenarios.observer)
-        w.start_observations(claims)
+
+    def check_pod_network():
+        try:
+            with timeline.span("world: pod network checked"):
+                try:
+                    probes.wait_probes(env.core, [w._pod_probe])
+                finally:   # a probe that never ran: whoever uses it says why (exec fails, in their words)
+                    w.pod_probe_running.set()
+                w.pod_network = pod_network_state(w)
+            env.cluster.facts["pod_network"] = w.pod_network or "a pod reaches every node's IP"
+        except Exception as e:  # noqa: BLE001 - the claims that observe through it say so
+            w.pod_network = {"(all)": f"the check itself failed: {str(e).splitlines()[0] if str(e) else type(e).__name__}"}
+        finally:
+            w.pod_network_known.set()
+
+    def settle():
+        """The shared DaemonSets' verdicts, then the scenarios that need the vendor's pods on 20000."""
+        try:
+            if holder is not None:   # the control proves nothing unless its holder runs
+                with timeline.span("port-held: the holder pod running"):
+                    why = await_port_holder(w, holder)
+                if why:
+                    w.broken["port-held"] = why
+            w.broken.update(await_daemonsets(env, {k: v for k, v in w.daemonsets.items() if k not in w.broken}))
+            env.cluster.facts["broken_shared_deployments"] = w.broken or "none"
+            if wave:   # the vendor's pods hold port 20000 now: the scenarios that conflict with it
+                w.start_scenarios(scenarios.selected(claims, after_vendor=True))
+            env.cluster.facts["scenarios_started_with_the_run"] = sorted(w.started) if wave else \
+                "none (made by each test)"
+            env.cluster.facts["timing_shared_deployments_s"] = round(time.monotonic() - t0, 1)
+            timeline.record("world: shared DaemonSets settled", t_settle, time.monotonic())
+        except BaseException as e:  # noqa: BLE001 - every claim that waits on it says so
+            w.settle_error = e
+        finally:
+            w.settled.set()
+
+    t_settle = time.monotonic()
+    if not wave:   # pytest-xdist's controller hands a settled world to its workers
+        check_pod_network()
+        settle()
+        w.await_settled()
+        return w
+    # every selected test's observation at once, each in a thread (scenarios.observer), while the
+    # pod network is checked and the shared DaemonSets settle: each observation waits only for what
+    # it reads (ds_of, require_pod_network, world.scenario)
+    threading.Thread(target=check_pod_network, daemon=True, name="hnc-pod-network").start()
+    threading.Thread(target=settle, daemon=True, name="hnc-settle").start()
+    w.start_observations(claims)
     return w
 
 
@@ -460,16 +562,20 @@ def from_state(env: Env, state: dict) -> World:
     w.daemonsets = {k: tuple(v) for k, v in state["daemonsets"].items()}
     w.broken = dict(state.get("broken") or {})
     w.pod_network = dict(state.get("pod_network") or {})
+    w.pod_network_known.set()
     w.blocked = state.get("blocked")
     w.node_probes = {n: probes.Probe(ns, name, n, True) for n, (ns, name) in state["node_probes"].items()}
     if state["pod_probe"]:
         w.pod_probe = probes.Probe(*state["pod_probe"], None, False)
+    w.pod_probe_running.set()
+    w.settled.set()   # the controller built and settled it before writing the state
     return w
 
 
 def ds_of(w: World, variant: str) -> tuple[str, str]:
     """The (namespace, name) of a shared DaemonSet; ERROR for the claim if it never became ready."""
     require_host_network(w)
+    w.await_settled()
     if variant not in w.daemonsets:
         raise ClusterError(f"the shared {variant!r} DaemonSet was not deployed: this run selected only "
                            f"claims that do not use it (world.VARIANT_CLAIMS)")
@@ -478,24 +584,34 @@ def ds_of(w: World, variant: str) -> tuple[str, str]:
     return w.daemonsets[variant]
 
 
-def pod_network_state(w: World) -> dict:
+def pod_network_state(w: World, settle: float = 30) -> dict:
     """Pod networking as C2, C5 and C10 use it: the pod-network probe GETs each node's IP (the
-    hostNetwork probe there answers "ok"). Returns {node: error} for the nodes it cannot reach."""
+    hostNetwork probe there answers "ok"). Returns {node: error} for the nodes it cannot reach.
+    A node that does not answer is asked again for up to `settle` s: on a fresh cluster the CNI's
+    routes to some node can trail the first pods by seconds (seen: the control plane, 3 s timeouts)."""
     port = w.ports.port_for("probe-http")
-    out = {}
-    for n in w.env.cluster.nodes():
-        if n.metadata.name not in w.node_probes:
-            continue
-        url = f"http://{kube.node_internal_ip(n)}:{port}/"
-        r = probes.http_get(w.env.core, w.pod_probe, url, timeout=3)
-        if not (r["ok"] and r["body"].strip() == "ok"):
-            out[n.metadata.name] = f"{url}: {r['error'] or r['body'][:80] or 'no answer'}"
-    return out
+    urls = {n.metadata.name: f"http://{kube.node_internal_ip(n)}:{port}/"
+            for n in w.env.cluster.nodes() if n.metadata.name in w.node_probes}
+    failing: dict = {}
+
+    def all_reached():
+        got = probes.http_get_many(w.env.core, w.pod_probe, {n: urls[n] for n in failing or urls}, timeout=3)
+        failing.clear()
+        failing.update({node: f"{urls[node]}: {r['error'] or r['body'][:80] or 'no answer'}"
+                        for node, r in sorted(got.items()) if not (r["ok"] and r["body"].strip() == "ok")})
+        return not failing
+
+    try:
+        wait_until(all_reached, timeout=settle, interval=1.0, what="the pod-network probe to reach every node",
+                   describe=lambda: "; ".join(failing.values()), retry_on=(client.ApiException,))
+    except WaitTimeout:
+        pass
+    return dict(failing)
 
 
 def require_pod_network(w: World) -> None:
     """ERROR for a claim that observes through the pod network when a pod cannot reach a node."""
-    if w.pod_network:
+    if w.await_pod_network():
         raise ClusterError("pod networking: the pod-network probe cannot reach "
                            + "; ".join(f"node {n} ({why})" for n, why in sorted(w.pod_network.items())))
 
@@ -570,11 +686,14 @@ def await_daemonsets(env: Env, daemonsets: dict, timeout: float = 180) -> dict:
     the others are still awaited: a broken deployment costs only the claims that stand on it."""
     pending, broken = dict(daemonsets), {}
 
+    t0 = time.monotonic()
+
     def settled():
         for variant, (ns, name) in list(pending.items()):
             allow = SETTLE_WITH.get(variant)
             if daemonset_ready(env, ns, name) or (allow and _settled_with(env, ns, name, allow)):
                 pending.pop(variant)
+                timeline.record(f"shared DaemonSet {variant} ready", t0, time.monotonic())
                 continue
             sig = signals.observe(env.core, ns, selector=ds_selector(env, ns, name), allow=allow)
             if sig:

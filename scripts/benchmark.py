@@ -63,7 +63,7 @@ def main() -> int:
     n = ap.parse_args().repeat
     image = os.environ.get("HNC_NODE_IMAGE")
     work = Path(tempfile.mkdtemp(prefix="hnc-bench-"))
-    cfg, report = render_kind_config(work), work / "report-fresh-1"
+    cfg, report, rerun = render_kind_config(work), work / "report-fresh-1", work / "report-rerun-1"
     rows: dict[str, list[float]] = {}
 
     def measure(label, fn):
@@ -79,7 +79,8 @@ def main() -> int:
         delete()
         measure("full suite, fresh cluster, 2 workers", lambda: timed(suite("-n", "2", "--keep-cluster"), label="fresh-2"))
         measure("rerun on kept cluster, 2 workers", lambda: timed(suite("-n", "2", "--keep-cluster"), label="rerun-2"))
-        measure("rerun on kept cluster, 1 worker", lambda: timed(suite("--keep-cluster"), label="rerun-1"))
+        measure("rerun on kept cluster, 1 worker", lambda: timed(suite("--keep-cluster", "--report-dir", str(rerun)),
+                                                                 label="rerun-1"))
         measure("rerun on kept cluster, -m C1, 1 worker", lambda: timed(suite("--keep-cluster", "-m", "C1"),
                                                                          label="rerun-C1"))
         delete()
@@ -94,25 +95,28 @@ def main() -> int:
     for label, mb in PEAK_MB.items():
         print(f"| {label} | {mb:.0f} |")
     print_phases(report / "report.json")
+    print_phases(rerun / "report.json", "last rerun, 1 worker")
     return 0
 
 
-def print_phases(path: Path) -> None:
-    """The last fresh 1-worker run's phases, from its report.json: the cluster, the shared
-    deployments and wave, and each claim's time to its verdict (the slowest bounds the run)."""
+def print_phases(path: Path, label: str = "last fresh 1-worker run") -> None:
+    """A run's timeline from its report.json (seconds since its process started): the cluster's
+    phases, the world's, each observation's time to its verdict, and the critical path (the chain of
+    spans, each ending no later than the next began, that ends last)."""
+    from hostnet_conformance.timeline import critical_path
     if not path.is_file():
         return
-    r = json.loads(path.read_text())
-    caps = r.get("capabilities") or {}
-    print("\n| phase (last fresh 1-worker run) | s |\n|---|---|")
-    for key in ("timing_kind_cluster_s", "timing_wait_ready_s", "timing_ready_and_images_loaded_s",
-                "timing_shared_deployments_s"):
-        if key in caps:
-            print(f"| {key[len('timing_'):-2].replace('_', ' ')} | {caps[key]} |")
-    per_claim = sorted(((sum(t.get("duration_s") or 0 for t in c.get("tests") or []), c["id"]) for c in r["claims"]),
-                       reverse=True)
-    for s, claim in per_claim:
-        print(f"| {claim} tests (sum of its tests' durations) | {s:.1f} |")
+    spans = json.loads(path.read_text()).get("timeline") or []
+    if not spans:
+        return
+    print(f"\n| span ({label}) | start s | end s | s |\n|---|---|---|---|")
+    for t in spans:
+        if t["name"].startswith("test ") or t["end_s"] is None:
+            continue   # the tests only record what their observation saw
+        print(f"| {t['name']} | {t['start_s']:.1f} | {t['end_s']:.1f} | {t['duration_s']:.1f} |")
+    print(f"\n| critical path ({label}) | start s | end s |\n|---|---|---|")
+    for t in critical_path([t for t in spans if not t["name"].startswith("test ")]):
+        print(f"| {t['name']} | {t['start_s']:.1f} | {t['end_s']:.1f} |")
 
 
 if __name__ == "__main__":

@@ -18,17 +18,30 @@ def test_all_nodes_ready(cluster):
         assert len(nodes) == 3, f"the suite's kind cluster has {len(nodes)} nodes, not 1 control plane + 2 workers"
 
 
-def test_every_kube_system_pod_running(cluster):
+@observer("kube-system-pods", "cluster")
+def _kube_system_pods(world):
+    cluster = world.env.cluster
+    cluster.await_dns()   # a fresh cluster's last system pods (CoreDNS) come up after its nodes
     pods = cluster.core.list_namespaced_pod("kube-system").items
     bad = [f"{p.metadata.name}={p.status.phase}" for p in pods if p.status.phase != "Running"]
     assert pods and not bad, f"kube-system pods not Running: {bad}"
 
 
-def test_coredns_resolves_the_api_service(world):
+def test_every_kube_system_pod_running(world):
+    world.observed("kube-system-pods")
+
+
+@observer("coredns", "cluster")
+def _coredns(world):
+    world.env.cluster.await_dns()
     facts = checks.dns_facts(world.env)
     p = world.pod_probe
     r = probes.lookup(world.env.core, p.ns, p.name, "kubernetes.default.svc.cluster.local")
     assert facts["kubernetes_ip"] in r["addresses"], r["output"]
+
+
+def test_coredns_resolves_the_api_service(world):
+    world.observed("coredns")
 
 
 @observer("cross-node", "cluster")
@@ -105,8 +118,9 @@ def test_host_network_pod_gets_node_ip(world):
 
 
 def test_locally_loaded_image_runs_if_not_present(world):
-    """The probe image was loaded with `kind load` (or is pullable): a pod with imagePullPolicy
-    IfNotPresent runs it, and the kubelet reports it already present on the node."""
+    """The probe image is on the nodes (the offline node image carries it, or `kind load` put it
+    there) or is pullable: a pod with imagePullPolicy IfNotPresent runs it, and the kubelet reports
+    it already present on the node."""
     env = world.env
     pod = env.core.read_namespaced_pod(world.pod_probe.name, world.pod_probe.ns)
     assert pod.spec.containers[0].image_pull_policy == "IfNotPresent"

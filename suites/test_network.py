@@ -9,34 +9,50 @@ from hostnet_conformance.world import VENDOR_PORT, ds_of, require_host_network, 
 from hostnet_conformance.waiting import wait_until
 
 
+# Each test below records an observation (scenarios.observer): in one process they all run at
+# once, each in a thread, as soon as the shared DaemonSets they read are judged.
+observer("c1", "C1")(lambda world: checks.check_c1(world.env, *ds_of(world, "vendor")))
+observer("c1-control", "C1")(lambda world: checks.check_c1(world.env, *ds_of(world, "no-hostnet")))
+
+
 @pytest.mark.C1
 def test_c1_pod_ip_equals_node_ip(world, record):
     """"The pod shares the node's network namespace": podIP == hostIP == the node's InternalIP."""
-    v = record(checks.check_c1(world.env, *ds_of(world, "vendor")))
+    v = record(world.observed("c1"))
     assert v.passed, v.reason
 
 
 @pytest.mark.C1
 @pytest.mark.negative_control
 def test_c1_control_without_host_network(world, record):
-    v = record(checks.check_c1(world.env, *ds_of(world, "no-hostnet")))
+    v = record(world.observed("c1-control"))
     expect_failure(v, "pod_ip_not_node_ip", "a DaemonSet without hostNetwork")
+
+
+@observer("c2", "C2")
+def _c2(world):
+    require_pod_network(world)   # observed through the pod network: a precondition
+    return checks.check_c2(world.env, *ds_of(world, "vendor"), VENDOR_PORT, world.node_probes, world.pod_probe)
+
+
+@observer("c2-control", "C2")
+def _c2_control(world):
+    require_pod_network(world)   # observed through the pod network: a precondition
+    port = world.ports.port_for("no-hostnet")
+    return checks.check_c2(world.env, *ds_of(world, "no-hostnet"), port, world.node_probes, world.pod_probe)
 
 
 @pytest.mark.C2
 def test_c2_metrics_on_host_port(world, record):
     """"Metrics are served on the host port": GET <nodeIP>:20000/metrics, and localhost:20000 on the node."""
-    require_pod_network(world)   # observed through the pod network: a precondition
-    v = record(checks.check_c2(world.env, *ds_of(world, "vendor"), VENDOR_PORT, world.node_probes, world.pod_probe))
+    v = record(world.observed("c2"))
     assert v.passed, v.reason
 
 
 @pytest.mark.C2
 @pytest.mark.negative_control
 def test_c2_control_without_host_network(world, record):
-    require_pod_network(world)   # observed through the pod network: a precondition
-    port = world.ports.port_for("no-hostnet")
-    v = record(checks.check_c2(world.env, *ds_of(world, "no-hostnet"), port, world.node_probes, world.pod_probe))
+    v = record(world.observed("c2-control"))
     expect_failure(v, "no_metrics_on_loopback", "a pod-network DaemonSet, metrics sought on the node's loopback")
 
 
@@ -44,32 +60,40 @@ def _vendor_pod(world):
     return checks.ds_pods(world.env, *ds_of(world, "vendor"))[0]
 
 
+observer("c11", "C11")(lambda world: checks.check_c11(world.env, _vendor_pod(world), world.pod_probe))
+observer("c11-control", "C11")(lambda world: checks.check_c11(
+    world.env, world.env.core.read_namespaced_pod(world.pod_probe.name, world.pod_probe.ns), world.pod_probe))
+
+
 @pytest.mark.C11
 def test_c11_pod_reaches_node_local_services(world, record):
     """"A compromised pod reaches the node's network services": the kubelet's 127.0.0.1:10248/healthz."""
-    v = record(checks.check_c11(world.env, _vendor_pod(world), world.pod_probe))
+    v = record(world.observed("c11"))
     assert v.passed, v.reason
 
 
 @pytest.mark.C11
 @pytest.mark.negative_control
 def test_c11_control_from_normal_pod(world, record):
-    probe_pod = world.env.core.read_namespaced_pod(world.pod_probe.name, world.pod_probe.ns)
-    v = record(checks.check_c11(world.env, probe_pod, world.pod_probe))
+    v = record(world.observed("c11-control"))
     expect_failure(v, "healthz_unreachable", "a normal pod-network pod seeking the node's loopback")
+
+
+observer("c14", "C14")(lambda world: checks.check_c14(world.env, *ds_of(world, "vendor")))
+observer("c14-control", "C14")(lambda world: checks.check_c14(world.env, *ds_of(world, "no-hostnet")))
 
 
 @pytest.mark.C14
 def test_c14_hostname_is_node_name(world, record):
     """"The pod's hostname is the node's": `hostname` in the container == spec.nodeName."""
-    v = record(checks.check_c14(world.env, *ds_of(world, "vendor")))
+    v = record(world.observed("c14"))
     assert v.passed, v.reason
 
 
 @pytest.mark.C14
 @pytest.mark.negative_control
 def test_c14_control_without_host_network(world, record):
-    v = record(checks.check_c14(world.env, *ds_of(world, "no-hostnet")))
+    v = record(world.observed("c14-control"))
     expect_failure(v, "hostname_differs", "a DaemonSet without hostNetwork")
 
 
@@ -87,14 +111,13 @@ def _policy_ns(world):
     for d in ("exporter-hostnet", "exporter-podnet"):
         checks.wait_daemonset_ready(env, ns, d)
     url = f"http://{web_pod.status.pod_ip}:8080/"
-    before = probes.http_get(env.core, world.pod_probe, url)
     # Each exporter answers before the policy, so a block after it is the policy's doing (the control
     # needs this: an exporter that never answered proves nothing about NetworkPolicy).
-    exporters_before = {}
-    for d, p in (("exporter-hostnet", port), ("exporter-podnet", port_nohost)):
-        pod = checks.ds_pods(env, ns, d)[0]
-        r = probes.http_get(env.core, world.pod_probe, f"http://{pod.status.pod_ip}:{p}/metrics")
-        exporters_before[d] = r["ok"] or r["error"] or "no answer"
+    urls = {"web": url, **{d: f"http://{checks.ds_pods(env, ns, d)[0].status.pod_ip}:{p}/metrics"
+                           for d, p in (("exporter-hostnet", port), ("exporter-podnet", port_nohost))}}
+    got = probes.http_get_many(env.core, world.pod_probe, urls)
+    before = got.pop("web")
+    exporters_before = {d: r["ok"] or r["error"] or "no answer" for d, r in got.items()}
     world.create(ns, manifests.load("default-deny-ingress"))
     try:
         wait_until(lambda: not probes.http_get(env.core, world.pod_probe, url, timeout=2)["ok"], timeout=30,

@@ -46,15 +46,20 @@ def test_c9_label_namespace_privileged_unblocks_daemonset(world, record):
     assert v.passed, v.reason
 
 
+observer("c12", "C12")(lambda world: checks.check_c12(world.env, *ds_of(world, "vendor"), VENDOR_PORT))
+observer("c12-control", "C12")(lambda world: checks.check_c12(world.env, *ds_of(world, "no-hostpid"),
+                                                              world.ports.port_for("no-hostpid")))
+
+
 @pytest.mark.C12
 def test_c12_host_pid_and_proc_sys_expose_node(world, record):
     """"hostPID and the /proc, /sys mounts give the exporter the node's view": node processes, node_uname_info."""
-    v = record(checks.check_c12(world.env, *ds_of(world, "vendor"), VENDOR_PORT))
+    v = record(world.observed("c12"))
     assert v.passed, v.reason
 
 
 @pytest.mark.C12
 @pytest.mark.negative_control
 def test_c12_control_without_host_pid(world, record):
-    v = record(checks.check_c12(world.env, *ds_of(world, "no-hostpid"), world.ports.port_for("no-hostpid")))
+    v = record(world.observed("c12-control"))
     expect_failure(v, "kubelet_invisible", "a DaemonSet without hostPID")

@@ -232,9 +232,13 @@ def test_every_code_a_control_demands_is_one_a_check_can_produce():
 
 
 def test_pod_network_precondition_is_an_error_naming_the_nodes():
-    from hostnet_conformance.world import ds_of, require_pod_network
+    from hostnet_conformance.world import World, ds_of, require_pod_network
 
-    w = SimpleNamespace(pod_network={}, broken={}, blocked=None, daemonsets={"vendor": ("ns", "node-exporter")})
+    w = World(env=None, ports=None, daemonsets={"vendor": ("ns", "node-exporter")})
+    with pytest.raises(ClusterError, match="pod network was not checked within 0s"):
+        w.await_pod_network(timeout=0.01)   # build checks it in a thread: the claims wait for it
+    w.settled.set()
+    w.pod_network_known.set()
     require_pod_network(w)   # reachable: nothing raised
     assert ds_of(w, "vendor") == ("ns", "node-exporter")
     w.pod_network = {"w2": "http://172.18.0.3:20116/: wget: download timed out", "w1": "http://172.18.0.2:20116/: x"}
@@ -243,6 +247,28 @@ def test_pod_network_precondition_is_an_error_naming_the_nodes():
     w.broken = {"vendor": "node w1: crash_loop: CrashLoopBackOff (exit code 1): bind: address already in use"}
     with pytest.raises(ClusterError, match="shared 'vendor' DaemonSet did not become ready: node w1: crash_loop"):
         ds_of(w, "vendor")
+
+
+def test_a_claim_on_a_shared_daemonset_waits_for_it_to_settle_and_says_why_settling_failed():
+    import threading
+
+    from hostnet_conformance.world import World, ds_of
+
+    w = World(env=None, ports=None, daemonsets={"vendor": ("ns", "node-exporter")})
+    got = []
+    t = threading.Thread(target=lambda: got.append(ds_of(w, "vendor")))
+    t.start()
+    t.join(0.2)
+    assert t.is_alive() and not got          # build's settle thread has not judged them yet
+    w.settled.set()
+    t.join(5)
+    assert got == [("ns", "node-exporter")]
+    w.settle_error = RuntimeError("HTTP 500 etcdserver: request timed out\ntraceback...")
+    with pytest.raises(ClusterError, match=r"^settling the shared DaemonSets failed: HTTP 500 etcdserver: request timed out$"):
+        ds_of(w, "vendor")
+    late = World(env=None, ports=None, daemonsets={"vendor": ("ns", "node-exporter")})
+    with pytest.raises(ClusterError, match=r"not judged within 0s"):
+        late.await_settled(timeout=0.01)
 
 
 def test_admission_gate_refusing_host_network_makes_claims_not_applicable_naming_it():
@@ -301,3 +327,47 @@ def test_c14_on_a_kind_node_has_no_note_and_no_pods_fail():
     assert failures == [] and "note" not in ok
     failures, _, _ = checks.judge_c14([])
     assert [c for c, _ in failures] == ["no_pods"]
+
+
+def _c8_env(started_ago: float, log: str):
+    """A pod whose one container has run for `started_ago` s without a restart, and its current log."""
+    from datetime import datetime, timedelta, timezone
+    ns_ = SimpleNamespace
+    cs = ns_(restart_count=0, last_state=ns_(terminated=None),
+             state=ns_(running=ns_(started_at=datetime.now(timezone.utc) - timedelta(seconds=started_ago)),
+                       waiting=None))
+    pod = ns_(metadata=ns_(name="pinned"), status=ns_(container_statuses=[cs]))
+    core = ns_(read_namespaced_pod=lambda name, ns: pod,
+               read_namespaced_pod_log=lambda name, ns, **kw: log,
+               list_namespaced_event=lambda ns, **kw: ns_(items=[]),
+               list_namespaced_pod=lambda ns, **kw: ns_(items=[pod]))
+    return ns_(core=core)
+
+
+def test_c8_a_running_exporter_counts_as_stable_only_once_it_said_it_listens():
+    listening = 'ts=... level=info caller=tls_config.go:313 msg="Listening on" address=[::]:20107'
+    v = checks.check_c8(_c8_env(3, "msg=\"Starting node_exporter\"\n" + listening), "ns", "pinned", timeout=5)
+    assert v.codes == ["not_crashlooping", "wrong_exit_code", "no_bind_error"]   # the control's failure: it runs
+    assert v.evidence["state"] == "running"
+    # three seconds up on a starved node, no word of listening yet: the crash may still come, so wait
+    slow = checks.check_c8(_c8_env(3, 'msg="Enabled collectors"'), "ns", "pinned", timeout=1.5)
+    assert slow.codes == ["timeout"]
+    quiet = checks.check_c8(_c8_env(31, ""), "ns", "pinned", timeout=5)   # an image that never says so
+    assert quiet.evidence["state"] == "running"
+
+
+def test_an_xdist_worker_gets_a_world_that_is_settled_and_never_waits():
+    """The controller builds and settles the world before writing its state: a worker's world must
+    answer ds_of, the pod-network precondition and its pod probe at once (they wait on events in
+    the single-process run)."""
+    from hostnet_conformance.world import from_state, ds_of, require_pod_network
+    state = {"port_base": 20100, "ports_avoided": [], "workers": ["w1", "w2"], "namespaces": {},
+             "daemonsets": {"vendor": ["hnc-x-vendor", "node-exporter"]}, "broken": {}, "pod_network": {},
+             "blocked": None, "node_probes": {"w1": ["hnc-x-probes", "node-w1"]},
+             "pod_probe": ["hnc-x-probes", "pod-probe"]}
+    w = from_state(SimpleNamespace(), state)
+    for event in (w.settled, w.pod_network_known, w.pod_probe_running):
+        assert event.is_set()
+    assert ds_of(w, "vendor") == ("hnc-x-vendor", "node-exporter")
+    require_pod_network(w)
+    assert (w.pod_probe.ns, w.pod_probe.name) == ("hnc-x-probes", "pod-probe")

@@ -42,8 +42,24 @@ def _uses():
     return out
 
 
+def _observer_uses():
+    """(observation key, {its claim}, the shared DaemonSets it names), per registered observation;
+    the module helpers it calls with the world count as its own."""
+    out = []
+    for o in _load_suites().values():
+        src = inspect.getsource(o.fn)
+        mod = inspect.getmodule(o.fn)
+        variants = set(re.findall(r'ds_of\(world, "([a-z-]+)"\)', src))
+        for helper in re.findall(r"\b(_[a-z0-9_]+)\(world", src):
+            fn = getattr(mod, helper, None)
+            if callable(fn):
+                variants |= set(re.findall(r'ds_of\(w(?:orld)?, "([a-z-]+)"\)', inspect.getsource(fn)))
+        out.append((f"observation {o.key}", {o.claim}, variants))
+    return out
+
+
 def test_every_shared_daemonset_a_test_uses_is_deployed_for_its_claim():
-    uses = _uses()
+    uses = _uses() + _observer_uses()
     assert sum(bool(v) for _, _, v in uses) >= 15
     for name, claims, variants in uses:
         for v in variants:
