@@ -608,7 +608,8 @@ def check_c10(env: Env, ns: str, ds: str, port: int, web_pod: str, client_probe)
     web_url = f"http://{web.status.pod_ip}:8080/"
     pods = {p.spec.node_name: p for p in ds_pods(env, ns, ds)}
     urls = {"web": web_url, **{node: f"http://{p.status.pod_ip}:{port}/metrics" for node, p in pods.items()}}
-    # every GET at once: a blocked one waits out its timeout, and they are independent
+    # every GET at once: a blocked one waits out its timeout, and they are independent (3 s: an
+    # exporter's /metrics on a busy node must not pass for blocked)
     got = probes.http_get_many(env.core, client_probe, urls)
     web_r = got.pop("web")
     ev.update(policies=policies, normal_pod=web_url, normal_pod_reachable=web_r["ok"])

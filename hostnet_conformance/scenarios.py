@@ -38,6 +38,9 @@ class Scenario:
     # DaemonSet, made in the same wave, was bound there and rejected in a loop instead of staying
     # Pending (seen on kube-scheduler v1.34.4)
     wave: bool = True
+    # made before the rest of the wave, so its pods are the first the kubelets start: the longest
+    # chains of a run (the NetworkPolicy ones: wait for the pods, then for a policy to take effect)
+    first: bool = False
 
 
 def second_daemonset(w, port: int) -> dict:
@@ -81,6 +84,17 @@ def c10(w) -> str:
     return ns
 
 
+def cross_node(w) -> str:
+    """The cluster's own pod-to-pod check: a web pod on the first worker, a client probe on the last."""
+    from . import probes
+    env = w.env
+    ns = w.ns("cluster-net")
+    w.create(ns, manifests.with_node_name(manifests.with_image(manifests.load("web-pod"), env.probe_image),
+                                          w.workers[0]))
+    probes.start_probe(env.cluster.api, ns, env.run_id, env.probe_image, name="client", node=w.workers[-1])
+    return ns
+
+
 SCENARIOS = {s.key: s for s in [
     Scenario("c5", "C5", c5),
     Scenario("c5-control", "C5", lambda w: w.deploy("c5-control", one_node(
@@ -95,14 +109,17 @@ SCENARIOS = {s.key: s for s in [
              lambda w: w.pinned_pod("c7-kubelet-control", w.ports.port_for("c7-free-pod"), w.workers[-1])),
     Scenario("c8", "C8", lambda w: w.pinned_pod("c8", KUBELET_PORT, w.workers[0])),
     Scenario("c8-control", "C8", lambda w: w.pinned_pod("c8-control", w.ports.port_for("c8-free"), w.workers[0])),
-    Scenario("c10", "C10", c10),
+    Scenario("c10", "C10", c10, first=True),
+    Scenario("cross-node", "cluster", cross_node, first=True),
 ]}
 
 
 def selected(claims: set[str] | None, after_vendor: bool) -> list[Scenario]:
-    """The wave's scenarios of the selected claims (None: every claim), of one phase of the wave."""
-    return [s for s in SCENARIOS.values()
-            if s.wave and s.after_vendor == after_vendor and (claims is None or s.claim in claims)]
+    """The wave's scenarios of the selected claims (None: every claim), of one phase of the wave,
+    the `first` ones first."""
+    return sorted((s for s in SCENARIOS.values()
+                   if s.wave and s.after_vendor == after_vendor and (claims is None or s.claim in claims)),
+                  key=lambda s: not s.first)
 
 
 @dataclass(frozen=True)

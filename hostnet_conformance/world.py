@@ -484,11 +484,14 @@ def build(env: Env, port_base: int, claims: set[str] | None = None, wave: bool =
     # variant made seconds later (the wave's other objects come in between) finds the port taken there
     held = todo.pop("port-held", None)
     holder = make_port_holder(w) if held is not None else None
-    # the shared DaemonSets and the wave's scenarios, all at once: each is a namespace and a few creates
+    wave_now = scenarios.selected(claims, after_vendor=False) if wave else []
+    for sc in wave_now:   # the longest chains' pods first (Scenario.first)
+        if sc.first:
+            w.make_scenario(sc)
+    # the shared DaemonSets and the wave's other scenarios, all at once: each is a namespace and a few creates
     made = each(lambda job: job(), {
         **{("ds", name): (lambda name=name, ds=ds: w.deploy(name, ds)) for name, ds in todo.items()},
-        **{("scenario", sc.key): (lambda sc=sc: w.make_scenario(sc))
-           for sc in (scenarios.selected(claims, after_vendor=False) if wave else [])}})
+        **{("scenario", sc.key): (lambda sc=sc: w.make_scenario(sc)) for sc in wave_now if not sc.first}})
     w.daemonsets = {name: (made[("ds", name)], ds["metadata"]["name"]) for name, ds in todo.items()}
     if held is not None:   # last: the holder has existed for as long as the wave took
         w.daemonsets["port-held"] = (w.deploy("port-held", held), held["metadata"]["name"])

@@ -46,13 +46,10 @@ def test_coredns_resolves_the_api_service(world):
 
 @observer("cross-node", "cluster")
 def _cross_node(world):
-    """A web pod on the first worker, a client probe on the last worker."""
+    """A web pod on the first worker, a client probe on the last worker (scenarios.cross_node)."""
     env = world.env
-    ns = world.ns("cluster-net")
-    web = manifests.with_node_name(manifests.with_image(manifests.load("web-pod"), env.probe_image), world.workers[0])
-    world.create(ns, web)
-    client_probe = probes.start_probe(env.cluster.api, ns, env.run_id, env.probe_image, name="client",
-                                      node=world.workers[-1])
+    ns = world.scenario("cross-node")
+    client_probe = probes.Probe(ns, "client", world.workers[-1], False)
     web_pod = probes.pod_running(env.core, ns, "web")
     probes.wait_probes(env.core, [client_probe])
     url = f"http://{web_pod.status.pod_ip}:8080/"
