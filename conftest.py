@@ -160,7 +160,7 @@ def _close(cfg, c: targets.Cluster, run_id: str | None, after_report: bool = Fal
         elif run_id:
             kube.delete_namespaces(c.core, run_id)
     except Exception as e:  # noqa: BLE001 - teardown reports, it never hides the run's outcome
-        print(f"\nhostnet-conformance: cleanup failed: {str(e).splitlines()[0] if str(e) else type(e).__name__}")
+        print(f"\nhostnet-conformance: cleanup failed: {kube.first_line(e)}")
 
 
 def _shared_state() -> dict | None:
@@ -216,6 +216,7 @@ def pytest_unconfigure(config):
                 js.write_text(json.dumps(data, indent=2, default=str))
             except (OSError, ValueError):
                 pass
+
 
 @pytest.fixture(scope="session")
 def cluster(request):

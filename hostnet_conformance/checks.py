@@ -466,7 +466,7 @@ def check_c8(env: Env, ns: str, pod: str, timeout: float = 120, stable_after: fl
     then CrashLoopBackOff."""
     t0, failures, ev = time.monotonic(), [], {}
 
-    def listening(p) -> bool:
+    def listening() -> bool:
         try:
             return "Listening on" in env.core.read_namespaced_pod_log(pod, ns, tail_lines=50)
         except client.ApiException:
@@ -483,7 +483,7 @@ def check_c8(env: Env, ns: str, pod: str, timeout: float = 120, stable_after: fl
             # on for `stable_after` s, or after `silent_stable_after` s for an image that never says
             # so. A time alone is not enough: a starved node can take seconds to reach the bind.
             up = time.time() - cs.state.running.started_at.timestamp()
-            return p if up >= silent_stable_after or (up >= stable_after and listening(p)) else None
+            return p if up >= silent_stable_after or (up >= stable_after and listening()) else None
         waiting = cs.state.waiting and cs.state.waiting.reason == "CrashLoopBackOff"
         return p if waiting and cs.last_state.terminated else None
 

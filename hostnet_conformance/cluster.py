@@ -143,7 +143,7 @@ def check_reachable(api: client.ApiClient, where: str) -> str:
     try:
         return client.VersionApi(api).get_code(_request_timeout=10).git_version
     except Exception as e:
-        msg = str(e).splitlines()[0] if str(e) else type(e).__name__
+        msg = kube.first_line(e)
         raise TargetError(f"API server of {where} is unreachable: {msg[:200]}") from None
 
 
@@ -314,7 +314,7 @@ def wait_ready(cluster: Cluster, timeout: float = 300, dns_timeout: float = 120)
                 state = cluster_dns_state(core, apps)
             facts["cluster_dns"] = "ready" if state["ready"] else state["why"]
         except Exception as e:  # noqa: BLE001 - recorded; C3 reads the live state itself
-            facts["cluster_dns"] = f"not judged: {str(e).splitlines()[0] if str(e) else type(e).__name__}"
+            facts["cluster_dns"] = f"not judged: {kube.first_line(e)}"
         finally:
             timeline.end("cluster DNS ready")
             cluster.dns_known.set()

@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from kubernetes import client
 from kubernetes.stream import stream
 
+from .waiting import each
+
 LABEL_MANAGED = "app.kubernetes.io/managed-by"
 MANAGED_VALUE = "hostnet-conformance"
 LABEL_RUN = "hostnet-conformance/run"
@@ -36,10 +38,14 @@ def create_namespace(core: client.CoreV1Api, run_id: str, purpose: str, psa: str
     return name
 
 
+def first_line(e: BaseException) -> str:
+    """An exception in one line: its message's first line, or its class name when it has none."""
+    return str(e).splitlines()[0] if str(e) else type(e).__name__
+
+
 def delete_namespaces(core: client.CoreV1Api, run_id: str | None = None) -> list[str]:
     """Delete the suite's namespaces (of one run, or of every run). Only labelled ones."""
     selector = f"{LABEL_MANAGED}={MANAGED_VALUE}" + (f",{LABEL_RUN}={run_id}" if run_id else "")
-    from .waiting import each
     names = [ns.metadata.name for ns in core.list_namespace(label_selector=selector).items]
 
     def delete(name):

@@ -22,7 +22,6 @@ from tenacity import (
 )
 
 T = TypeVar("T")
-POLL_INTERVAL = 0.5   # seconds between two looks, unless a wait says otherwise
 
 
 class WaitTimeout(AssertionError):
@@ -49,7 +48,7 @@ def wait_until(
     timeout: float,
     describe: Callable[[], str],
     what: str,
-    interval: float | None = None,
+    interval: float = 0.5,
     retry_on: tuple[type[BaseException], ...] = (),
     terminal: Callable[[], object] | None = None,
     terminal_every: float = 2.0,
@@ -68,8 +67,6 @@ def wait_until(
     retry: retry_base = retry_if_result(lambda value: not value)
     if retry_on:
         retry = retry | retry_if_exception_type(retry_on)
-    if interval is None:
-        interval = POLL_INTERVAL
     retrying = Retrying(stop=stop_after_delay(timeout), wait=wait_fixed(interval), retry=retry)
     try:
         return retrying(condition)

@@ -88,7 +88,7 @@ class World:
             raise ClusterError(f"the shared DaemonSets were not judged within {timeout:.0f}s")
         if self.settle_error is not None:
             e = self.settle_error
-            raise ClusterError(f"settling the shared DaemonSets failed: {str(e).splitlines()[0] if str(e) else type(e).__name__}")
+            raise ClusterError(f"settling the shared DaemonSets failed: {kube.first_line(e)}")
 
     def await_pod_network(self, timeout: float = 300) -> dict:
         """The pod-network precondition (pod_network), once build's check of it has ended."""
@@ -507,7 +507,7 @@ def build(env: Env, port_base: int, claims: set[str] | None = None, wave: bool =
                 w.pod_network = pod_network_state(w)
             env.cluster.facts["pod_network"] = w.pod_network or "a pod reaches every node's IP"
         except Exception as e:  # noqa: BLE001 - the claims that observe through it say so
-            w.pod_network = {"(all)": f"the check itself failed: {str(e).splitlines()[0] if str(e) else type(e).__name__}"}
+            w.pod_network = {"(all)": f"the check itself failed: {kube.first_line(e)}"}
         finally:
             w.pod_network_known.set()
 

@@ -574,7 +574,7 @@ def main() -> int:
             print(f"  suite run {r['wall_s']}s, flavour total {r['total_s']}s: "
                   + ("matches its table" if not r["problems"] else f"{len(r['problems'])} difference(s)"), flush=True)
     except (FlavourError, WaitTimeout, client.ApiException) as e:
-        msg = str(e).splitlines()[0] if str(e) else type(e).__name__
+        msg = kube.first_line(e)
         print(f"flavours.py: {msg}", file=sys.stderr)
         return 2
     finally:
