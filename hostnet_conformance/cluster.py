@@ -235,6 +235,11 @@ def start_loading_images(cluster: Cluster, images: list[str]) -> subprocess.Pope
     while the caller waits for the cluster to become ready. Finish with finish_loading_images()."""
     if not images or not cluster.kind_name:
         return None
+    if not cluster.created_by_run:
+        missing = images_missing_on_nodes(cluster.core.list_node().items, images)
+        if not missing:   # an earlier run loaded them (the nodes say so): nothing to wait for
+            cluster.facts["images_loaded"] = "already on every node (node status)"
+            return None
     for image in images:
         if not image_present(image):
             raise TargetError(f"image {image} cannot be loaded: it is not in the local Docker daemon")
@@ -244,6 +249,23 @@ def start_loading_images(cluster: Cluster, images: list[str]) -> subprocess.Pope
     # its end, as it happens (the caller collects its output only after readiness)
     threading.Thread(target=lambda: (proc.wait(), timeline.end("kind load docker-image")), daemon=True).start()
     return proc
+
+
+def full_image_ref(image: str) -> str:
+    """An image reference as containerd names it: docker.io/library/busybox:1.36.1 for busybox:1.36.1."""
+    first, _, rest = image.partition("/")
+    if not rest or ("." not in first and ":" not in first and first != "localhost"):
+        image = "docker.io/" + (image if rest else "library/" + image)
+    return image
+
+
+def images_missing_on_nodes(nodes: list, images: list[str]) -> list[str]:
+    """The images that some node's status does not list (the kubelet lists what its runtime holds,
+    up to its nodeStatusMaxImages; an image it leaves out is simply loaded again)."""
+    def listed(n) -> set[str]:
+        return {name for img in (n.status.images or []) for name in (img.names or [])}
+    on = [listed(n) for n in nodes]
+    return [i for i in images if not on or any(full_image_ref(i) not in names and i not in names for names in on)]
 
 
 def finish_loading_images(proc: subprocess.Popen | None, timeout: float = 600) -> None:
