@@ -17,9 +17,8 @@ import yaml
 from kubernetes import client, config as kube_config
 
 from . import kube, timeline
-from .waiting import WaitTimeout, wait_until
-
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+from .resources import FIXTURES
+from .waiting import WaitTimeout, each, wait_until
 CAP_SYS_RESOURCE = 24
 
 
@@ -29,7 +28,7 @@ class TargetError(RuntimeError):
 
 @dataclass
 class Cluster:
-    kubeconfig: Path
+    kubeconfig: Path | None               # None: the pod's own ServiceAccount (--in-cluster)
     context: str | None
     api: client.ApiClient
     kind_name: str | None = None          # set when the cluster is a kind cluster
@@ -154,6 +153,27 @@ def existing_cluster(kubeconfig: str, context: str | None) -> Cluster:
     return Cluster(kubeconfig=path, context=context, api=api, facts={"server_version": version})
 
 
+SERVICEACCOUNT = Path("/var/run/secrets/kubernetes.io/serviceaccount")
+
+
+def in_cluster_api() -> client.ApiClient:
+    """The API as the pod's ServiceAccount sees it (the in-cluster runner)."""
+    cfg = client.Configuration()
+    try:
+        kube_config.load_incluster_config(client_configuration=cfg)
+    except kube_config.ConfigException as e:
+        raise TargetError(f"--in-cluster: this is not a pod with a ServiceAccount token ({kube.first_line(e)})") from None
+    return client.ApiClient(cfg)
+
+
+def in_cluster() -> Cluster:
+    api = in_cluster_api()
+    version = check_reachable(api, "the cluster this pod runs in")
+    ns = (SERVICEACCOUNT / "namespace").read_text().strip() if (SERVICEACCOUNT / "namespace").is_file() else "?"
+    return Cluster(kubeconfig=None, context=None, api=api,
+                   facts={"server_version": version, "in_cluster_namespace": ns})
+
+
 def _run(cmd: list, what: str, timeout: float = 900) -> str:
     try:
         r = subprocess.run([str(c) for c in cmd], capture_output=True, text=True, timeout=timeout)
@@ -212,13 +232,15 @@ def kind_cluster(name: str, *, image: str | None, kind_bin: Path, kubectl_bin: P
 
 
 def state_of(c: Cluster) -> dict:
-    return {"kubeconfig": str(c.kubeconfig), "context": c.context, "kind_name": c.kind_name, "facts": c.facts}
+    return {"kubeconfig": str(c.kubeconfig) if c.kubeconfig else None, "context": c.context,
+            "kind_name": c.kind_name, "facts": c.facts}
 
 
 def attach(state: dict) -> Cluster:
     """The cluster another process (the pytest-xdist controller) opened; never owned, never deleted here."""
-    path = Path(state["kubeconfig"])
-    c = Cluster(kubeconfig=path, context=state["context"], api=load_api(path, state["context"]),
+    path = Path(state["kubeconfig"]) if state["kubeconfig"] else None
+    api = load_api(path, state["context"]) if path else in_cluster_api()
+    c = Cluster(kubeconfig=path, context=state["context"], api=api,
                 kind_name=state["kind_name"], created_by_run=False, facts=dict(state["facts"]))
     c.dns_known.set()   # the controller judged it before handing the cluster over
     return c
@@ -238,11 +260,12 @@ def start_loading_images(cluster: Cluster, images: list[str]) -> subprocess.Pope
     if not cluster.created_by_run:
         missing = images_missing_on_nodes(cluster.core.list_node().items, images)
         if not missing:   # an earlier run loaded them (the nodes say so): nothing to wait for
-            cluster.facts["images_loaded"] = "already on every node (node status)"
+            cluster.facts["images_loaded"] = {"images": list(images), "how": "already on every node (node status)"}
             return None
     for image in images:
         if not image_present(image):
             raise TargetError(f"image {image} cannot be loaded: it is not in the local Docker daemon")
+    cluster.facts["images_loaded"] = {"images": list(images), "how": "kind load docker-image"}
     proc = subprocess.Popen([str(cluster.kind_bin), "load", "docker-image", "--name", cluster.kind_name, *images],
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     timeline.start("kind load docker-image")
@@ -251,21 +274,9 @@ def start_loading_images(cluster: Cluster, images: list[str]) -> subprocess.Pope
     return proc
 
 
-def full_image_ref(image: str) -> str:
-    """An image reference as containerd names it: docker.io/library/busybox:1.36.1 for busybox:1.36.1."""
-    first, _, rest = image.partition("/")
-    if not rest or ("." not in first and ":" not in first and first != "localhost"):
-        image = "docker.io/" + (image if rest else "library/" + image)
-    return image
-
-
 def images_missing_on_nodes(nodes: list, images: list[str]) -> list[str]:
-    """The images that some node's status does not list (the kubelet lists what its runtime holds,
-    up to its nodeStatusMaxImages; an image it leaves out is simply loaded again)."""
-    def listed(n) -> set[str]:
-        return {name for img in (n.status.images or []) for name in (img.names or [])}
-    on = [listed(n) for n in nodes]
-    return [i for i in images if not on or any(full_image_ref(i) not in names and i not in names for names in on)]
+    """The images that some node's status does not list (an image it leaves out is simply loaded again)."""
+    return [i for i in images if not nodes or not all(kube.image_on_node(n, i) for n in nodes)]
 
 
 def finish_loading_images(proc: subprocess.Popen | None, timeout: float = 600) -> None:
@@ -368,27 +379,42 @@ def cluster_dns_state(core: client.CoreV1Api, apps: client.AppsV1Api) -> dict:
     return {"ready": False, "settled": False, "complete": False, "why": f"cluster DNS has no ready endpoints ({seen})"}
 
 
-# What the suite does, as (verb, resource, group, subresource): checked with SelfSubjectAccessReview.
+# What the suite does, as (verb, resource, group, subresource): checked with SelfSubjectAccessReview
+# before anything is made. deploy/runner.yaml's ClusterRole grants exactly these and OPTIONAL_ACCESS
+# (tests/test_rbac.py holds them equal).
 NEEDED_ACCESS = [
-    ("create", "namespaces", "", ""), ("delete", "namespaces", "", ""), ("patch", "namespaces", "", ""),
-    ("list", "nodes", "", ""), ("create", "pods", "", ""), ("patch", "pods", "", ""), ("list", "pods", "", ""),
-    ("create", "pods", "", "exec"), ("get", "pods", "", "log"), ("list", "events", "", ""),
-    ("create", "services", "", ""), ("create", "daemonsets", "apps", ""), ("patch", "daemonsets", "apps", ""),
-    ("create", "networkpolicies", "networking.k8s.io", ""), ("delete", "networkpolicies", "networking.k8s.io", ""),
+    ("create", "namespaces", "", ""), ("get", "namespaces", "", ""), ("list", "namespaces", "", ""),
+    ("patch", "namespaces", "", ""), ("delete", "namespaces", "", ""),
+    ("get", "nodes", "", ""), ("list", "nodes", "", ""),
+    ("create", "pods", "", ""), ("get", "pods", "", ""), ("list", "pods", "", ""), ("patch", "pods", "", ""),
+    ("deletecollection", "pods", "", ""),
+    ("create", "pods", "", "exec"), ("get", "pods", "", "exec"), ("list", "events", "", ""),
+    ("create", "services", "", ""), ("get", "services", "", ""), ("list", "services", "", ""),
+    ("list", "serviceaccounts", "", ""),
+    ("create", "daemonsets", "apps", ""), ("get", "daemonsets", "apps", ""), ("patch", "daemonsets", "apps", ""),
+    ("list", "deployments", "apps", ""), ("list", "endpointslices", "discovery.k8s.io", ""),
+    ("create", "networkpolicies", "networking.k8s.io", ""), ("list", "networkpolicies", "networking.k8s.io", ""),
+    ("delete", "networkpolicies", "networking.k8s.io", ""),
 ]
+# Used when granted, and said so when not: the kubelet's configz (else its documented defaults,
+# recorded as such) and metrics, and a crashed container's log (evidence only).
+OPTIONAL_ACCESS = [("get", "nodes", "", "proxy"), ("get", "pods", "", "log")]
 
 
 def missing_access(api: client.ApiClient) -> list[str]:
     """The verbs the suite needs that this identity lacks, as 'create pods/exec' strings."""
     authz = client.AuthorizationV1Api(api)
-    missing = []
-    for verb, resource, group, sub in NEEDED_ACCESS:
+
+    def allowed(access) -> bool:
+        verb, resource, group, sub = access
         review = client.V1SelfSubjectAccessReview(spec=client.V1SelfSubjectAccessReviewSpec(
             resource_attributes=client.V1ResourceAttributes(verb=verb, resource=resource, group=group,
                                                             subresource=sub or None)))
-        if not authz.create_self_subject_access_review(review).status.allowed:
-            missing.append(f"{verb} {resource}{'/' + sub if sub else ''}{' (' + group + ')' if group else ''}")
-    return missing
+        return authz.create_self_subject_access_review(review).status.allowed
+
+    answers = each(allowed, {a: a for a in NEEDED_ACCESS})   # all at once: one round trip each
+    return [f"{verb} {resource}{'/' + sub if sub else ''}{' (' + group + ')' if group else ''}"
+            for (verb, resource, group, sub) in NEEDED_ACCESS if not answers[(verb, resource, group, sub)]]
 
 
 def gate(cluster: Cluster) -> None:

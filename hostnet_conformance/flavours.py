@@ -9,9 +9,10 @@ from pathlib import Path
 
 import yaml
 
+from .resources import FIXTURES
 from .verdict import ERROR, FAIL, NOT_APPLICABLE, PASS
 
-FILE = Path(__file__).resolve().parent.parent / "fixtures" / "flavours.yaml"
+FILE = FIXTURES / "flavours.yaml"
 CLAIMS = [f"C{i}" for i in range(1, 16)]
 OUTCOMES = (PASS, FAIL, NOT_APPLICABLE, ERROR)
 

@@ -54,6 +54,20 @@ def create_namespace(core: client.CoreV1Api, run_id: str, purpose: str, psa: str
     return name
 
 
+def same_image(node_name: str, ref: str) -> bool:
+    """A node lists `busybox:1.36.1` under its fully qualified name (default registry and the
+    `library/` prefix added); match on the tail so no registry host needs naming here."""
+    ref = ref.split("@")[0]
+    if "/" not in ref:  # an official image: only its library/ form
+        return node_name == ref or node_name.endswith("/library/" + ref)
+    return node_name == ref or node_name.endswith("/" + ref)
+
+
+def image_on_node(node, ref: str) -> bool:
+    """Whether the node's status lists the image (the kubelet lists up to nodeStatusMaxImages)."""
+    return any(same_image(name, ref) for img in (node.status.images or []) for name in (img.names or []))
+
+
 def first_line(e: BaseException) -> str:
     """An exception in one line: its message's first line, or its class name when it has none."""
     return str(e).splitlines()[0] if str(e) else type(e).__name__

@@ -14,12 +14,14 @@ from typing import Any
 
 import yaml
 
+from .resources import FIXTURES
+
 Manifest = dict[str, Any]
 
 # Overridable so the suite can run against a copy of the fixtures (e.g. an installed wheel).
 MANIFEST_DIR = Path(
     os.environ.get("HNC_MANIFEST_DIR")
-    or Path(__file__).resolve().parent.parent / "fixtures" / "manifests"
+    or FIXTURES / "manifests"
 )
 
 _LISTEN_ARG = re.compile(r"^--web\.listen-address=(?P<host>.*):(?P<port>\d+)$")

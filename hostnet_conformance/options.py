@@ -92,3 +92,26 @@ def validate_image_ref(ref: str, option: str = "--node-exporter-image") -> str:
     if not (_TAG.search(last.split("@", 1)[0]) or _DIGEST.search(ref)):
         raise UsageError(f"{option}: {ref!r} has no tag or digest (e.g. repo/name:v1.8.2)")
     return ref
+
+
+_REGISTRY = re.compile(r"^(?P<host>localhost|[a-z0-9-]+(?:\.[a-z0-9-]+)+|\[[0-9a-f:]+\]|[a-z0-9-]+:\d+|"
+                       r"[a-z0-9-]+(?:\.[a-z0-9-]+)+:\d+)(?P<path>(?:/[a-z0-9]+(?:[._-][a-z0-9]+)*)*)/?$")
+
+
+def parse_registry(value: str) -> str:
+    """--image-registry HOST[:PORT][/PATH]: where an air-gapped cluster's nodes pull the suite's images."""
+    m = _REGISTRY.match(value or "")
+    if not m:
+        raise UsageError(f"--image-registry: {value!r} is not HOST[:PORT][/PATH] (a host with a dot or a port, "
+                         "or localhost; a lowercase path)")
+    return value.rstrip("/")
+
+
+def with_registry(image: str, registry: str) -> str:
+    """The image as the mirror serves it: the repository path as written, under the registry (an
+    original registry host, if the reference names one, is dropped): prom/node-exporter:v1.8.2 ->
+    REGISTRY/prom/node-exporter:v1.8.2."""
+    first, _, rest = image.partition("/")
+    if rest and ("." in first or ":" in first or first == "localhost"):
+        image = rest
+    return f"{registry}/{image}"

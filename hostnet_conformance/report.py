@@ -21,6 +21,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal, get_args
 
+from .html_report import render_html
 from .verdict import CLAIMS
 
 REPORT_SCHEMA_VERSION = 2
@@ -208,19 +209,30 @@ def render_json(results: Sequence[Result], run: Run) -> dict[str, Any]:
 
 def write_reports(
     directory: str | Path, results: Sequence[Result], run: Run
-) -> tuple[Path, Path]:
-    """Write report.md and report.json into `directory` (created); returns their paths."""
+) -> tuple[Path, Path, Path]:
+    """Write report.md, report.json and report.html into `directory` (created); returns their paths."""
     directory = Path(directory)
-    md = directory / "report.md"
-    js = directory / "report.json"
+    md, js, page = directory / "report.md", directory / "report.json", directory / "report.html"
     try:
         directory.mkdir(parents=True, exist_ok=True)
         md.write_text(render_markdown(results, run))
         # default=str: capabilities may hold versions or IPs as non-JSON objects.
-        js.write_text(json.dumps(render_json(results, run), indent=2, default=str))
+        data = json.loads(json.dumps(render_json(results, run), default=str))
+        js.write_text(json.dumps(data, indent=2))
+        diagnostics = {p.name for p in (directory / "diagnostics").glob("*.txt")}
+        page.write_text(render_html(data, diagnostics))
     except OSError as e:
         raise ReportError(f"cannot write reports to {directory}: {e.strerror or e}") from e
-    return md, js
+    return md, js, page
+
+
+def rewrite_timeline(js: Path, timeline: Sequence[Mapping[str, Any]]) -> None:
+    """Give written reports a longer timeline (the deletion of the cluster, after the verdicts)."""
+    data = json.loads(js.read_text())
+    data["timeline"] = json.loads(json.dumps(list(timeline), default=str))
+    js.write_text(json.dumps(data, indent=2))
+    diagnostics = {p.name for p in (js.parent / "diagnostics").glob("*.txt")}
+    (js.parent / "report.html").write_text(render_html(data, diagnostics))
 
 
 def terminal_table(results: Sequence[Result], reason_width: int = 80) -> list[str]:

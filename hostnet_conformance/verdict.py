@@ -23,6 +23,7 @@ class Claim:
     id: str
     title: str  # a few words, for terminal tables and test names
     sentence: str  # the page's claim, as the claims table states it
+    proven_by: str  # the signals that prove it (the README's "proven by" column)
     precondition: str | None = None  # a cluster capability the claim needs, if any
 
 
@@ -82,31 +83,73 @@ class UnknownClaim(ValueError):
     """A claim id that is not in CLAIMS."""
 
 
-def _claims(*rows: tuple[str, str, str, str | None]) -> dict[str, Claim]:
-    return {id_: Claim(id_, title, sentence, pre) for id_, title, sentence, pre in rows}
+def _claims(*rows: tuple[str, str, str, str, str | None]) -> dict[str, Claim]:
+    return {id_: Claim(id_, title, sentence, proven_by, pre) for id_, title, sentence, proven_by, pre in rows}
 
 
+# The claims registry: the markers, the README's claims table (tests/test_verdict.py checks it) and
+# every report take their words from here.
 CLAIMS: dict[str, Claim] = _claims(
-    ("C1", "pod IP is the node IP", "the pod shares the node's network namespace", None),
-    ("C2", "metrics on the host port", "metrics are served on the host port", None),
-    ("C3", "cluster DNS kept", "ClusterFirstWithHostNet keeps cluster DNS", None),
+    ("C1", "pod IP is the node IP",
+     "the pod shares the node's network namespace",
+     "podIPs == hostIPs ⊆ node InternalIPs, as sets (dual-stack)",
+     None),
+    ("C2", "metrics on the host port",
+     "metrics are served on the host port",
+     "GET nodeIP:20000/metrics from a pod, the node's loopback and the test host",
+     None),
+    ("C3", "cluster DNS kept",
+     "ClusterFirstWithHostNet keeps cluster DNS",
+     "resolv.conf (kube-dns IP, search list, ndots:5), lookup of kubernetes.default",
+     None),
     ("C4", "ClusterFirst falls back to node DNS",
-     "ClusterFirst + hostNetwork falls back to node DNS", None),
-    ("C5", "containerPort must match", "containerPort must match the application's port", None),
-    ("C6", "hostNetwork fixed at creation", "host network mode only at creation", None),
+     "ClusterFirst + hostNetwork falls back to node DNS, silently",
+     "pod resolv.conf == the node's file; the name does not resolve; no event",
+     None),
+    ("C5", "containerPort must match",
+     "containerPort must match the app's port",
+     "metrics answer on the real port only; the scheduler reserves the declared one",
+     None),
+    ("C6", "hostNetwork fixed at creation",
+     "host network mode only at creation",
+     "Pod patch gets 422; a DaemonSet template change rolls out new pods",
+     None),
     ("C7", "port conflict keeps pod Pending",
-     "port conflict with another workload -> pod stays Pending", None),
-    ("C8", "port in use fails the pod", "port already in use on the node -> pod fails", None),
+     "port conflict keeps the pod Pending",
+     "Unschedulable + FailedScheduling \"didn't have free ports\"; kubelet rejects a nodeName pod (NodePorts)",
+     None),
+    ("C8", "port in use fails the pod",
+     "port in use on the node makes the pod fail",
+     "exit 1, \"bind: address already in use\", CrashLoopBackOff; reserved ports really bound per node",
+     None),
     ("C9", "Pod Security needs privileged",
-     "strict Pod Security blocks host networking; label the namespace privileged", None),
-    ("C10", "NetworkPolicy bypassed", "host-network pods bypass NetworkPolicy", "networkpolicy"),
+     "strict Pod Security blocks host networking until the namespace is labelled privileged",
+     "403 with the violations; DaemonSet FailedCreate, then running after labelling",
+     None),
+    ("C10", "NetworkPolicy bypassed",
+     "host-network pods bypass NetworkPolicy",
+     "default-deny blocks a normal pod (enforcement is proven first), nodeIP:port still answers",
+     "networkpolicy"),
     ("C11", "node services reachable",
-     "a compromised pod reaches the node's network services", None),
+     "a compromised pod reaches node-local services",
+     "the kubelet's healthz (address and port from its configz; 127.0.0.1:10248 by default) answers from the pod, not from a normal pod",
+     None),
     ("C12", "hostPID exposes node state",
-     "hostPID and the /proc,/sys mounts expose node state", None),
-    ("C13", "requests/limits as written", "requests/limits as written", None),
-    ("C14", "hostname is the node's", "the pod's hostname is the node's", None),
-    ("C15", "one pod per node", "the DaemonSet places one pod per node", None),
+     "hostPID and /proc, /sys expose the node",
+     "kubelet visible, PID 1 is the node's init, node_uname_info names the node",
+     None),
+    ("C13", "requests/limits as written",
+     "requests/limits as written",
+     "64Mi/100m, 128Mi/200m on the running pod and in its cgroup; QoS Burstable",
+     None),
+    ("C14", "hostname is the node's",
+     "the pod's hostname is the node's",
+     "`hostname` == the node's Hostname address (spec.nodeName without --hostname-override)",
+     None),
+    ("C15", "one pod per node",
+     "one pod per node",
+     "desired == current == ready == the nodes the DaemonSet controller selects (taints vs. tolerations, its own added tolerations, selectors, affinity; Linux nodes only on mixed clusters), one ready pod on each",
+     None),
 )
 
 

@@ -269,24 +269,61 @@ def require_host_network(w: World) -> None:
                             f"privileged: {gate} (to run this claim: {gate.remedy()})")
 
 
-def same_image(node_name: str, ref: str) -> bool:
-    """A node lists `busybox:1.36.1` under its fully qualified name (default registry and the
-    `library/` prefix added); match on the tail so no registry host needs naming here."""
-    ref = ref.split("@")[0]
-    if "/" not in ref:  # an official image: only its library/ form
-        return node_name == ref or node_name.endswith("/library/" + ref)
-    return node_name == ref or node_name.endswith("/" + ref)
+def pull_state(pod) -> str | None:
+    """'pulled', 'not pullable: <the kubelet's words>', or None while the pull is still going on."""
+    for cs in pod.status.container_statuses or []:
+        waiting = cs.state.waiting if cs.state else None
+        if waiting and waiting.reason in signals.IMAGE_PULL:
+            return f"not pullable: {waiting.reason}: {' '.join((waiting.message or '').split())[:300]}"
+        if cs.image_id or (cs.state and (cs.state.running or cs.state.terminated)):
+            return "pulled"   # the container exists, so its image is on the node
+    return "pulled" if pod.status.phase in ("Succeeded", "Failed") else None
 
 
-def images_on_nodes(nodes, images: list[str]) -> dict:
-    """For each image the suite runs: on how many nodes it is already present (preloaded), or whether
-    the nodes will have to pull it (which needs registry access)."""
-    out = {}
-    for ref in images:
-        have = sum(any(same_image(name, ref) for img in (n.status.images or []) for name in (img.names or []))
-                   for n in nodes)
-        out[ref] = f"present on {have}/{len(nodes)} nodes" + ("" if have == len(nodes) else "; the rest must pull it")
-    return out
+def preflight_images(w: World, nodes: list, timeout: float = 180) -> dict:
+    """Before any claim waits on them: each image the suite runs, on each Linux node, either
+    present (the node's status lists it) or pulled now by a pod that only has to start (bound to
+    the node, never restarted). A node that cannot pull it says why in the kubelet's words. On a
+    cluster whose nodes hold the images, as the offline kind cluster's do, no pod is made.
+    Returns {image: {node: 'present' | 'pulled' | 'not pullable: ...'}} (facts['images_on_nodes'])."""
+    env = w.env
+    images = [env.exporter_image, env.probe_image]
+    state = {i: {n.metadata.name: "present" if kube.image_on_node(n, i) else None for n in nodes if kube.is_linux(n)}
+             for i in images}
+    missing = [(i, node) for i in images for node, st in state[i].items() if st is None]
+    if missing:
+        ns = w.ns("image-preflight")
+        pods = {}
+        for k, (image, node) in enumerate(missing):
+            name = f"pull-{k}-{node}"[:63].rstrip("-")
+            kube.create(env.cluster.api, ns, {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name}, "spec": {
+                "nodeName": node, "restartPolicy": "Never", "tolerations": [{"operator": "Exists"}],
+                "automountServiceAccountToken": False,
+                "containers": [{"name": "pull", "image": image, "imagePullPolicy": "IfNotPresent",
+                                "command": ["true"]}]}}, env.run_id)
+            pods[name] = (image, node)
+
+        def all_known():
+            for name, (image, node) in pods.items():
+                if state[image][node] is None:
+                    state[image][node] = pull_state(env.core.read_namespaced_pod(name, ns))
+            return all(state[i][n] for i, n in pods.values())
+
+        try:
+            wait_until(all_known, timeout=timeout, what="the suite's images pulled on every node",
+                       describe=lambda: "; ".join(f"{n}: {i} still pulling" for i, n in pods.values()
+                                                 if state[i][n] is None), retry_on=(client.ApiException,))
+        except WaitTimeout:
+            for image, node in pods.values():
+                state[image][node] = state[image][node] or f"not pullable: still pulling after {timeout:.0f}s"
+    env.cluster.facts["images_on_nodes"] = state
+    return state
+
+
+def unpullable(state: dict, image: str) -> str | None:
+    """Why some node cannot run `image` (the preflight's words), or None."""
+    bad = [f"node {node}: {st}" for node, st in state.get(image, {}).items() if str(st).startswith("not pullable")]
+    return f"image {image} cannot be pulled: " + "; ".join(bad) if bad else None
 
 
 def discover(w: World) -> dict:
@@ -301,10 +338,10 @@ def discover(w: World) -> dict:
         "kubelet_versions": sorted({n.status.node_info.kubelet_version for n in nodes}),
         "container_runtimes": sorted({n.status.node_info.container_runtime_version for n in nodes}),
         "cluster_dns_ip": dns_facts(w.env)["dns_ip"],
-        "images": images_on_nodes(nodes, [w.env.exporter_image, w.env.probe_image]),
         # each kubelet's own settings (configz through the API server), which C3, C4 and C11 judge by
         "kubelet": {n.metadata.name: cluster_facts.read_kubelet(c.api, n.metadata.name).to_dict() for n in nodes},
-        "target": f"kind cluster {c.kind_name}" if c.kind_name else f"context {c.context}",
+        "target": f"kind cluster {c.kind_name}" if c.kind_name else f"context {c.context}" if c.kubeconfig else
+        f"in-cluster ServiceAccount (namespace {c.facts.get('in_cluster_namespace', '?')})",
     }
     facts.update(discover_admission(w))
     c.facts.update(facts)
@@ -460,6 +497,18 @@ def build(env: Env, port_base: int, claims: set[str] | None = None, wave: bool =
         w.settled.set()
         w.pod_network_known.set()
         return w
+    # every image on every node, or why a node cannot pull it (no pod at all when the nodes hold
+    # them); the shared DaemonSets are judged after it (settle)
+    preflight_state: dict = {}
+
+    def run_preflight():
+        try:
+            with timeline.span("world: images present or pulled on every node"):
+                preflight_state.update(preflight_images(w, nodes))
+        except Exception as e:  # noqa: BLE001 - the pods that use the images say why, in their words
+            env.cluster.facts["images_on_nodes"] = f"not checked: {kube.first_line(e)}"
+    preflight = threading.Thread(target=run_preflight, daemon=True, name="hnc-image-preflight")
+    preflight.start()
     # the node probes first: they tell which host ports are already in use on each node (Linux
     # nodes only: the probe is a Linux image, and the claims are about Linux host networking). They
     # take no host port, so they start while an earlier run's pods leave.
@@ -519,6 +568,10 @@ def build(env: Env, port_base: int, claims: set[str] | None = None, wave: bool =
                     why = await_port_holder(w, holder)
                 if why:
                     w.broken["port-held"] = why
+            preflight.join(240)
+            why = unpullable(preflight_state, env.exporter_image)
+            if why:   # every shared DaemonSet runs the exporter's image: say so now, not after a wait
+                w.broken.update({k: why for k in w.daemonsets if k not in w.broken})
             w.broken.update(await_daemonsets(env, {k: v for k, v in w.daemonsets.items() if k not in w.broken}))
             env.cluster.facts["broken_shared_deployments"] = w.broken or "none"
             if wave:   # the vendor's pods hold port 20000 now: the scenarios that conflict with it

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from kubernetes import client
 
-from hostnet_conformance.cluster import full_image_ref, images_missing_on_nodes
+from hostnet_conformance.cluster import images_missing_on_nodes
 
 NODE = Path(__file__).resolve().parent / "data" / "facts" / "node-images-kind-worker.json"
 IMAGES = ["prom/node-exporter:v1.8.2", "busybox:1.36.1"]
@@ -19,17 +19,6 @@ def node(images: list[dict] | None = None) -> client.V1Node:
     if images is not None:
         raw["status"]["images"] = images
     return client.ApiClient()._ApiClient__deserialize(raw, "V1Node")
-
-
-@pytest.mark.parametrize("ref,full", [
-    ("busybox:1.36.1", "docker.io/library/busybox:1.36.1"),
-    ("prom/node-exporter:v1.8.2", "docker.io/prom/node-exporter:v1.8.2"),
-    ("quay.io/prometheus/node-exporter:v1.8.2", "quay.io/prometheus/node-exporter:v1.8.2"),
-    ("localhost:5000/busybox:1", "localhost:5000/busybox:1"),
-    ("localhost/busybox:1", "localhost/busybox:1"),
-])
-def test_full_image_ref(ref, full):
-    assert full_image_ref(ref) == full
 
 
 def test_recorded_node_lists_both_images():
@@ -49,3 +38,31 @@ def test_another_tag_is_not_the_image():
 def test_no_nodes_or_no_images_listed_means_loading():
     assert images_missing_on_nodes([], IMAGES) == IMAGES
     assert images_missing_on_nodes([node([])], IMAGES) == IMAGES
+
+
+SIGNALS = Path(__file__).resolve().parent / "data" / "signals"
+
+
+def pod(name: str) -> client.V1Pod:
+    return client.ApiClient()._ApiClient__deserialize(json.loads((SIGNALS / name).read_text()), "V1Pod")
+
+
+def test_preflight_reads_a_pull_the_kubelet_refused_in_its_words():
+    from hostnet_conformance.world import pull_state
+    st = pull_state(pod("pod-image-never-pull.json"))
+    assert st.startswith("not pullable: ErrImageNeverPull: "), st
+
+
+def test_preflight_counts_a_started_or_crashed_container_as_pulled():
+    from hostnet_conformance.world import pull_state
+    assert pull_state(pod("pod-running.json")) == "pulled"
+    assert pull_state(pod("pod-crash-loop.json")) == "pulled"   # it ran: its image is on the node
+    assert pull_state(pod("pod-unschedulable.json")) is None   # nothing to say yet
+
+
+def test_unpullable_names_each_node_and_the_kubelets_words():
+    from hostnet_conformance.world import unpullable
+    state = {"img:1": {"w1": "present", "w2": "not pullable: ErrImagePull: pull access denied"}}
+    assert unpullable(state, "img:1") == "image img:1 cannot be pulled: node w2: not pullable: ErrImagePull: " \
+                                        "pull access denied"
+    assert unpullable({"img:1": {"w1": "pulled"}}, "img:1") is None

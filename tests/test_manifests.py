@@ -136,7 +136,7 @@ def test_port_accessors_report_missing_fields():
 
 
 def test_same_image_matches_qualified_node_names():
-    from hostnet_conformance.world import same_image
+    from hostnet_conformance.kube import same_image
     assert same_image("reg.example/library/busybox:1.36.1", "busybox:1.36.1")
     assert same_image("reg.example/prom/node-exporter:v1.8.2", "prom/node-exporter:v1.8.2")
     assert not same_image("reg.example/prom/node-exporter:v1.8.2", "node-exporter:v1.8.2")

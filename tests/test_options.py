@@ -1,5 +1,6 @@
 import pytest
 
+from hostnet_conformance import options
 from hostnet_conformance.options import (
     UsageError,
     parse_claim_ids,
@@ -81,3 +82,26 @@ def test_image_ref_accepts(ref):
 ])
 def test_image_ref_rejects(ref, why):
     one_line_usage_error(validate_image_ref, ref, match=why)
+
+
+@pytest.mark.parametrize("value", ["mirror.example:5000", "mirror.example/team/hnc", "localhost:5000/x",
+                                   "registry.local", "localhost"])
+def test_image_registry_accepted(value):
+    assert options.parse_registry(value + "/") == value
+
+
+@pytest.mark.parametrize("value", ["", "mirror", "Mirror.Example", "mirror.example/Team", "https://mirror.example",
+                                   "mirror.example:port", "mirror example"])
+def test_image_registry_refused_in_one_line(value):
+    with pytest.raises(options.UsageError, match="--image-registry"):
+        options.parse_registry(value)
+
+
+@pytest.mark.parametrize("image,expected", [
+    ("prom/node-exporter:v1.8.2", "mirror.example/hnc/prom/node-exporter:v1.8.2"),
+    ("busybox:1.36.1", "mirror.example/hnc/busybox:1.36.1"),
+    ("quay.io/prometheus/node-exporter:v1.8.2", "mirror.example/hnc/prometheus/node-exporter:v1.8.2"),
+    ("localhost:5000/busybox@sha256:" + "a" * 64, "mirror.example/hnc/busybox@sha256:" + "a" * 64),
+])
+def test_with_registry(image, expected):
+    assert options.with_registry(image, "mirror.example/hnc") == expected

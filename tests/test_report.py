@@ -95,7 +95,7 @@ def test_markdown_evidence_is_truncated():
 
 
 def test_json_round_trip(tmp_path):
-    md_path, json_path = write_reports(tmp_path / "out" / "nested", RESULTS, RUN)
+    md_path, json_path, _ = write_reports(tmp_path / "out" / "nested", RESULTS, RUN)
     assert md_path.read_text() == render_markdown(RESULTS, RUN)
     data = json.loads(json_path.read_text())
     assert data["schema_version"] == REPORT_SCHEMA_VERSION == 2
@@ -111,7 +111,7 @@ def test_json_round_trip(tmp_path):
 
 def test_json_tolerates_non_json_capabilities(tmp_path):
     run = Run("r", datetime(2025, 1, 1), {"started": datetime(2025, 1, 1)})
-    _, json_path = write_reports(tmp_path, RESULTS, run)
+    _, json_path, _ = write_reports(tmp_path, RESULTS, run)
     assert json.loads(json_path.read_text())["capabilities"]["started"].startswith("2025-01-01")
 
 

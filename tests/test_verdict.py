@@ -1,6 +1,11 @@
+import re
+from pathlib import Path
+
 import pytest
 
 from hostnet_conformance.verdict import CLAIMS, UnknownClaim, Verdict, claim
+
+pytest_plugins = ["pytester"]
 
 
 def test_registry_has_the_fifteen_claims_in_order():
@@ -9,9 +14,19 @@ def test_registry_has_the_fifteen_claims_in_order():
         assert c.id == cid and c.title and c.sentence
 
 
-def test_claim_sentences_quote_the_claims_table():
-    assert claim("C1").sentence == "the pod shares the node's network namespace"
-    assert claim("C7").sentence == "port conflict with another workload -> pod stays Pending"
+def test_the_readme_claims_table_is_the_registry():
+    """One source for the claims' words: the README's table says exactly what CLAIMS says."""
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    table = [m.groups() for m in re.finditer(r"^\| (C\d+) \| (.*?) \| (.*) \|$", readme, re.M)]
+    assert table == [(c.id, c.sentence, c.proven_by) for c in CLAIMS.values()]
+
+
+def test_markers_come_from_the_registry(pytester):
+    pytester.makeconftest('pytest_plugins = ["hostnet_conformance.plugin"]')
+    out = pytester.runpytest("--markers").stdout.str()
+    for c in CLAIMS.values():
+        assert f"@pytest.mark.{c.id}: claim {c.id}, {c.sentence}" in out
+    assert "@pytest.mark.negative_control:" in out
 
 
 def test_only_c10_has_a_precondition():

@@ -1,9 +1,15 @@
-"""Static checks of the GitHub Actions workflow (.github/workflows/conformance.yml).
+"""Checks of the GitHub Actions workflow (.github/workflows/conformance.yml): actionlint (syntax,
+expressions, job references, action inputs), then the project's own rules, which no linter knows
+(digest-pinned node images of three consecutive minors, timeouts, artifacts, no registry host).
 
-Pure unit test: parses the YAML, needs no network, Docker or cluster."""
+Needs no network, Docker or cluster; actionlint is built once by scripts/install-actionlint.sh."""
 from __future__ import annotations
 
+import glob
+import os
 import re
+import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -15,6 +21,36 @@ USES_PINNED = re.compile(r"^[\w.-]+/[\w./-]+@v\d")
 # An image reference whose first path component looks like a host ("name.tld/..." or "host:port/...").
 # Written as a shape, not a list: the project names no registry host anywhere.
 HOSTED_IMAGE = re.compile(r"\b[a-z0-9-]+(?:\.[a-z0-9-]+)+(?::\d+)?/[a-z0-9._/-]+:[\w.-]+")
+
+
+def actionlint() -> str:
+    found = os.environ.get("HNC_ACTIONLINT") or shutil.which("actionlint") or next(iter(sorted(glob.glob(
+        os.path.join(os.environ.get("HNC_CACHE", "/var/cache/hostnet-conformance"), "tools", "actionlint-*",
+                     "actionlint")))), None)
+    if not found:
+        pytest.skip("actionlint is not built: run scripts/install-actionlint.sh (scripts/selftest.sh does)")
+    return found
+
+
+def lint(*files: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([actionlint(), "-no-color", "-oneline", *map(str, files)], capture_output=True, text=True,
+                          cwd=WORKFLOW.parents[2], timeout=120)
+
+
+def test_actionlint_passes():
+    r = lint(WORKFLOW)
+    assert r.returncode == 0, r.stdout + r.stderr
+
+
+def test_actionlint_catches_a_broken_workflow(tmp_path):
+    """Guard the guard: a job that needs a job that does not exist, and an unknown expression."""
+    broken = tmp_path / ".github" / "workflows" / "broken.yml"
+    broken.parent.mkdir(parents=True)
+    broken.write_text(WORKFLOW.read_text().replace("needs: selftest", "needs: self-test")
+                      .replace("${{ matrix.k8s }}", "${{ matrix.kubernetes }}"))
+    r = lint(broken)
+    assert r.returncode == 1, r.stdout + r.stderr
+    assert "self-test" in r.stdout and "kubernetes" in r.stdout, r.stdout
 
 
 @pytest.fixture(scope="module")

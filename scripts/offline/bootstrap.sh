@@ -2,7 +2,8 @@
 # One command for an offline / air-gapped machine (Debian/Ubuntu, root, Docker or apt):
 # Docker (with the capability shim where the host needs it), kind, a matching kubectl,
 # Kubernetes, etcd, CoreDNS, kube-router, node-exporter and busybox images built from Debian
-# packages and Go modules, and a kind node image with all of them preloaded.
+# packages and Go modules, a kind node image with all of them preloaded, and the in-cluster runner
+# image (the suite's wheel on Debian's Python).
 # Idempotent and cached by inputs: a second run with nothing changed takes seconds.
 # Afterwards: `source $HNC_CACHE/offline.env` (done by scripts/conformance.sh) gives the suite
 # the node image and the images to load.
@@ -17,6 +18,7 @@ command -v gcc >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y g
 "$HERE/build-go-tools.sh"
 "$HERE/build-kindnetd.sh"
 "$HERE/build-images.sh"
+"$HERE/build-runner.sh" >/dev/null   # after build-images.sh, which rewrites offline.env
 source "$HERE/lib.sh"
 # kind and kubectl on PATH (only our own links are ever replaced)
 for tool in kind:"$CACHE/gobin/kind" kubectl:"$CACHE/k8s/$K8S_VERSION/bin/kubectl"; do

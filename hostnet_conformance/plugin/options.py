@@ -1,0 +1,111 @@
+"""Command-line options, checked before anything touches a cluster (a bad value is one line and
+exit 4, never a traceback), and the markers, from the claims registry (verdict.CLAIMS)."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from hostnet_conformance import kube, manifests, options
+from hostnet_conformance.verdict import CLAIMS
+
+from .state import STATE, pop, push, suite_requested
+
+DEFAULT_CLUSTER = "hostnet-conformance"
+PLUGIN_DEFAULT_CLUSTER = "pytest-kind"   # pytest-kind-ng's default for --cluster-name
+MARKERS = {
+    "negative_control": "the same check run against a deliberately wrong setup; it must fail",
+    "cluster": "the cluster itself is real and complete (nodes, kube-system, DNS, pod network, NetworkPolicy)",
+    "denial_only": "a claim test that needs no admitted host-network pod (it observes a denial)",
+    "host_network_pods": "a cluster test that needs an admitted host-network pod",
+    "slow": "needs more than a few seconds of cluster time (rollouts, CrashLoopBackOff)",
+}
+
+
+def pytest_addoption(parser):
+    g = parser.getgroup("hostnet-conformance")
+    env = os.environ.get
+    g.addoption("--context", default=None, help="kubeconfig context of an existing cluster (with --kubeconfig)")
+    g.addoption("--node-exporter-image", default=env("HNC_NODE_EXPORTER_IMAGE", "prom/node-exporter:v1.8.2"),
+                help="image for the vendor's DaemonSet (the page's own tag: prom/node-exporter:v0.17.0)")
+    g.addoption("--probe-image", default=env("HNC_PROBE_IMAGE", "busybox:1.36.1"),
+                help="image of probe pods: needs sh, wget, nslookup, timeout, hostname, cat")
+    g.addoption("--load-image", action="append", default=None,
+                help="local Docker image to load into kind nodes (repeatable; default: the two images above "
+                     "when HNC_LOAD_IMAGES says so)")
+    g.addoption("--host-port-base", default=env("HNC_HOST_PORT_BASE", "20100"),
+                help="first host port for the suite's own variants (the vendor's 20000 is used as written)")
+    g.addoption("--pod-security-default", default=env("HNC_POD_SECURITY_DEFAULT", "baseline"),
+                choices=["privileged", "baseline", "restricted"],
+                help="Pod Security level a kind cluster the suite creates enforces by default (default: "
+                     "baseline, the page's strict cluster; an existing cluster keeps its own)")
+    g.addoption("--image-registry", default=env("HNC_IMAGE_REGISTRY"),
+                help="HOST[:PORT][/PATH]: pull every image the suite runs from this mirror (air-gapped clusters), "
+                     "e.g. prom/node-exporter:v1.8.2 -> HOST/PATH/prom/node-exporter:v1.8.2")
+    g.addoption("--in-cluster", action="store_true",
+                help="run against the cluster this pod runs in, as its ServiceAccount (the in-cluster runner)")
+    g.addoption("--report-dir", default=None, help="write report.md, report.json and report.html here")
+    g.addoption("--cleanup", action="store_true", help="remove leftovers of earlier runs (suite-labelled only) and exit")
+    g.addoption("--claims", default=None, help="comma-separated claim ids to run, e.g. C1,C7 (default: all)")
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_configure(config):
+    push()
+    for c in CLAIMS.values():
+        config.addinivalue_line("markers", f"{c.id}: claim {c.id}, {c.sentence}")
+    for name, text in MARKERS.items():
+        config.addinivalue_line("markers", f"{name}: {text}")
+    name = config.getoption("cluster_name", default=DEFAULT_CLUSTER)
+    if name == PLUGIN_DEFAULT_CLUSTER:
+        config.option.cluster_name = DEFAULT_CLUSTER
+    if config.getoption("kind_image", default=None) is None and os.environ.get("HNC_NODE_IMAGE"):
+        config.option.kind_image = os.environ["HNC_NODE_IMAGE"]
+    try:
+        options.validate_cluster_name(config.option.cluster_name)
+        base = options.parse_port(str(config.getoption("host_port_base")))
+        from hostnet_conformance.world import PORT_KEYS
+        options.validate_port_base(base, len(PORT_KEYS))
+        config.option.host_port_base = base
+        registry = config.getoption("image_registry")
+        for opt in ("node_exporter_image", "probe_image"):
+            options.validate_image_ref(config.getoption(opt), f"--{opt.replace('_', '-')}")
+            if registry:
+                setattr(config.option, opt, options.with_registry(config.getoption(opt),
+                                                                  options.parse_registry(registry)))
+        if config.getoption("kubeconfig") and not config.getoption("context"):
+            raise options.UsageError("--kubeconfig needs an explicit --context: the suite never picks a cluster by accident")
+        if config.getoption("in_cluster") and config.getoption("kubeconfig"):
+            raise options.UsageError("--in-cluster and --kubeconfig name two targets: give one")
+        if config.getoption("context") and not config.getoption("kubeconfig"):
+            raise options.UsageError("--context needs --kubeconfig PATH")
+        if config.getoption("claims"):
+            config.option.claims = options.parse_claim_ids(config.getoption("claims"))
+        if config.getoption("report_dir"):
+            _check_writable_dir(Path(config.getoption("report_dir")))
+        manifests.load("node-exporter-daemonset")  # a malformed override fails here, in one line
+    except manifests.ManifestError as e:
+        raise pytest.UsageError(f"manifest: {e}") from None
+    except options.UsageError as e:
+        raise pytest.UsageError(str(e)) from None
+    if suite_requested(config):   # joined in pytest_unconfigure: no import is cut off at exit
+        STATE["preload"] = kube.preload_api()
+    if getattr(config.option, "numprocesses", None) and getattr(config.option, "dist", "no") == "load":
+        # a module's tests share module-scoped workloads (host ports, namespaces): keep them on one worker
+        config.option.dist = "loadscope"
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_unconfigure(config):
+    pop()
+
+
+def _check_writable_dir(d: Path) -> None:
+    try:
+        d.mkdir(parents=True, exist_ok=True)
+        probe = d / ".hnc-write-test"
+        probe.write_text("")
+        probe.unlink()
+    except OSError as e:
+        raise options.UsageError(f"--report-dir: {d} is not writable ({e.strerror or e})") from None
