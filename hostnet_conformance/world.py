@@ -288,6 +288,11 @@ def preflight_images(w: World, nodes: list, timeout: float = 180) -> dict:
     Returns {image: {node: 'present' | 'pulled' | 'not pullable: ...'}} (facts['images_on_nodes'])."""
     env = w.env
     images = [env.exporter_image, env.probe_image]
+    # each image as its workloads pull it (a manifest may say Never: then nothing is asked of a registry)
+    policy = {env.exporter_image: w.vendor_ds()["spec"]["template"]["spec"]["containers"][0].get(
+                  "imagePullPolicy", "IfNotPresent"),
+              env.probe_image: manifests.load("probe-pod")["spec"]["containers"][0].get("imagePullPolicy",
+                                                                                       "IfNotPresent")}
     state = {i: {n.metadata.name: "present" if kube.image_on_node(n, i) else None for n in nodes if kube.is_linux(n)}
              for i in images}
     missing = [(i, node) for i in images for node, st in state[i].items() if st is None]
@@ -299,7 +304,7 @@ def preflight_images(w: World, nodes: list, timeout: float = 180) -> dict:
             kube.create(env.cluster.api, ns, {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name}, "spec": {
                 "nodeName": node, "restartPolicy": "Never", "tolerations": [{"operator": "Exists"}],
                 "automountServiceAccountToken": False,
-                "containers": [{"name": "pull", "image": image, "imagePullPolicy": "IfNotPresent",
+                "containers": [{"name": "pull", "image": image, "imagePullPolicy": policy[image],
                                 "command": ["true"]}]}}, env.run_id)
             pods[name] = (image, node)
 
