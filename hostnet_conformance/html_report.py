@@ -20,7 +20,7 @@ table{border-collapse:collapse;width:100%}th,td{border-bottom:1px solid #d0d7de;
 th{background:#f6f8fa}.v{font-weight:600;white-space:nowrap;color:#fff;border-radius:4px;padding:.1em .45em}
 .tests td{border:0;padding:.15em .5em;font-size:.92em}.mono{font-family:ui-monospace,monospace;font-size:.88em;word-break:break-all}
 .counts span{margin-right:1em}.bar{background:#0969da;height:.7em;border-radius:2px;min-width:1px}
-details summary{cursor:pointer;color:#0969da}
+details summary{cursor:pointer;color:#0969da}.tests td.mono{min-width:19em;word-break:normal;overflow-wrap:anywhere}
 """
 
 
@@ -58,7 +58,9 @@ def _tests(tests: list[Mapping[str, Any]], diagnostics: Collection[str]) -> str:
         name = diagnostics_name(t.get("nodeid", ""))
         link = f' <a href="diagnostics/{escape(name)}">diagnostics</a>' if name in diagnostics else ""
         took = (t.get("verdict") or {}).get("duration_s", t.get("duration_s"))
-        rows.append(f"<tr><td>{kind}</td><td>{_badge(status)}</td><td class=mono>{escape(t.get('nodeid', ''))}</td>"
+        nodeid = t.get("nodeid", "")
+        rows.append(f"<tr><td>{kind}</td><td>{_badge(status)}</td>"
+                    f"<td class=mono title=\"{escape(nodeid)}\">{escape(nodeid.split('::')[-1])}</td>"
                     f"<td>{escape(_test_reason(t))}{link}{_evidence((t.get('verdict') or {}).get('evidence') or {})}</td>"
                     f"<td>{'' if took is None else f'{float(took):.1f}s'}</td></tr>")
     return f'<table class="tests">{"".join(rows)}</table>'
@@ -94,7 +96,7 @@ def render_html(data: Mapping[str, Any], diagnostics: Collection[str] = ()) -> s
 <html lang="en"><head><meta charset="utf-8"><title>hostNetwork conformance: {run}</title>
 <style>{CSS}</style></head><body>
 <h1>hostNetwork conformance report: {run}</h1>
-<p>started {escape(str(data.get("started_at", "-")))}; {int(summary.get("tests", 0))} tests;
+<p>started {escape(str(data.get("started_at", "-")))}; {int(summary.get("tests", 0))} claim tests and negative controls;
 report schema {escape(str(data.get("schema_version", "-")))}</p>
 <p class="counts">{counts}</p>
 <h2>Claims</h2>
