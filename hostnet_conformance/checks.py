@@ -7,30 +7,18 @@ from __future__ import annotations
 
 import re
 import time
-from dataclasses import dataclass
 
 from kubernetes import client
 
 from . import admission, facts as cluster_facts
 from . import kube, manifests, placement, probes, signals
-from .cluster import Cluster, cluster_dns_state
+from .cluster import cluster_dns_state
+from .environment import (Env, deploy, dns_facts, ds_pods, ds_selector, ds_state, exec_pod, kubelet_of, node_ips,
+                          node_json, wait_daemonset_ready)
 from .verdict import NotApplicable, Verdict
 from .waiting import each, wait_until
 
-CONTAINER = "node-exporter"
 CLUSTER_DOMAIN = "cluster.local"
-
-
-@dataclass
-class Env:
-    cluster: Cluster
-    run_id: str
-    probe_image: str
-    exporter_image: str
-
-    @property
-    def core(self) -> client.CoreV1Api:
-        return self.cluster.core
 
 
 Failure = tuple[str, str]  # (code, message): the code names what was observed, the message quotes it
@@ -48,86 +36,6 @@ def verdict(claim: str, failures: list[Failure | str], evidence: dict, ok_reason
 def timed_out(e: AssertionError) -> Failure:
     """A wait that ran out of time, as a failure: code "timeout", the first line of the WaitTimeout."""
     return ("timeout", str(e).splitlines()[0])
-
-
-# ---------------------------------------------------------------- deployments
-
-def deploy(env: Env, ns: str, obj: dict):
-    return kube.create(env.cluster.api, ns, obj, env.run_id)
-
-
-def selector_of(ds) -> str:
-    """A DaemonSet's pod selector as a label selector string."""
-    return ",".join(f"{k}={v}" for k, v in ds.spec.selector.match_labels.items())
-
-
-def ds_selector(env: Env, ns: str, name: str) -> str:
-    return selector_of(env.cluster.apps.read_namespaced_daemon_set(name, ns))
-
-
-def ds_pods(env: Env, ns: str, name: str) -> list:
-    return env.core.list_namespaced_pod(ns, label_selector=ds_selector(env, ns, name)).items
-
-
-def daemonset_ready(env: Env, ns: str, name: str):
-    """The DaemonSet when every scheduled pod is ready and updated to its current generation, else None.
-    A DaemonSet never changed since its creation (generation 1) has only current pods, so their own
-    Ready conditions (and no restart) decide as soon as the controller has counted the nodes: its
-    status counters trail the pods by seconds (about 3 s measured on kind)."""
-    ds = env.cluster.apps.read_namespaced_daemon_set(name, ns)
-    st = ds.status
-    if (st.observed_generation or 0) < ds.metadata.generation:
-        return None
-    want = st.desired_number_scheduled or 0
-    if want > 0 and st.number_ready == want and (st.updated_number_scheduled or 0) == want:
-        return ds
-    if want > 0 and ds.metadata.generation == 1:
-        pods = [p for p in env.core.list_namespaced_pod(ns, label_selector=selector_of(ds)).items
-                if not p.metadata.deletion_timestamp]
-        # never restarted: a crash-looping container without a readiness probe is Ready for an
-        # instant after each restart, which must not pass for a ready DaemonSet
-        if len(pods) == want and all(kube.is_ready(p) and not any(c.restart_count for c in p.status.container_statuses
-                                                                   or []) for p in pods):
-            return ds
-    return None
-
-
-def wait_daemonset_ready(env: Env, ns: str, name: str, timeout: float = 180, allow=None):
-    """Every scheduled pod of the DaemonSet ready and updated. Ends at once on a terminal signal of
-    its pods or namespace (signals.TerminalSignal), except those `allow` accepts."""
-    return wait_until(lambda: daemonset_ready(env, ns, name), timeout=timeout, what=f"DaemonSet {ns}/{name} ready on every node",
-                      describe=lambda: _ds_state(env, ns, name), retry_on=(client.ApiException,),
-                      terminal=lambda: signals.observe(env.core, ns, selector=ds_selector(env, ns, name), allow=allow))
-
-
-def _ds_state(env: Env, ns: str, name: str) -> str:
-    st = env.cluster.apps.read_namespaced_daemon_set(name, ns).status
-    head = (f"daemonset {name}: desired={st.desired_number_scheduled} current={st.current_number_scheduled} "
-            f"ready={st.number_ready} updated={st.updated_number_scheduled}")
-    return head + "\n" + kube.describe_pods(env.core, ns)
-
-
-def kubelet_of(env: Env, node: str) -> cluster_facts.Kubelet:
-    """The node's kubelet facts (configz, read once per run by discovery; read now if missing)."""
-    known = (env.cluster.facts.get("kubelet") or {}).get(node)
-    if known:
-        return cluster_facts.Kubelet(**known)
-    k = cluster_facts.read_kubelet(env.cluster.api, node)
-    env.cluster.facts.setdefault("kubelet", {})[node] = k.to_dict()
-    return k
-
-
-def node_json(env: Env, node: str) -> dict:
-    return env.cluster.api.sanitize_for_serialization(env.core.read_node(node))
-
-
-def node_ips(env: Env) -> dict[str, str]:
-    return {n.metadata.name: kube.node_internal_ip(n) for n in env.cluster.nodes()}
-
-
-def exec_pod(env: Env, pod, *cmd: str, timeout: float = 30) -> kube.ExecResult:
-    return kube.exec_in(env.core, pod.metadata.namespace, pod.metadata.name, list(cmd),
-                        container=pod.spec.containers[0].name, timeout=timeout)
 
 
 # ---------------------------------------------------------------- C1 shared network namespace
@@ -207,12 +115,6 @@ def _node_proxy_metrics(env: Env, node: str, port: int):
 
 
 # ---------------------------------------------------------------- C3 / C4 DNS
-
-def dns_facts(env: Env) -> dict:
-    dns = env.core.list_namespaced_service("kube-system", label_selector="k8s-app=kube-dns").items
-    api = env.core.read_namespaced_service("kubernetes", "default")
-    return {"dns_ip": dns[0].spec.cluster_ip if dns else None, "kubernetes_ip": api.spec.cluster_ip}
-
 
 def _pod_dns(env: Env, pod, lookup: bool = True, domain: str = CLUSTER_DOMAIN) -> dict:
     conf = exec_pod(env, pod, "cat", "/etc/resolv.conf")
@@ -378,7 +280,7 @@ def check_c6_daemonset(env: Env, ns: str, ds: str, patch: dict, timeout: float =
 
     try:
         fresh = wait_until(rolled, timeout=timeout, what=f"DaemonSet {ns}/{ds} to roll out new pods",
-                           describe=lambda: _ds_state(env, ns, ds), retry_on=(client.ApiException,),
+                           describe=lambda: ds_state(env, ns, ds), retry_on=(client.ApiException,),
                            terminal=lambda: signals.observe(env.core, ns, selector=ds_selector(env, ns, ds)))
     except AssertionError as e:
         fresh = []
@@ -418,7 +320,7 @@ def check_c7_scheduler(env: Env, ns: str, ds: str, timeout: float = 60) -> Verdi
     try:
         # the one Unschedulable reason this claim waits for; any other settles the wait as ERROR
         pods, evs = wait_until(observed, timeout=timeout, what=f"a scheduling verdict for {ns}/{ds}",
-                               describe=lambda: _ds_state(env, ns, ds), retry_on=(client.ApiException,),
+                               describe=lambda: ds_state(env, ns, ds), retry_on=(client.ApiException,),
                                terminal=lambda: signals.observe(
                                    env.core, ns, selector=ds_selector(env, ns, ds),
                                    allow=lambda s: s.code == "unschedulable" and "free ports" in s.message))
@@ -740,14 +642,6 @@ def check_c14(env: Env, ns: str, ds: str) -> Verdict:
 
 
 # ---------------------------------------------------------------- C15 one pod per node
-
-def schedulable_nodes(env: Env) -> list[str]:
-    """Linux nodes the scheduler may place an ordinary pod on (not cordoned, no NoSchedule or
-    NoExecute taint): where the suite pins its own pods."""
-    return [n.metadata.name for n in env.cluster.nodes()
-            if kube.is_linux(n) and not n.spec.unschedulable
-            and not any(t.effect in ("NoSchedule", "NoExecute") for t in (n.spec.taints or []))]
-
 
 def judge_c15(ds: dict, nodes: list[dict], pods: list[dict]) -> tuple[list, dict, str]:
     """C15 on API JSON: the DaemonSet's status and pods against the nodes its controller should

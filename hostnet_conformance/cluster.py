@@ -194,12 +194,54 @@ def export_kubeconfig(kind_bin: Path, name: str, kubeconfig: Path) -> None:
     _run([kind_bin, "export", "kubeconfig", "--name", name, "--kubeconfig", kubeconfig], "kind export kubeconfig", 60)
 
 
+def call_bounded(fn, timeout: float, what: str, binary: Path):
+    """Run `fn` (a pytest-kind call, which starts `binary` without a deadline of its own) with one:
+    past it, this process's `binary` children are killed and TargetError says so."""
+    box: dict = {}
+
+    def run():
+        try:
+            box["value"] = fn()
+        except BaseException as e:  # noqa: BLE001 - handed to the caller below
+            box["error"] = e
+    t = threading.Thread(target=run, daemon=True, name="hnc-bounded")
+    t.start()
+    t.join(timeout)
+    if t.is_alive():
+        for pid in _children_running(binary):
+            try:
+                os.kill(pid, 9)
+            except ProcessLookupError:
+                pass
+        t.join(30)
+        raise TargetError(f"{what} did not finish within {timeout:.0f}s (stopped)")
+    if "error" in box:
+        raise box["error"]
+    return box.get("value")
+
+
+def _children_running(binary: Path) -> list[int]:
+    """This process's child processes that run `binary` (from /proc)."""
+    out = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            ppid = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+            argv = (stat.parent / "cmdline").read_bytes().split(b"\0")[:2]
+        except (OSError, IndexError, ValueError):
+            continue
+        # the binary itself, or a script run by its interpreter (argv[1])
+        if ppid == os.getpid() and Path(binary).name in {Path(a.decode(errors="replace")).name for a in argv}:
+            out.append(int(stat.parent.name))
+    return out
+
+
 def kind_clusters(kind_bin: Path) -> list[str]:
     return _run([kind_bin, "get", "clusters"], "kind get clusters", 60).split()
 
 
 def kind_cluster(name: str, *, image: str | None, kind_bin: Path, kubectl_bin: Path,
-                 workdir: Path, workers: int = 2, pod_security_default: str = "baseline") -> Cluster:
+                 workdir: Path, workers: int = 2, pod_security_default: str = "baseline",
+                 create_timeout: float = 600) -> Cluster:
     """Create the kind cluster `name`, or reuse it when it already exists (never recreate it)."""
     from pytest_kind import KindCluster  # GPL-3.0+ dependency, used, not copied
 
@@ -219,10 +261,13 @@ def kind_cluster(name: str, *, image: str | None, kind_bin: Path, kubectl_bin: P
         cfg = render_kind_config(workdir, workers, pod_security_default)
         try:
             with timeline.span("kind create cluster"):
-                kc.create(config_file=cfg)
+                call_bounded(lambda: kc.create(config_file=cfg), create_timeout, f"kind create cluster {name}", kind_bin)
         except subprocess.CalledProcessError:
             raise TargetError(f"kind create cluster {name} failed (see kind's output above; "
                               f"`kind export logs --name {name}` collects node logs)") from None
+        except TargetError:   # timed out: what kind made so far is this run's, and goes
+            _run([kind_bin, "delete", "cluster", "--name", name], f"kind delete cluster {name}", 300)
+            raise
     api = load_api(kubeconfig, None)
     cluster = Cluster(kubeconfig=kubeconfig, context=None, api=api, kind_name=name,
                       created_by_run=not existed, kind_bin=kind_bin)
@@ -290,10 +335,6 @@ def finish_loading_images(proc: subprocess.Popen | None, timeout: float = 600) -
     if proc.returncode != 0:
         last = (out or "").strip().splitlines()[-1:] or ["(no output)"]
         raise TargetError(f"kind load docker-image failed: {last[0][:300]}")
-
-
-def load_images(cluster: Cluster, images: list[str]) -> None:
-    finish_loading_images(start_loading_images(cluster, images))
 
 
 def wait_ready(cluster: Cluster, timeout: float = 300, dns_timeout: float = 120) -> None:

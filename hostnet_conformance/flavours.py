@@ -118,10 +118,6 @@ def kind_config(base: dict, flavour: Flavour) -> dict:
     return cfg
 
 
-def table(flavour: Flavour) -> list[tuple[str, str]]:
-    return [(c, flavour.expect[c]) for c in CLAIMS]
-
-
 _ROW = re.compile(r"^\|\s*(C\d+)\s*\|\s*([A-Z ]+?)\s*\|")
 
 

@@ -134,11 +134,6 @@ def on_one_node(obj: Manifest, node: str) -> Manifest:
         "nodeSelectorTerms": [{"matchFields": [{"key": "metadata.name", "operator": "In", "values": [node]}]}]}}})
 
 
-def with_tolerate_all(obj: Manifest) -> Manifest:
-    """Tolerate every taint, so control-plane nodes get a pod too."""
-    return _set_pod_field(obj, "tolerations", [{"operator": "Exists"}])
-
-
 def with_ports(obj: Manifest, declared: int, listening: int) -> Manifest:
     """Declare one port and listen on another (equal values give a consistent variant)."""
     out = copy.deepcopy(obj)
@@ -165,15 +160,6 @@ def with_image(obj: Manifest, image: str) -> Manifest:
     return out
 
 
-def with_command(obj: Manifest, command: list[str]) -> Manifest:
-    """Replace every container's command (args are dropped: they belong to the old one)."""
-    out = copy.deepcopy(obj)
-    for container in _containers(out):
-        container["command"] = list(command)
-        container.pop("args", None)
-    return out
-
-
 def with_name(obj: Manifest, name: str) -> Manifest:
     out = copy.deepcopy(obj)
     out.setdefault("metadata", {})["name"] = name
@@ -181,22 +167,6 @@ def with_name(obj: Manifest, name: str) -> Manifest:
         # Two DaemonSets with one selector would fight over the same pods.
         out["spec"]["selector"].setdefault("matchLabels", {})["app"] = name
         out["spec"]["template"].setdefault("metadata", {}).setdefault("labels", {})["app"] = name
-    return out
-
-
-def with_namespace(obj: Manifest, namespace: str) -> Manifest:
-    out = copy.deepcopy(obj)
-    out.setdefault("metadata", {})["namespace"] = namespace
-    return out
-
-
-def with_labels(obj: Manifest, labels: dict[str, str]) -> Manifest:
-    """Merge labels into metadata (and the pod template, so the run's pods carry them too)."""
-    out = copy.deepcopy(obj)
-    out.setdefault("metadata", {}).setdefault("labels", {}).update(labels)
-    if out.get("kind") == "DaemonSet":
-        template_meta = out["spec"]["template"].setdefault("metadata", {})
-        template_meta.setdefault("labels", {}).update(labels)
     return out
 
 

@@ -13,7 +13,7 @@ from kubernetes import client
 
 from . import facts as cluster_facts
 from . import admission, kube, manifests, probes, signals, timeline
-from .checks import Env, daemonset_ready, deploy, ds_selector, schedulable_nodes
+from .environment import Env, daemonset_ready, deploy, ds_selector, schedulable_nodes
 from .ports import PortAllocator, listening_ports
 from .verdict import ClusterError, NotApplicable
 from .waiting import WaitTimeout, each, wait_until
@@ -333,7 +333,7 @@ def unpullable(state: dict, image: str) -> str | None:
 
 def discover(w: World) -> dict:
     """Facts about the cluster that the report states and claims depend on."""
-    from .checks import dns_facts
+    from .environment import dns_facts
     c = w.env.cluster
     nodes = c.nodes()
     c.facts["non_linux_nodes"] = sorted(n.metadata.name for n in nodes if not kube.is_linux(n))

@@ -3,7 +3,7 @@ cluster these prove the locally built toolchain (issue: offline cluster); on any
 whether it is healthy enough for the verdicts to mean anything."""
 import pytest
 
-from hostnet_conformance import checks, kube, manifests, probes
+from hostnet_conformance import environment, kube, manifests, probes
 from hostnet_conformance.scenarios import observer
 from hostnet_conformance.waiting import WaitTimeout, wait_until
 
@@ -34,7 +34,7 @@ def test_every_kube_system_pod_running(world):
 @observer("coredns", "cluster")
 def _coredns(world):
     world.env.cluster.await_dns()
-    facts = checks.dns_facts(world.env)
+    facts = environment.dns_facts(world.env)
     p = world.pod_probe
     r = probes.lookup(world.env.core, p.ns, p.name, "kubernetes.default.svc.cluster.local")
     assert facts["kubernetes_ip"] in r["addresses"], r["output"]

@@ -1,7 +1,7 @@
 """Lifecycle: host network mode is fixed at creation; one pod per node."""
 import pytest
 
-from hostnet_conformance import checks, probes
+from hostnet_conformance import checks, environment, probes
 from hostnet_conformance.scenarios import observer
 from hostnet_conformance.verdict import expect_failure
 from hostnet_conformance.world import ds_of, require_host_network
@@ -15,8 +15,8 @@ def _c6_ready(world):
     env = world.env
     ns = world.scenario("c6")
     probes.pod_running(env.core, ns, "bare")
-    checks.wait_daemonset_ready(env, ns, "rolling")
-    checks.wait_daemonset_ready(env, ns, "on-delete")
+    environment.wait_daemonset_ready(env, ns, "rolling")
+    environment.wait_daemonset_ready(env, ns, "on-delete")
     return ns
 
 

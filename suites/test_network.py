@@ -2,7 +2,7 @@
 NetworkPolicy bypass, hostname."""
 import pytest
 
-from hostnet_conformance import checks, manifests, probes
+from hostnet_conformance import checks, environment, manifests, probes
 from hostnet_conformance.scenarios import observer
 from hostnet_conformance.verdict import ClusterError, ControlInconclusive, expect_failure
 from hostnet_conformance.world import VENDOR_PORT, ds_of, require_host_network, require_pod_network
@@ -57,7 +57,7 @@ def test_c2_control_without_host_network(world, record):
 
 
 def _vendor_pod(world):
-    return checks.ds_pods(world.env, *ds_of(world, "vendor"))[0]
+    return environment.ds_pods(world.env, *ds_of(world, "vendor"))[0]
 
 
 observer("c11", "C11")(lambda world: checks.check_c11(world.env, _vendor_pod(world), world.pod_probe))
@@ -109,11 +109,11 @@ def _policy_ns(world):
     port, port_nohost = world.ports.port_for("c10"), world.ports.port_for("c10-no-hostnet")
     web_pod = probes.pod_running(env.core, ns, "web")
     for d in ("exporter-hostnet", "exporter-podnet"):
-        checks.wait_daemonset_ready(env, ns, d)
+        environment.wait_daemonset_ready(env, ns, d)
     url = f"http://{web_pod.status.pod_ip}:8080/"
     # Each exporter answers before the policy, so a block after it is the policy's doing (the control
     # needs this: an exporter that never answered proves nothing about NetworkPolicy).
-    urls = {"web": url, **{d: f"http://{checks.ds_pods(env, ns, d)[0].status.pod_ip}:{p}/metrics"
+    urls = {"web": url, **{d: f"http://{environment.ds_pods(env, ns, d)[0].status.pod_ip}:{p}/metrics"
                            for d, p in (("exporter-hostnet", port), ("exporter-podnet", port_nohost))}}
     got = probes.http_get_many(env.core, world.pod_probe, urls)
     before = got.pop("web")

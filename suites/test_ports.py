@@ -1,7 +1,7 @@
 """Ports: containerPort vs the real listen port, and conflicts between workloads."""
 import pytest
 
-from hostnet_conformance import checks
+from hostnet_conformance import checks, environment
 from hostnet_conformance.scenarios import observer
 from hostnet_conformance.verdict import expect_failure
 from hostnet_conformance.world import require_pod_network
@@ -10,7 +10,7 @@ from hostnet_conformance.world import require_pod_network
 def _c5(world, key):
     require_pod_network(world)   # observed through the pod network: a precondition
     ns = world.scenario(key)
-    checks.wait_daemonset_ready(world.env, ns, "node-exporter")
+    environment.wait_daemonset_ready(world.env, ns, "node-exporter")
     return checks.check_c5(world.env, ns, "node-exporter", world.pod_probe)
 
 

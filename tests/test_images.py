@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pytest
 from kubernetes import client
 
 from hostnet_conformance.cluster import images_missing_on_nodes

@@ -45,6 +45,9 @@ def pytest_addoption(parser):
                      "e.g. prom/node-exporter:v1.8.2 -> HOST/PATH/prom/node-exporter:v1.8.2")
     g.addoption("--in-cluster", action="store_true",
                 help="run against the cluster this pod runs in, as its ServiceAccount (the in-cluster runner)")
+    g.addoption("--kind-create-timeout", type=float, default=float(env("HNC_KIND_CREATE_TIMEOUT", "600")),
+                help="seconds `kind create cluster` may take (pytest-kind runs it); past them it is stopped and "
+                     "what it made is deleted (default 600)")
     g.addoption("--report-dir", default=None, help="write report.md, report.json and report.html here")
     g.addoption("--cleanup", action="store_true", help="remove leftovers of earlier runs (suite-labelled only) and exit")
     g.addoption("--claims", default=None, help="comma-separated claim ids to run, e.g. C1,C7 (default: all)")
