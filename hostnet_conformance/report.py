@@ -51,7 +51,7 @@ class Result:
     # The failure's reason in the cluster's words, for tests that failed before their check
     # returned a verdict (a terminal signal, a WaitTimeout, an API error).
     error: str | None = None
-    status: TestStatus | None = None   # set by conftest; derived from `outcome` when absent
+    status: TestStatus | None = None   # set by the plugin (plugin/verdicts.py); derived from `outcome` when absent
 
     def status_(self) -> str:
         if self.status:

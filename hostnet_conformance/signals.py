@@ -158,7 +158,7 @@ def by_node(signals: Iterable[Signal]) -> dict[str, list[Signal]]:
 
 class TerminalSignal(Exception):
     """A wait ended early on a terminal signal. Raised by waiting.wait_until(terminal=...);
-    conftest reports it as ERROR (the cluster could not be observed) with the signal's words."""
+    the plugin (plugin/verdicts.py) reports it as ERROR (the cluster could not be observed) with the signal's words."""
 
     code = "terminal_signal"
 
