@@ -44,24 +44,20 @@ def _evidence(evidence: Mapping[str, Any]) -> str:
     return f"<details><summary>evidence ({len(evidence)})</summary><table>{rows}</table></details>"
 
 
-def _test_reason(t: Mapping[str, Any]) -> str:
-    verdict = t.get("verdict") or {}
-    return t.get("skip_reason") or (t.get("error") if t.get("status") == "ERROR" else None) \
-        or verdict.get("reason") or t.get("error") or ""
-
-
 def _tests(tests: list[Mapping[str, Any]], diagnostics: Collection[str]) -> str:
+    from .report import Result, reason_of   # report imports this module: its words, the same as report.md's
     rows = []
     for t in tests:
+        result = Result(**t)
         kind = "negative control" if t.get("kind") == "negative_control" else "claim test"
-        status = t.get("status") or {"passed": "PASS", "failed": "FAIL"}.get(t.get("outcome"), "SKIP")
+        status = result.status_()
         name = diagnostics_name(t.get("nodeid", ""))
         link = f' <a href="diagnostics/{escape(name)}">diagnostics</a>' if name in diagnostics else ""
         took = (t.get("verdict") or {}).get("duration_s", t.get("duration_s"))
         nodeid = t.get("nodeid", "")
         rows.append(f"<tr><td>{kind}</td><td>{_badge(status)}</td>"
                     f"<td class=mono title=\"{escape(nodeid)}\">{escape(nodeid.split('::')[-1])}</td>"
-                    f"<td>{escape(_test_reason(t))}{link}{_evidence((t.get('verdict') or {}).get('evidence') or {})}</td>"
+                    f"<td>{escape(reason_of(result, ''))}{link}{_evidence((t.get('verdict') or {}).get('evidence') or {})}</td>"
                     f"<td>{'' if took is None else f'{float(took):.1f}s'}</td></tr>")
     return f'<table class="tests">{"".join(rows)}</table>'
 

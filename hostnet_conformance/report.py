@@ -79,7 +79,8 @@ class ClaimSummary:
     tests: list[Result]
 
 
-def _reason(result: Result, fallback: str) -> str:
+def reason_of(result: Result, fallback: str) -> str:
+    """A test's reason in the reports: its skip reason, its error, its verdict's reason."""
     if result.outcome == "skipped" and result.skip_reason:
         return result.skip_reason
     if result.error and result.status_() == "ERROR":
@@ -108,7 +109,7 @@ def summarize_claim(claim_id: str, tests: Sequence[Result]) -> ClaimSummary:
     for status in ("FAIL", "ERROR"):
         t = first(status)
         if t is not None:
-            reason = _reason(t, "test failed")
+            reason = reason_of(t, "test failed")
             if t.kind == "negative_control" and not reason.startswith("negative control"):
                 reason = (f"negative control passed a wrong setup: {reason}" if status == "FAIL"
                           else f"negative control could not observe: {reason}")
@@ -116,15 +117,15 @@ def summarize_claim(claim_id: str, tests: Sequence[Result]) -> ClaimSummary:
     # a claim with several claim tests (C9: the Pod, the DaemonSet) is judged only when every part was
     na = next((t for t in ordered if t.kind == "claim" and t.status_() == "NOT APPLICABLE"), None)
     if na is not None:
-        return ClaimSummary(claim_id, "NOT APPLICABLE", _reason(na, "precondition missing"), _evidence(na),
+        return ClaimSummary(claim_id, "NOT APPLICABLE", reason_of(na, "precondition missing"), _evidence(na),
                             duration, tests)
     if main is not None and main.status_() == "PASS":
-        reason = _reason(main, "passed")
+        reason = reason_of(main, "passed")
         if not any(t.kind == "negative_control" and t.status_() == "PASS" for t in tests):
             reason += " (no negative control ran)"
         return ClaimSummary(claim_id, "PASS", reason, _evidence(main), duration, tests)
     skipped = main or tests[0]
-    reason = _reason(skipped, "claim test did not run")
+    reason = reason_of(skipped, "claim test did not run")
     return ClaimSummary(claim_id, "SKIP", reason, _evidence(skipped), duration, tests)
 
 
@@ -216,23 +217,26 @@ def write_reports(
     try:
         directory.mkdir(parents=True, exist_ok=True)
         md.write_text(render_markdown(results, run))
-        # default=str: capabilities may hold versions or IPs as non-JSON objects.
-        data = json.loads(json.dumps(render_json(results, run), default=str))
-        js.write_text(json.dumps(data, indent=2))
-        diagnostics = {p.name for p in (directory / "diagnostics").glob("*.txt")}
-        page.write_text(render_html(data, diagnostics))
+        _write_json_and_html(directory, render_json(results, run))
     except OSError as e:
         raise ReportError(f"cannot write reports to {directory}: {e.strerror or e}") from e
     return md, js, page
 
 
+def _write_json_and_html(directory: Path, data: Mapping[str, Any]) -> None:
+    """report.json, and report.html rendered from the same dict (linking the diagnostics present)."""
+    # default=str: capabilities may hold versions or IPs as non-JSON objects.
+    data = json.loads(json.dumps(data, default=str))
+    (directory / "report.json").write_text(json.dumps(data, indent=2))
+    diagnostics = {p.name for p in (directory / "diagnostics").glob("*.txt")}
+    (directory / "report.html").write_text(render_html(data, diagnostics))
+
+
 def rewrite_timeline(js: Path, timeline: Sequence[Mapping[str, Any]]) -> None:
     """Give written reports a longer timeline (the deletion of the cluster, after the verdicts)."""
     data = json.loads(js.read_text())
-    data["timeline"] = json.loads(json.dumps(list(timeline), default=str))
-    js.write_text(json.dumps(data, indent=2))
-    diagnostics = {p.name for p in (js.parent / "diagnostics").glob("*.txt")}
-    (js.parent / "report.html").write_text(render_html(data, diagnostics))
+    data["timeline"] = list(timeline)
+    _write_json_and_html(js.parent, data)
 
 
 def terminal_table(results: Sequence[Result], reason_width: int = 80) -> list[str]:

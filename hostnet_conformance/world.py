@@ -228,8 +228,7 @@ def await_port_holder(w: World, ns: str) -> str | None:
     try:
         probes.pod_running(w.env.core, ns, "pinned", timeout=60)
     except (AssertionError, signals.TerminalSignal) as e:   # WaitTimeout is an AssertionError
-        return (f"the pod holding port {w.ports.port_for('port-held')} on {w.workers[0]} did not run: "
-                f"{str(e).splitlines()[0]}")
+        return f"the pod holding port {w.ports.port_for('port-held')} on {w.workers[0]} did not run: {kube.first_line(e)}"
     return None
 
 

@@ -72,11 +72,11 @@ def pytest_configure(config):
         options.validate_port_base(base, len(PORT_KEYS))
         config.option.host_port_base = base
         registry = config.getoption("image_registry")
+        registry = options.parse_registry(registry) if registry else None
         for opt in ("node_exporter_image", "probe_image"):
             options.validate_image_ref(config.getoption(opt), f"--{opt.replace('_', '-')}")
             if registry:
-                setattr(config.option, opt, options.with_registry(config.getoption(opt),
-                                                                  options.parse_registry(registry)))
+                setattr(config.option, opt, options.with_registry(config.getoption(opt), registry))
         if config.getoption("kubeconfig") and not config.getoption("context"):
             raise options.UsageError("--kubeconfig needs an explicit --context: the suite never picks a cluster by accident")
         if config.getoption("in_cluster") and config.getoption("kubeconfig"):
