@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 import subprocess
 import tempfile
 import threading
@@ -206,18 +207,27 @@ def call_bounded(fn, timeout: float, what: str, binary: Path):
             box["error"] = e
     t = threading.Thread(target=run, daemon=True, name="hnc-bounded")
     t.start()
-    t.join(timeout)
+    try:
+        t.join(timeout)
+    except KeyboardInterrupt:   # Ctrl-C or SIGTERM: the call's `binary` must not outlive this process
+        _stop_children(binary)
+        t.join(30)
+        raise
     if t.is_alive():
-        for pid in _children_running(binary):
-            try:
-                os.kill(pid, 9)
-            except ProcessLookupError:
-                pass
+        _stop_children(binary)
         t.join(30)
         raise TargetError(f"{what} did not finish within {timeout:.0f}s (stopped)")
     if "error" in box:
         raise box["error"]
     return box.get("value")
+
+
+def _stop_children(binary: Path) -> None:
+    for pid in _children_running(binary):
+        try:
+            os.kill(pid, 9)
+        except ProcessLookupError:
+            pass
 
 
 def _children_running(binary: Path) -> list[int]:
@@ -265,8 +275,8 @@ def kind_cluster(name: str, *, image: str | None, kind_bin: Path, kubectl_bin: P
         except subprocess.CalledProcessError:
             raise TargetError(f"kind create cluster {name} failed (see kind's output above; "
                               f"`kind export logs --name {name}` collects node logs)") from None
-        except TargetError:   # timed out: what kind made so far is this run's, and goes
-            _run([kind_bin, "delete", "cluster", "--name", name], f"kind delete cluster {name}", 300)
+        except (TargetError, KeyboardInterrupt):   # timed out, Ctrl-C or SIGTERM: what kind made so far is this run's
+            delete_unfinished(kind_bin, name)
             raise
     api = load_api(kubeconfig, None)
     cluster = Cluster(kubeconfig=kubeconfig, context=None, api=api, kind_name=name,
@@ -274,6 +284,24 @@ def kind_cluster(name: str, *, image: str | None, kind_bin: Path, kubectl_bin: P
     cluster.facts["server_version"] = check_reachable(api, f"kind cluster {name}")
     cluster.facts["kind_cluster_reused"] = existed
     return cluster
+
+
+def delete_unfinished(kind_bin: Path, name: str) -> None:
+    """Delete the cluster this run's `kind create` left unfinished; a failure is said in one line (the
+    caller's own error or interruption goes on)."""
+    print(f"\nhostnet-conformance: deleting the unfinished kind cluster {name}", file=sys.stderr, flush=True)
+
+    def deleted() -> bool:
+        # a node container whose `docker run` was in flight when kind was stopped can appear after
+        # the first delete listed the nodes: delete again until kind finds none
+        _run([kind_bin, "delete", "cluster", "--name", name], f"kind delete cluster {name}", 300)
+        return not _run([kind_bin, "get", "nodes", "--name", name], f"kind get nodes --name {name}", 60).split()
+    try:
+        wait_until(deleted, timeout=60, interval=2, what=f"kind cluster {name} to be deleted",
+                   describe=lambda: _run([kind_bin, "get", "nodes", "--name", name], "kind get nodes", 60))
+    except (TargetError, WaitTimeout) as e:
+        print(f"hostnet-conformance: {kube.first_line(e)}; remove it with: kind delete cluster --name {name}",
+              file=sys.stderr)
 
 
 def state_of(c: Cluster) -> dict:

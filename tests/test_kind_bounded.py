@@ -1,13 +1,18 @@
 """pytest-kind runs kind without a deadline of its own: call_bounded gives each call one, kills the
-hung kind process and says so in one line."""
+hung kind process and says so in one line; Ctrl-C or SIGTERM mid-create stops kind and deletes
+what it made."""
 from __future__ import annotations
 
+import os
+import signal
 import subprocess
+import threading
 import time
 
 import pytest
 from pytest_kind import KindCluster
 
+from hostnet_conformance import cluster as targets
 from hostnet_conformance.cluster import TargetError, call_bounded
 
 
@@ -34,3 +39,28 @@ def test_a_call_within_its_deadline_returns_its_value_or_raises_its_error():
     assert call_bounded(lambda: 42, 5, "x", "kind") == 42
     with pytest.raises(subprocess.CalledProcessError):
         call_bounded(lambda: subprocess.run(["false"], check=True), 5, "x", "kind")
+
+
+@pytest.fixture
+def sigterm_interrupts():
+    """SIGTERM raises KeyboardInterrupt, as the plugin makes it do for a suite run."""
+    old = signal.signal(signal.SIGTERM, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGTERM, old)
+
+
+def test_sigterm_mid_create_stops_kind_and_deletes_the_unfinished_cluster(fake_kind, tmp_path, monkeypatch,
+                                                                          sigterm_interrupts):
+    calls = tmp_path / "calls"
+    fake_kind.write_text(f'#!/bin/bash\necho "$@" >> {calls}\n'
+                         'case "$1" in get) exit 0;; create) exec -a "$0" sleep 300;; esac\nexit 0\n')
+    monkeypatch.setattr(targets, "docker_available", lambda: None)
+    threading.Timer(1.5, os.kill, (os.getpid(), signal.SIGTERM)).start()
+    t0 = time.monotonic()
+    with pytest.raises(KeyboardInterrupt):
+        targets.kind_cluster("hnc-term", image=None, kind_bin=fake_kind, kubectl_bin=fake_kind,
+                             workdir=tmp_path / "work")
+    assert time.monotonic() - t0 < 15
+    left = subprocess.run(["pgrep", "-f", f"{fake_kind} create"], capture_output=True, text=True).stdout.split()
+    assert not left, f"kind create still running: {left}"
+    assert "delete cluster --name hnc-term" in calls.read_text().splitlines()

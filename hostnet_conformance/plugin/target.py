@@ -63,6 +63,12 @@ def open_cluster(cfg) -> targets.Cluster:
         if c is not None:  # a cluster this run created is not left behind by a failed set-up
             close(cfg, c, None)
         fail_setup(str(e))
+    except KeyboardInterrupt:   # Ctrl-C or SIGTERM while the cluster became ready: nor by an interrupted one
+        if loading:
+            loading.kill()
+        if c is not None:
+            close(cfg, c, None)
+        raise
     STATE["capabilities"] = c.facts  # discovery adds to it as the run goes
     return c
 

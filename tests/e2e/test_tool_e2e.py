@@ -1,6 +1,6 @@
 """The tool against a real cluster, used as if it were any cluster: existing-cluster mode with the
 kind shortcuts disabled, the report files against what the cluster shows, a forced failure's
-diagnostics, SIGINT mid-claim, and --cleanup."""
+diagnostics, SIGINT mid-claim, SIGTERM to an xdist run, and --cleanup."""
 from __future__ import annotations
 
 import json
@@ -78,40 +78,52 @@ def test_forced_failure_leaves_diagnostics(e2e_cluster, tmp_path):
     assert "hostnet-conformance diagnostics" in r.stdout
 
 
-def test_sigint_mid_claim_leaves_nothing(e2e_cluster, tmp_path):
-    c, core = e2e_cluster, e2e_cluster["core"]
+def interrupted_run_leaves_nothing(c, tmp_path, args, suffix, interrupt):
+    """Start a suite run, `interrupt` it once a namespace of its own ending in `suffix` holds a pod
+    (mid-claim), and require that every namespace of that run is then deleted."""
+    core = c["core"]
     before = run_ids(core)
     # A shell starts background jobs with SIGINT ignored, and Python then keeps it ignored; restore the
     # default so the child behaves like a suite run in a terminal, whatever started this test.
-    p = subprocess.Popen(suite_cmd(c, "-m", "C8"), cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                         text=True, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    p = subprocess.Popen(suite_cmd(c, *args), cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                         text=True, start_new_session=True,
+                         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
-        # interrupt once this run's C8 pod exists (mid-claim); earlier runs' namespaces may still be
-        # Terminating, so only a new run id counts
-        def c8_pod_of_new_run():
+        # earlier runs' namespaces may still be Terminating, so only a new run id counts
+        def pod_of_new_run():
             for ns in core.list_namespace(label_selector=SELECT_MANAGED).items:
-                if ns.metadata.labels.get(kube.LABEL_RUN) not in before and ns.metadata.name.endswith("-c8") \
+                if ns.metadata.labels.get(kube.LABEL_RUN) not in before and ns.metadata.name.endswith(suffix) \
                         and ns.metadata.deletion_timestamp is None:
                     return core.list_namespaced_pod(ns.metadata.name).items
             return None
 
-        wait_until(c8_pod_of_new_run, timeout=180, what="the C8 pod of the new run",
+        wait_until(pod_of_new_run, timeout=180, what=f"a pod in the new run's *{suffix} namespace",
                    describe=lambda: f"runs with namespaces: {run_ids(core)}")
-        p.send_signal(signal.SIGINT)
+        interrupt(p)
         out, _ = p.communicate(timeout=180)
     finally:
         if p.poll() is None:
-            p.kill()
+            os.killpg(p.pid, signal.SIGKILL)
     assert p.returncode != 0, out[-2000:]
     new = run_ids(core) - before
 
     def gone():
-        left = [ns.metadata.name for ns in core.list_namespace(label_selector=SELECT_MANAGED).items
-                if ns.metadata.labels.get(kube.LABEL_RUN) in new]
-        return not left
+        return not [ns.metadata.name for ns in core.list_namespace(label_selector=SELECT_MANAGED).items
+                    if ns.metadata.labels.get(kube.LABEL_RUN) in new]
 
-    wait_until(gone, timeout=120, what="the interrupted run's namespaces to be deleted",
-               describe=lambda: f"left: {run_ids(core) - before}")
+    wait_until(gone, timeout=120, what="every namespace of the interrupted run to be gone",
+               describe=lambda: f"runs left: {run_ids(core) - before}")
+
+
+def test_sigint_mid_claim_leaves_nothing(e2e_cluster, tmp_path):
+    interrupted_run_leaves_nothing(e2e_cluster, tmp_path, ["-m", "C8"], "-c8", lambda p: p.send_signal(signal.SIGINT))
+
+
+def test_sigterm_to_an_xdist_run_and_its_workers_leaves_nothing(e2e_cluster, tmp_path):
+    """What a CI runner's cancel does: SIGTERM to the whole process group, the pytest-xdist controller
+    and its workers at once, while a worker is mid-claim."""
+    interrupted_run_leaves_nothing(e2e_cluster, tmp_path, ["-n", "2"], "-c10",
+                                   lambda p: os.killpg(p.pid, signal.SIGTERM))
 
 
 def test_cleanup_removes_only_labelled_leftovers(e2e_cluster, tmp_path):

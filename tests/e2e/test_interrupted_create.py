@@ -1,0 +1,64 @@
+"""SIGTERM while the suite makes its kind cluster leaves no cluster behind: stopped in the middle of
+`kind create cluster` (the node containers exist, kind has not finished), and stopped after kind
+has finished while the run waits for the nodes to be Ready. Real kind, real Docker, the offline
+node image; a cluster of its own beside the kept one, deleted again whatever happens."""
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+
+import pytest
+
+from hostnet_conformance.cluster import default_workdir
+from hostnet_conformance.waiting import wait_until
+
+from .conftest import ROOT
+
+NAME = "hnc-e2e-term"
+
+
+def kind_nodes(name: str) -> list[str]:
+    return subprocess.run(["kind", "get", "nodes", "--name", name], capture_output=True, text=True,
+                          timeout=60).stdout.split()
+
+
+def node_containers(name: str) -> list[str]:
+    """Every container of the cluster, running or not (what kind's own delete looks for)."""
+    return subprocess.run(["docker", "ps", "-a", "-q", "--filter", f"label=io.x-k8s.kind.cluster={name}"],
+                          capture_output=True, text=True, timeout=60).stdout.split()
+
+
+@pytest.mark.parametrize("moment", ["kind create running", "nodes becoming Ready"])
+def test_sigterm_while_the_cluster_is_made_leaves_no_cluster(e2e_cluster, tmp_path, moment):
+    assert not node_containers(NAME), f"a cluster {NAME} exists before the test"
+    kubeconfig = default_workdir(NAME) / "kubeconfig"
+    kubeconfig.unlink(missing_ok=True)
+    p = subprocess.Popen([sys.executable, "-m", "pytest", str(ROOT / "suites"), "-p", "no:cacheprovider", "-q",
+                          "--cluster-name", NAME, "-m", "C1"], cwd=tmp_path, stdout=subprocess.PIPE,
+                         stderr=subprocess.STDOUT, text=True)
+    try:
+        if moment == "kind create running":
+            # kind has made the node containers and is still setting them up
+            wait_until(lambda: node_containers(NAME) and not kubeconfig_written(kubeconfig), timeout=180,
+                       what="kind to start the node containers", describe=lambda: f"containers: {node_containers(NAME)}")
+        else:
+            # kind create has returned (it writes the kubeconfig last); the run now waits for Ready nodes
+            wait_until(lambda: kubeconfig_written(kubeconfig), timeout=300, what="kind create to finish",
+                       describe=lambda: f"containers: {node_containers(NAME)}; no kubeconfig at {kubeconfig}")
+        p.send_signal(signal.SIGTERM)
+        out, _ = p.communicate(timeout=180)
+        assert p.returncode != 0, out[-2000:]
+        assert not node_containers(NAME), f"left behind: {node_containers(NAME)}\n{out[-2000:]}"
+        assert not kind_nodes(NAME)
+    finally:
+        if p.poll() is None:
+            p.kill()
+        subprocess.run(["kind", "delete", "cluster", "--name", NAME], capture_output=True, timeout=300)
+
+
+def kubeconfig_written(path) -> bool:
+    try:
+        return "server:" in path.read_text()
+    except OSError:
+        return False
