@@ -5,10 +5,11 @@ and whether the run owns the cluster (only then may it be deleted).
 """
 from __future__ import annotations
 
+import json
 import os
 import shutil
-import sys
 import subprocess
+import sys
 import tempfile
 import threading
 from dataclasses import dataclass, field
@@ -97,6 +98,12 @@ def host_cannot_lower_oom_score() -> bool:
 POD_SECURITY_LEVELS = ("privileged", "baseline", "restricted")
 
 
+# Not app.kubernetes.io/managed-by (the namespaces' label): the kubelet refuses --node-labels under
+# kubernetes.io that are not its own, and kind passes node labels to it that way.
+KIND_NODE_LABELS = {"hostnet-conformance/made-by": "hostnet-conformance"}
+OWNER_FILE = "owner.json"
+
+
 def render_kind_config(workdir: Path, workers: int = 2, pod_security_default: str = "baseline") -> Path:
     """Write the kind config (fixtures/kind/cluster.yaml) with absolute paths filled in, and the
     Pod Security admission config with `pod_security_default` as the cluster-wide default level."""
@@ -113,6 +120,8 @@ def render_kind_config(workdir: Path, workers: int = 2, pod_security_default: st
     cp = cfg["nodes"][0]
     cp["extraMounts"][0]["hostPath"] = str(psa_dir.resolve())
     cfg["nodes"] = [cp] + [{"role": "worker"} for _ in range(workers)]
+    for node in cfg["nodes"]:   # the cluster says whose it is (kubectl get nodes -l hostnet-conformance/made-by)
+        node["labels"] = dict(KIND_NODE_LABELS)
     if host_cannot_lower_oom_score():
         cfg["containerdConfigPatches"] = [
             '[plugins."io.containerd.grpc.v1.cri"]\n  restrict_oom_score_adj = true\n'
@@ -251,8 +260,10 @@ def kind_clusters(kind_bin: Path) -> list[str]:
 
 def kind_cluster(name: str, *, image: str | None, kind_bin: Path, kubectl_bin: Path,
                  workdir: Path, workers: int = 2, pod_security_default: str = "baseline",
-                 create_timeout: float = 600) -> Cluster:
-    """Create the kind cluster `name`, or reuse it when it already exists (never recreate it)."""
+                 create_timeout: float = 600, keep: bool = False) -> Cluster:
+    """Create the kind cluster `name`, or reuse it when it already exists (never recreate it).
+    A cluster it creates is marked as this process's (owner.json, with `keep`, in its default_workdir), so that
+    --cleanup can tell a cluster whose run was killed before its teardown."""
     from pytest_kind import KindCluster  # GPL-3.0+ dependency, used, not copied
 
     docker_available()
@@ -269,6 +280,7 @@ def kind_cluster(name: str, *, image: str | None, kind_bin: Path, kubectl_bin: P
             export_kubeconfig(kind_bin, name, kubeconfig)
     else:
         cfg = render_kind_config(workdir, workers, pod_security_default)
+        mark_owned(name, keep)
         try:
             with timeline.span("kind create cluster"):
                 call_bounded(lambda: kc.create(config_file=cfg), create_timeout, f"kind create cluster {name}", kind_bin)
@@ -286,6 +298,55 @@ def kind_cluster(name: str, *, image: str | None, kind_bin: Path, kubectl_bin: P
     return cluster
 
 
+def mark_owned(name: str, keep: bool) -> None:
+    workdir = default_workdir(name)
+    workdir.mkdir(parents=True, exist_ok=True)
+    (workdir / OWNER_FILE).write_text(json.dumps({"cluster": name, "pid": os.getpid(), "keep": keep}) + "\n")
+
+
+def forget_owned(name: str) -> None:
+    (default_workdir(name) / OWNER_FILE).unlink(missing_ok=True)
+
+
+def pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:   # someone else's process: alive
+        return True
+    return True
+
+
+def orphaned(owner: dict | None) -> bool:
+    """Whether an owner.json says: made by a suite run, not to be kept, and that run's process is gone."""
+    return bool(owner) and not owner.get("keep") and isinstance(owner.get("pid"), int) and not pid_alive(owner["pid"])
+
+
+def read_owner(name: str) -> dict | None:
+    try:
+        return json.loads((default_workdir(name) / OWNER_FILE).read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def orphaned_kind_clusters(kind_bin: Path) -> list[str]:
+    """kind clusters a suite run created and meant to delete, whose run ended without deleting them
+    (killed with SIGKILL, or the machine's OOM killer): never a kept cluster, a live run's, or one
+    the suite did not create."""
+    return [n for n in kind_clusters(kind_bin) if orphaned(read_owner(n))]
+
+
+def delete_orphaned_kind_clusters(kind_bin: Path) -> list[str]:
+    """Delete the orphaned_kind_clusters; their names."""
+    gone = []
+    for name in orphaned_kind_clusters(kind_bin):
+        _run([kind_bin, "delete", "cluster", "--name", name], f"kind delete cluster {name}", 300)
+        forget_owned(name)
+        gone.append(name)
+    return gone
+
+
 def delete_unfinished(kind_bin: Path, name: str) -> None:
     """Delete the cluster this run's `kind create` left unfinished; a failure is said in one line (the
     caller's own error or interruption goes on)."""
@@ -299,6 +360,7 @@ def delete_unfinished(kind_bin: Path, name: str) -> None:
     try:
         wait_until(deleted, timeout=60, interval=2, what=f"kind cluster {name} to be deleted",
                    describe=lambda: _run([kind_bin, "get", "nodes", "--name", name], "kind get nodes", 60))
+        forget_owned(name)
     except (TargetError, WaitTimeout) as e:
         print(f"hostnet-conformance: {kube.first_line(e)}; remove it with: kind delete cluster --name {name}",
               file=sys.stderr)
@@ -323,6 +385,7 @@ def delete_kind_cluster(cluster: Cluster) -> None:
     if cluster.kind_name and cluster.created_by_run:
         _run([cluster.kind_bin, "delete", "cluster", "--name", cluster.kind_name,
               "--kubeconfig", cluster.kubeconfig], f"kind delete cluster {cluster.kind_name}", 300)
+        forget_owned(cluster.kind_name)
 
 
 def start_loading_images(cluster: Cluster, images: list[str]) -> subprocess.Popen | None:

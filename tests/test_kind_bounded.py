@@ -3,6 +3,7 @@ hung kind process and says so in one line; Ctrl-C or SIGTERM mid-create stops ki
 what it made."""
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -10,6 +11,7 @@ import threading
 import time
 
 import pytest
+import yaml
 from pytest_kind import KindCluster
 
 from hostnet_conformance import cluster as targets
@@ -55,12 +57,57 @@ def test_sigterm_mid_create_stops_kind_and_deletes_the_unfinished_cluster(fake_k
     fake_kind.write_text(f'#!/bin/bash\necho "$@" >> {calls}\n'
                          'case "$1" in get) exit 0;; create) exec -a "$0" sleep 300;; esac\nexit 0\n')
     monkeypatch.setattr(targets, "docker_available", lambda: None)
+    monkeypatch.setenv("HNC_STATE_DIR", str(tmp_path / "state"))
     threading.Timer(1.5, os.kill, (os.getpid(), signal.SIGTERM)).start()
     t0 = time.monotonic()
     with pytest.raises(KeyboardInterrupt):
         targets.kind_cluster("hnc-term", image=None, kind_bin=fake_kind, kubectl_bin=fake_kind,
-                             workdir=tmp_path / "work")
+                             workdir=targets.default_workdir("hnc-term"))
     assert time.monotonic() - t0 < 15
     left = subprocess.run(["pgrep", "-f", f"{fake_kind} create"], capture_output=True, text=True).stdout.split()
     assert not left, f"kind create still running: {left}"
     assert "delete cluster --name hnc-term" in calls.read_text().splitlines()
+    assert targets.read_owner("hnc-term") is None, "the deleted cluster is still marked as the suite's"
+
+
+def dead_pid() -> int:
+    p = subprocess.Popen(["true"])
+    p.wait()
+    return p.pid
+
+
+@pytest.mark.parametrize("owner, expected", [
+    (None, False),                                   # not made by the suite (or made before owner.json)
+    ({"cluster": "x", "keep": True, "pid": -1}, False),   # --keep-cluster: the user's to keep
+    ({"cluster": "x", "keep": False, "pid": os.getpid()}, False),   # its run is still going
+    ({"cluster": "x", "keep": False}, False),        # no pid: not ours to judge
+    ({"cluster": "x", "keep": False, "pid": "dead"}, True),
+])
+def test_only_an_unkept_cluster_of_a_run_that_is_gone_is_orphaned(owner, expected):
+    if owner and owner.get("pid") == "dead":
+        owner = {**owner, "pid": dead_pid()}
+    assert targets.orphaned(owner) is expected
+
+
+def test_cleanup_deletes_only_orphaned_kind_clusters(tmp_path, monkeypatch):
+    monkeypatch.setenv("HNC_STATE_DIR", str(tmp_path / "state"))
+    calls = tmp_path / "calls"
+    kind = tmp_path / "kind"
+    kind.write_text(f'#!/bin/bash\necho "$@" >> {calls}\n'
+                    'case "$1" in get) printf "hnc-killed\\nhnc-kept\\nhnc-live\\nsomeone-elses\\n";; esac\nexit 0\n')
+    kind.chmod(0o755)
+    for name, keep, pid in (("hnc-killed", False, dead_pid()), ("hnc-kept", True, dead_pid()),
+                            ("hnc-live", False, os.getpid())):
+        targets.mark_owned(name, keep)
+        owner = targets.read_owner(name)
+        (targets.default_workdir(name) / targets.OWNER_FILE).write_text(json.dumps({**owner, "pid": pid}))
+    assert targets.delete_orphaned_kind_clusters(kind) == ["hnc-killed"]
+    deletes = [line for line in calls.read_text().splitlines() if line.startswith("delete")]
+    assert deletes == ["delete cluster --name hnc-killed"]
+    assert targets.read_owner("hnc-killed") is None and targets.read_owner("hnc-kept") is not None
+
+
+def test_the_kind_config_labels_every_node_as_the_suites(tmp_path):
+    cfg = yaml.safe_load(targets.render_kind_config(tmp_path, 2).read_text())
+    assert [n.get("labels") for n in cfg["nodes"]] == [targets.KIND_NODE_LABELS] * 3
+    assert not any(k.split("/")[0].endswith(("kubernetes.io", "k8s.io")) for k in targets.KIND_NODE_LABELS)

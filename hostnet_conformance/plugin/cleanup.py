@@ -1,5 +1,6 @@
-"""--cleanup removes every suite-labelled namespace of earlier runs and exits; SIGTERM ends a run
-the way Ctrl-C does, so its teardown still removes what it made."""
+"""--cleanup removes every suite-labelled namespace of earlier runs (and, with kind, the clusters of
+runs killed before their teardown) and exits; SIGTERM ends a run the way Ctrl-C does, so its
+teardown still removes what it made."""
 from __future__ import annotations
 
 import signal
@@ -31,8 +32,13 @@ def cleanup_and_exit(config):
         if c is None:
             name = config.option.cluster_name
             kind_bin = targets.find_binary("kind", config.getoption("kind_bin"))
+            # kind clusters of runs killed before their teardown (never a kept one, nor a live run's)
+            orphans = targets.delete_orphaned_kind_clusters(kind_bin)
+            if orphans:
+                print(f"hostnet-conformance: deleted {len(orphans)} kind clusters left by killed runs: "
+                      f"{' '.join(orphans)}")
             if name not in targets.kind_clusters(kind_bin):
-                pytest.exit(f"hostnet-conformance: no kind cluster {name}; nothing to clean", returncode=0)
+                pytest.exit(f"hostnet-conformance: no kind cluster {name}; no namespace to clean", returncode=0)
             kc = targets.default_workdir(name) / "kubeconfig"
             kc.parent.mkdir(parents=True, exist_ok=True)
             targets.export_kubeconfig(kind_bin, name, kc)

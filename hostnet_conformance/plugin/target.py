@@ -42,7 +42,8 @@ def open_cluster(cfg) -> targets.Cluster:
             c = targets.kind_cluster(name, image=cfg.getoption("kind_image"), kind_bin=kind_bin,
                                      kubectl_bin=kubectl_bin, workdir=targets.default_workdir(name),
                                      pod_security_default=cfg.getoption("pod_security_default"),
-                                     create_timeout=cfg.getoption("kind_create_timeout"))
+                                     create_timeout=cfg.getoption("kind_create_timeout"),
+                                     keep=bool(cfg.getoption("keep_cluster")))
             c.facts["timing_kind_cluster_s"] = round(time.monotonic() - t0, 1)
             images = cfg.getoption("load_image") or [i for i in os.environ.get("HNC_LOAD_IMAGES", "").split(",") if i]
             loading = targets.start_loading_images(c, images)  # runs while the cluster becomes ready

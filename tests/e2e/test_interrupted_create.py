@@ -1,7 +1,8 @@
 """SIGTERM while the suite makes its kind cluster leaves no cluster behind: stopped in the middle of
 `kind create cluster` (the node containers exist, kind has not finished), and stopped after kind
-has finished while the run waits for the nodes to be Ready. Real kind, real Docker, the offline
-node image; a cluster of its own beside the kept one, deleted again whatever happens."""
+has finished while the run waits for the nodes to be Ready. After SIGKILL, which nothing can
+handle, the next --cleanup deletes the cluster. Real kind, real Docker, the offline node image; a
+cluster of its own beside the kept one, deleted again whatever happens."""
 from __future__ import annotations
 
 import signal
@@ -9,8 +10,9 @@ import subprocess
 import sys
 
 import pytest
+from kubernetes import client, config
 
-from hostnet_conformance.cluster import default_workdir
+from hostnet_conformance.cluster import KIND_NODE_LABELS, default_workdir
 from hostnet_conformance.waiting import wait_until
 
 from .conftest import ROOT
@@ -62,3 +64,34 @@ def kubeconfig_written(path) -> bool:
         return "server:" in path.read_text()
     except OSError:
         return False
+
+
+def test_the_cluster_of_a_killed_run_is_labelled_and_deleted_by_cleanup(e2e_cluster, tmp_path):
+    """SIGKILL leaves no chance to clean up: the cluster stays, its nodes say whose it is, and the next
+    --cleanup deletes it (and not the kept cluster the other tests use)."""
+    assert not node_containers(NAME), f"a cluster {NAME} exists before the test"
+    kubeconfig = default_workdir(NAME) / "kubeconfig"
+    kubeconfig.unlink(missing_ok=True)
+    p = subprocess.Popen([sys.executable, "-m", "pytest", str(ROOT / "suites"), "-p", "no:cacheprovider", "-q",
+                          "--cluster-name", NAME, "-m", "C1"], cwd=tmp_path, stdout=subprocess.DEVNULL,
+                         stderr=subprocess.DEVNULL)
+    try:
+        wait_until(lambda: kubeconfig_written(kubeconfig), timeout=300, what="kind create to finish",
+                   describe=lambda: f"containers: {node_containers(NAME)}; no kubeconfig at {kubeconfig}")
+        p.kill()
+        p.wait(timeout=60)
+        assert node_containers(NAME), "a SIGKILLed run cannot delete its cluster; nothing to test"
+        nodes = client.CoreV1Api(config.new_client_from_config(str(kubeconfig))).list_node().items
+        assert nodes and all(n.metadata.labels.get(k) == v for n in nodes for k, v in KIND_NODE_LABELS.items()), \
+            [n.metadata.labels for n in nodes]
+        r = subprocess.run([sys.executable, "-m", "pytest", str(ROOT / "suites"), "-p", "no:cacheprovider",
+                            "--cleanup", "--cluster-name", "hnc-e2e-absent"], cwd=tmp_path, capture_output=True,
+                           text=True, timeout=300)
+        assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]
+        assert f"kind clusters left by killed runs: {NAME}" in r.stdout, r.stdout[-2000:]
+        assert not node_containers(NAME), f"left behind: {node_containers(NAME)}"
+        assert node_containers(e2e_cluster["name"]), "--cleanup deleted the kept cluster"
+    finally:
+        if p.poll() is None:
+            p.kill()
+        subprocess.run(["kind", "delete", "cluster", "--name", NAME], capture_output=True, timeout=300)
