@@ -285,15 +285,20 @@ def kind_cluster(name: str, *, image: str | None, kind_bin: Path, kubectl_bin: P
             with timeline.span("kind create cluster"):
                 call_bounded(lambda: kc.create(config_file=cfg), create_timeout, f"kind create cluster {name}", kind_bin)
         except subprocess.CalledProcessError:
-            raise TargetError(f"kind create cluster {name} failed (see kind's output above; "
-                              f"`kind export logs --name {name}` collects node logs)") from None
+            delete_unfinished(kind_bin, name)
+            raise TargetError(f"kind create cluster {name} failed (kind's output is above)") from None
         except (TargetError, KeyboardInterrupt):   # timed out, Ctrl-C or SIGTERM: what kind made so far is this run's
             delete_unfinished(kind_bin, name)
             raise
-    api = load_api(kubeconfig, None)
-    cluster = Cluster(kubeconfig=kubeconfig, context=None, api=api, kind_name=name,
-                      created_by_run=not existed, kind_bin=kind_bin)
-    cluster.facts["server_version"] = check_reachable(api, f"kind cluster {name}")
+    try:
+        api = load_api(kubeconfig, None)
+        cluster = Cluster(kubeconfig=kubeconfig, context=None, api=api, kind_name=name,
+                          created_by_run=not existed, kind_bin=kind_bin)
+        cluster.facts["server_version"] = check_reachable(api, f"kind cluster {name}")
+    except (TargetError, KeyboardInterrupt):   # a cluster made but not reachable is not left behind either
+        if not existed:
+            delete_unfinished(kind_bin, name)
+        raise
     cluster.facts["kind_cluster_reused"] = existed
     return cluster
 
@@ -348,9 +353,10 @@ def delete_orphaned_kind_clusters(kind_bin: Path) -> list[str]:
 
 
 def delete_unfinished(kind_bin: Path, name: str) -> None:
-    """Delete the cluster this run's `kind create` left unfinished; a failure is said in one line (the
-    caller's own error or interruption goes on)."""
-    print(f"\nhostnet-conformance: deleting the unfinished kind cluster {name}", file=sys.stderr, flush=True)
+    """Delete the cluster this run's `kind create` made but could not hand over (stopped, failed, or
+    unreachable); a failure is said in one line (the caller's own error or interruption goes on)."""
+    print(f"\nhostnet-conformance: deleting the kind cluster {name} this run could not finish", file=sys.stderr,
+          flush=True)
 
     def deleted() -> bool:
         # a node container whose `docker run` was in flight when kind was stopped can appear after
