@@ -93,4 +93,16 @@ def suite_requested(config) -> bool:
         p = (p if p.is_absolute() else Path(config.invocation_params.dir) / p).resolve()
         if p == suites or suites in p.parents or p in suites.parents:
             return True
+        # the suite of another checkout or install than the plugin's own (e.g. a checkout's suites/
+        # run with the plugin of an installed wheel)
+        if any(is_suite_dir(d) for d in (p, *p.parents, p / "suites")):
+            return True
     return False
+
+
+def is_suite_dir(d: Path) -> bool:
+    """Whether `d` holds the conformance suite's test modules (its own, not a file of the plugin's)."""
+    return d.name == "suites" and all((d / m).is_file() for m in SUITE_MODULES)
+
+
+SUITE_MODULES = ("test_network.py", "test_ports.py", "test_security.py")
