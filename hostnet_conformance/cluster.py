@@ -346,10 +346,19 @@ def delete_orphaned_kind_clusters(kind_bin: Path) -> list[str]:
     """Delete the orphaned_kind_clusters; their names."""
     gone = []
     for name in orphaned_kind_clusters(kind_bin):
-        _run([kind_bin, "delete", "cluster", "--name", name], f"kind delete cluster {name}", 300)
+        _delete_cluster(kind_bin, name)
         forget_owned(name)
         gone.append(name)
     return gone
+
+
+def _delete_cluster(kind_bin: Path, name: str, kubeconfig: Path | None = None) -> None:
+    _run([kind_bin, "delete", "cluster", "--name", name, *(["--kubeconfig", kubeconfig] if kubeconfig else [])],
+         f"kind delete cluster {name}", 300)
+
+
+def _kind_nodes(kind_bin: Path, name: str) -> str:
+    return _run([kind_bin, "get", "nodes", "--name", name], f"kind get nodes --name {name}", 60)
 
 
 def delete_unfinished(kind_bin: Path, name: str) -> None:
@@ -361,11 +370,11 @@ def delete_unfinished(kind_bin: Path, name: str) -> None:
     def deleted() -> bool:
         # a node container whose `docker run` was in flight when kind was stopped can appear after
         # the first delete listed the nodes: delete again until kind finds none
-        _run([kind_bin, "delete", "cluster", "--name", name], f"kind delete cluster {name}", 300)
-        return not _run([kind_bin, "get", "nodes", "--name", name], f"kind get nodes --name {name}", 60).split()
+        _delete_cluster(kind_bin, name)
+        return not _kind_nodes(kind_bin, name).split()
     try:
         wait_until(deleted, timeout=60, interval=2, what=f"kind cluster {name} to be deleted",
-                   describe=lambda: _run([kind_bin, "get", "nodes", "--name", name], "kind get nodes", 60))
+                   describe=lambda: _kind_nodes(kind_bin, name))
         forget_owned(name)
     except (TargetError, WaitTimeout) as e:
         print(f"hostnet-conformance: {kube.first_line(e)}; remove it with: kind delete cluster --name {name}",
@@ -389,8 +398,7 @@ def attach(state: dict) -> Cluster:
 
 def delete_kind_cluster(cluster: Cluster) -> None:
     if cluster.kind_name and cluster.created_by_run:
-        _run([cluster.kind_bin, "delete", "cluster", "--name", cluster.kind_name,
-              "--kubeconfig", cluster.kubeconfig], f"kind delete cluster {cluster.kind_name}", 300)
+        _delete_cluster(cluster.kind_bin, cluster.kind_name, cluster.kubeconfig)
         forget_owned(cluster.kind_name)
 
 

@@ -31,23 +31,32 @@ def node_containers(name: str) -> list[str]:
                           capture_output=True, text=True, timeout=60).stdout.split()
 
 
+KUBECONFIG = default_workdir(NAME) / "kubeconfig"   # where the run's kind create writes it, last
+
+
+def start_run(tmp_path, **output) -> subprocess.Popen:
+    """A suite run (-m C1) that creates the kind cluster NAME, which must not exist yet."""
+    assert not node_containers(NAME), f"a cluster {NAME} exists before the test"
+    KUBECONFIG.unlink(missing_ok=True)
+    return subprocess.Popen([sys.executable, "-m", "pytest", str(ROOT / "suites"), "-p", "no:cacheprovider", "-q",
+                             "--cluster-name", NAME, "-m", "C1"], cwd=tmp_path, **output)
+
+
+def wait_for_kind_create_to_finish() -> None:
+    wait_until(lambda: kubeconfig_written(KUBECONFIG), timeout=300, what="kind create to finish",
+               describe=lambda: f"containers: {node_containers(NAME)}; no kubeconfig at {KUBECONFIG}")
+
+
 @pytest.mark.parametrize("moment", ["kind create running", "nodes becoming Ready"])
 def test_sigterm_while_the_cluster_is_made_leaves_no_cluster(e2e_cluster, tmp_path, moment):
-    assert not node_containers(NAME), f"a cluster {NAME} exists before the test"
-    kubeconfig = default_workdir(NAME) / "kubeconfig"
-    kubeconfig.unlink(missing_ok=True)
-    p = subprocess.Popen([sys.executable, "-m", "pytest", str(ROOT / "suites"), "-p", "no:cacheprovider", "-q",
-                          "--cluster-name", NAME, "-m", "C1"], cwd=tmp_path, stdout=subprocess.PIPE,
-                         stderr=subprocess.STDOUT, text=True)
+    p = start_run(tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         if moment == "kind create running":
             # kind has made the node containers and is still setting them up
-            wait_until(lambda: node_containers(NAME) and not kubeconfig_written(kubeconfig), timeout=180,
+            wait_until(lambda: node_containers(NAME) and not kubeconfig_written(KUBECONFIG), timeout=180,
                        what="kind to start the node containers", describe=lambda: f"containers: {node_containers(NAME)}")
-        else:
-            # kind create has returned (it writes the kubeconfig last); the run now waits for Ready nodes
-            wait_until(lambda: kubeconfig_written(kubeconfig), timeout=300, what="kind create to finish",
-                       describe=lambda: f"containers: {node_containers(NAME)}; no kubeconfig at {kubeconfig}")
+        else:   # kind create has returned; the run now waits for Ready nodes
+            wait_for_kind_create_to_finish()
         p.send_signal(signal.SIGTERM)
         out, _ = p.communicate(timeout=180)
         assert p.returncode != 0, out[-2000:]
@@ -69,19 +78,13 @@ def kubeconfig_written(path) -> bool:
 def test_the_cluster_of_a_killed_run_is_labelled_and_deleted_by_cleanup(e2e_cluster, tmp_path):
     """SIGKILL leaves no chance to clean up: the cluster stays, its nodes say whose it is, and the next
     --cleanup deletes it (and not the kept cluster the other tests use)."""
-    assert not node_containers(NAME), f"a cluster {NAME} exists before the test"
-    kubeconfig = default_workdir(NAME) / "kubeconfig"
-    kubeconfig.unlink(missing_ok=True)
-    p = subprocess.Popen([sys.executable, "-m", "pytest", str(ROOT / "suites"), "-p", "no:cacheprovider", "-q",
-                          "--cluster-name", NAME, "-m", "C1"], cwd=tmp_path, stdout=subprocess.DEVNULL,
-                         stderr=subprocess.DEVNULL)
+    p = start_run(tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        wait_until(lambda: kubeconfig_written(kubeconfig), timeout=300, what="kind create to finish",
-                   describe=lambda: f"containers: {node_containers(NAME)}; no kubeconfig at {kubeconfig}")
+        wait_for_kind_create_to_finish()
         p.kill()
         p.wait(timeout=60)
         assert node_containers(NAME), "a SIGKILLed run cannot delete its cluster; nothing to test"
-        nodes = client.CoreV1Api(config.new_client_from_config(str(kubeconfig))).list_node().items
+        nodes = client.CoreV1Api(config.new_client_from_config(str(KUBECONFIG))).list_node().items
         assert nodes and all(n.metadata.labels.get(k) == v for n in nodes for k, v in KIND_NODE_LABELS.items()), \
             [n.metadata.labels for n in nodes]
         r = subprocess.run([sys.executable, "-m", "pytest", str(ROOT / "suites"), "-p", "no:cacheprovider",
