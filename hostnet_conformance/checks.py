@@ -15,7 +15,7 @@ from . import kube, manifests, placement, probes, signals
 from .cluster import cluster_dns_state
 from .environment import (Env, deploy, dns_facts, ds_pods, ds_selector, ds_state, exec_pod, kubelet_of, node_ips,
                           node_json, wait_daemonset_ready)
-from .verdict import NotApplicable, Verdict
+from .verdict import ClusterError, NotApplicable, Verdict
 from .waiting import each, wait_until
 
 CLUSTER_DOMAIN = "cluster.local"
@@ -118,11 +118,28 @@ def _node_proxy_metrics(env: Env, node: str, port: int):
 
 def _pod_dns(env: Env, pod, lookup: bool = True, domain: str = CLUSTER_DOMAIN) -> dict:
     conf = exec_pod(env, pod, "cat", "/etc/resolv.conf")
+    if not conf.ok or not conf.stdout.strip():
+        raise ClusterError(f"reading /etc/resolv.conf in pod {pod.metadata.namespace}/{pod.metadata.name} failed: "
+                           f"exit {conf.rc}: {' '.join((conf.stderr or conf.stdout or 'no output').split())[:200]}")
     parsed = probes.parse_resolv_conf(conf.stdout)
     looked = probes.lookup(env.core, pod.metadata.namespace, pod.metadata.name,
-                           f"kubernetes.default.svc.{domain}", container=pod.spec.containers[0].name) \
-        if lookup else {"ok": False, "addresses": [], "output": "not looked up: cluster DNS has no ready endpoints"}
+                           probes.fqdn(f"kubernetes.default.svc.{domain}"), container=pod.spec.containers[0].name) \
+        if lookup else {"ok": False, "addresses": [], "answer": "not_asked", "server": None,
+                        "output": "not looked up: cluster DNS has no ready endpoints"}
     return {"resolv_conf": parsed, "lookup": looked}
+
+
+def _lookup_said(look: dict) -> str:
+    """What the server said, in one phrase: 'nameserver 172.18.0.3 answered NXDOMAIN'."""
+    return f"nameserver {look['server'] or '?'} answered {look['answer']}"
+
+
+def _unanswered(claim: str, pod, name: str, look: dict, failures: list) -> None:
+    """A lookup that no server answered (timeout, unreachable, the exec failed) decides nothing:
+    ERROR, quoting nslookup, unless the claim was already observed to be false another way."""
+    if look["answer"] not in probes.NEGATIVE_ANSWERS and look["answer"] != "NOERROR" and not failures:
+        raise ClusterError(f"{claim}: nslookup {name} in pod {pod.metadata.namespace}/{pod.metadata.name} got no "
+                           f"answer from any nameserver: {look['output'] or 'no output'}")
 
 
 def check_c3(env: Env, ns: str, ds: str) -> Verdict:
@@ -152,10 +169,15 @@ def check_c3(env: Env, ns: str, ds: str) -> Verdict:
             failures.append(("search_not_cluster", f"search {rc['search']} does not begin {want_search}"))
         if "ndots:5" not in rc["options"]:
             failures.append(("no_ndots5", f"options {rc['options']} lack ndots:5"))
-        if dns["ready"] and facts["kubernetes_ip"] not in d["lookup"]["addresses"]:
+        look, name = d["lookup"], probes.fqdn(f"kubernetes.default.svc.{domain}")
+        ev["lookup_answer"] = _lookup_said(look) if dns["ready"] else look["output"]
+        if dns["ready"] and look["answer"] in ("NOERROR", *probes.NEGATIVE_ANSWERS) \
+                and facts["kubernetes_ip"] not in look["addresses"]:
             failures.append(("cluster_name_unresolved",
-                             f"kubernetes.default.svc.{domain} did not resolve to {facts['kubernetes_ip']} "
-                             f"({d['lookup']['output'][-120:]})"))
+                             f"{name} did not resolve to {facts['kubernetes_ip']}: {_lookup_said(look)}"
+                             + (f" {look['addresses']}" if look["addresses"] else "")))
+        if dns["ready"]:
+            _unanswered("C3", p, name, look, failures)
     if not pods:
         failures.append(("no_pods", "no DaemonSet pods"))
     return verdict("C3", failures, ev, "cluster DNS in resolv.conf and the cluster name resolves", t0)
@@ -172,6 +194,9 @@ def check_c4(env: Env, ns: str, ds: str, node_probes: dict) -> Verdict:
         d = _pod_dns(env, p, domain=k.cluster_domain)
         # the file the kubelet hands to such pods (resolvConf), not kind's path
         node_conf = node_probes[p.spec.node_name].run(env.core, "cat", f"/host{k.resolv_conf}")
+        if not node_conf.ok:
+            raise ClusterError(f"C4: reading the node's {k.resolv_conf} on {p.spec.node_name} failed: exit "
+                               f"{node_conf.rc}: {' '.join((node_conf.stderr or 'no output').split())[:200]}")
         node_rc = probes.parse_resolv_conf(node_conf.stdout)
         rc = d["resolv_conf"]
         dns_events = [e.reason for e in kube.events(env.core, ns) if "dns" in (e.message or "").lower()]
@@ -184,14 +209,20 @@ def check_c4(env: Env, ns: str, ds: str, node_probes: dict) -> Verdict:
         cluster_dns = [ip for ip in [facts["dns_ip"], *k.cluster_dns] if ip in rc["nameservers"]]
         if cluster_dns:
             failures.append(("cluster_dns_in_pod", f"cluster DNS {cluster_dns[0]} is in the pod's resolv.conf"))
-        if d["lookup"]["ok"]:
-            failures.append(("cluster_name_resolved",
-                             f"kubernetes.default.svc.{k.cluster_domain} resolved: {d['lookup']['addresses']}"))
+        look, name = d["lookup"], probes.fqdn(f"kubernetes.default.svc.{k.cluster_domain}")
+        said = _lookup_said(look)
+        if look["server"] and look["server"] in node_rc["nameservers"]:
+            said = "the node's " + said
+        ev["lookup_answer"] = f"{said} for {name}"
+        if look["answer"] == "NOERROR":
+            failures.append(("cluster_name_resolved", f"{name} resolved: {said} {look['addresses']}"))
         if dns_events:
             failures.append(("dns_event", f"events mention DNS: {dns_events} (the page says the failure is silent)"))
+        _unanswered("C4", p, name, look, failures)
     if not pods:
         failures.append(("no_pods", "no DaemonSet pods"))
-    return verdict("C4", failures, ev, "node resolver, no cluster DNS, cluster name unresolved, no event", t0)
+    return verdict("C4", failures, ev, "node resolver, no cluster DNS, no event; the cluster name is unresolved: "
+                   + ev.get("lookup_answer", "-"), t0)
 
 
 # ---------------------------------------------------------------- C5 containerPort vs real port

@@ -3,6 +3,7 @@ HTTP GETs, DNS lookups, resolv.conf, listening ports. The same code works on any
 nothing here needs `docker exec` into a kind node."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import requests
@@ -125,7 +126,9 @@ def parse_many(text: str, marker: str, keys: list, fallback: str) -> dict:
 def http_get_from_host(url: str, timeout: float = 3) -> dict:
     """GET from the machine running pytest (works where node IPs are routable, e.g. kind on Linux)."""
     try:
-        r = requests.get(url, timeout=timeout)
+        with requests.Session() as session:
+            session.trust_env = False   # no HTTP(S)_PROXY, no .netrc: the GET goes to the node, not a proxy
+            r = session.get(url, timeout=timeout)
         return {"ok": r.status_code == 200, "status": r.status_code, "body": r.text}
     except requests.RequestException as e:
         return {"ok": False, "status": None, "body": "", "error": type(e).__name__}
@@ -146,16 +149,56 @@ def parse_resolv_conf(text: str) -> dict:
     return out
 
 
-def lookup(core: client.CoreV1Api, ns: str, pod: str, name: str, container: str | None = None) -> dict:
-    """nslookup inside a pod; 'addresses' are the answers after the server lines."""
-    r = kube.exec_in(core, ns, pod, ["nslookup", name], container=container, timeout=30)
-    addrs, seen_name = [], False
-    for line in r.stdout.splitlines():
-        if line.strip().startswith("Name:"):
+def fqdn(name: str) -> str:
+    """A DNS name as the suite looks it up: absolute, ending in a dot, so no resolver tries the
+    search list first (with ndots:5 a name like kubernetes.default.svc.cluster.local would be tried
+    under the host's search domains, and those queries go wherever the host's resolver sends them)."""
+    return name if name.endswith(".") else name + "."
+
+
+# what an nslookup (busybox, the probe's and the exporter's) prints for the answers it got
+_RCODE = re.compile(r"can't find [^:]*: (NXDOMAIN|REFUSED|SERVFAIL|NOTIMP|FORMERR|YXDOMAIN|NOTAUTH|NOTZONE)")
+_NODATA = re.compile(r"can't find [^:]*: No answer")
+_NO_SERVER = re.compile(r"(timed out|no servers could be reached|connection refused|network unreachable)", re.I)
+
+
+def parse_nslookup(rc: int, stdout: str, stderr: str) -> dict:
+    """busybox nslookup's output, judged. `answer`: NOERROR (addresses found), NODATA (the name
+    exists without an address), an rcode the server gave (NXDOMAIN, REFUSED, SERVFAIL...), or
+    `no_answer` when no server answered (timeout, unreachable) or the command did not run at all;
+    `server` is the nameserver that was asked (busybox prints it first), `addresses` the answers."""
+    text = stdout + "\n" + stderr
+    server, addrs, seen_name = None, [], False
+    for line in stdout.splitlines():
+        s = line.strip()
+        if s.startswith("Server:") and server is None:
+            server = s.split(None, 1)[1].strip() if len(s.split(None, 1)) > 1 else None
+        elif s.startswith("Name:"):
             seen_name = True
-        elif seen_name and line.strip().startswith("Address"):
-            addrs.append(line.split()[-1])
-    return {"ok": r.ok and bool(addrs), "addresses": addrs, "output": (r.stdout + r.stderr).strip()[-300:]}
+        elif seen_name and s.startswith("Address"):
+            addrs.append(s.split()[-1])
+    if addrs:
+        answer = "NOERROR"
+    elif m := _RCODE.search(text):
+        answer = m.group(1)
+    elif _NODATA.search(text):
+        answer = "NODATA"
+    else:
+        answer = "no_answer"
+    if answer != "NOERROR" and _NO_SERVER.search(text) and not _RCODE.search(text):
+        answer = "no_answer"
+    return {"ok": bool(addrs), "addresses": addrs, "server": server, "answer": answer,
+            "output": " ".join(text.split())[-300:]}
+
+
+# answers a server gave: the name does not resolve there, and that was observed
+NEGATIVE_ANSWERS = ("NXDOMAIN", "NODATA", "REFUSED", "SERVFAIL", "NOTIMP")
+
+
+def lookup(core: client.CoreV1Api, ns: str, pod: str, name: str, container: str | None = None) -> dict:
+    """nslookup of `name` (made absolute) inside a pod: parse_nslookup's judgement of what it printed."""
+    r = kube.exec_in(core, ns, pod, ["nslookup", fqdn(name)], container=container, timeout=30)
+    return parse_nslookup(r.rc, r.stdout, r.stderr)
 
 
 def parse_listening_ports(proc_net_tcp: str) -> set[int]:

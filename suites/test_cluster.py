@@ -36,7 +36,7 @@ def _coredns(world):
     world.env.cluster.await_dns()
     facts = environment.dns_facts(world.env)
     p = world.pod_probe
-    r = probes.lookup(world.env.core, p.ns, p.name, "kubernetes.default.svc.cluster.local")
+    r = probes.lookup(world.env.core, p.ns, p.name, "kubernetes.default.svc.cluster.local.")
     assert facts["kubernetes_ip"] in r["addresses"], r["output"]
 
 

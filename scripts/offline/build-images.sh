@@ -94,6 +94,7 @@ PAUSE_REF=$(printf '%s\n' "${UPSTREAM[@]}" | grep /pause:)
 # ---- the node base image (kind's images/base, from Debian packages)
 NB="$CTX/node-base"; rm -rf "$NB"; mkdir -p "$NB/bin"
 cp -r "$KIND_MOD/images/base/files" "$NB/files"; chmod -R u+w "$NB/files"
+cp -r "$IMG_DIR/node-files/." "$NB/files/"   # the node's own resolver (hnc-node-dns): no name leaves the machine
 cp "$K8S_BIN/kubeadm" "$K8S_BIN/kubelet" "$K8S_BIN/kubectl" "$NB/bin/"
 [[ -x "$GOBIN/crictl" ]] && cp "$GOBIN/crictl" "$NB/bin/"
 sed -i "s#^\(\s*sandbox_image = \).*#\1\"$PAUSE_REF\"#" "$NB/files/etc/containerd/config.toml"

@@ -5,9 +5,9 @@ FROM ${DEBIAN_IMAGE}
 RUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       systemd conntrack iptables nftables iproute2 ethtool util-linux mount kmod \
       libseccomp2 pigz bash ca-certificates curl jq procps \
-      containerd runc containernetworking-plugins \
+      containerd runc containernetworking-plugins dnsmasq-base \
  && rm -rf /var/lib/apt/lists/*
-# kind's files go in after the packages so dpkg never sees them as changed conffiles
+# kind's files (and ours: hnc-node-dns, the node's resolver on this machine) go in after the packages so dpkg never sees them as changed conffiles
 COPY files/ /
 RUN chmod 755 /usr/local/bin/* /kind/bin/* \
  && find /lib/systemd/system/sysinit.target.wants/ -name "systemd-tmpfiles-setup.service" -delete \
@@ -30,7 +30,7 @@ RUN chmod 755 /usr/local/bin/* /kind/bin/* \
  && ctr oci spec \
      | jq '.hooks.createContainer[.hooks.createContainer| length] |= . + {"path": "/kind/bin/mount-product-files.sh"}' \
      | jq 'del(.process.rlimits)' > /etc/containerd/cri-base.json \
- && systemctl enable kubelet.service containerd.service undo-mount-hacks.service \
+ && systemctl enable kubelet.service containerd.service undo-mount-hacks.service hnc-node-dns.service \
  && systemctl mask systemd-binfmt.service \
  && mkdir -p /etc/kubernetes/manifests
 COPY bin/ /usr/bin/
