@@ -1,0 +1,183 @@
+#!/usr/bin/env python3
+"""Watch the machine's uplink for packets that leave it (issue 19): .ci/run's leak stage.
+
+    leakwatch.py start DIR NAME   start tcpdump on the default route's interface (outbound packets)
+    leakwatch.py stop DIR NAME    stop it, print what left the machine, exit 1 if anything did
+
+A window is the time between start and stop: .ci/run opens one around the fresh-cluster suite and
+one around each flavour run, so the build's own registry traffic falls outside them. Every IP packet
+the machine sends out of that interface inside a window counts, whoever sent it (the kind nodes and
+their pods leave through the host's NAT with the host's address, so the capture cannot tell them
+from the suite's own process; nothing else runs in CI meanwhile). Link housekeeping that never
+leaves the link (ARP, IPv6 neighbour and router discovery, multicast listener reports) is not
+counted. Each leak is printed as `LEAK <proto> <destination>:<port> (<n> packets)`; DIR/NAME.json
+keeps the counts for docs/benchmarks.md. tcpdump comes from Debian's packages (installed here
+when missing)."""
+from __future__ import annotations
+
+import collections
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+LINK_LOCAL = re.compile(r"ICMP6, (neighbor (solicitation|advertisement)|router (solicitation|advertisement)|"
+                        r"multicast listener)")
+# `tcpdump -q`: `12:00:00.1 IP 192.0.2.2.45321 > 10.255.255.53.53: UDP, length 40`,
+# `... IP 192.0.2.2.40000 > 203.0.113.9.443: tcp 0`, `... IP6 fd00::2 > fd00::1: ICMP6, echo request, ...`
+PACKET = re.compile(r"^(?:\S+ )?(IP6?) (\S+) > (\S+): (.*)$")
+
+
+def die(msg: str) -> None:
+    print(f"leakwatch: {msg}", file=sys.stderr)
+    sys.exit(2)
+
+
+def run(cmd: list[str], timeout: float) -> subprocess.CompletedProcess:
+    try:
+        return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        die(f"timed out after {timeout:.0f} s: {' '.join(cmd)}")
+    except FileNotFoundError:
+        die(f"{cmd[0]} is not installed")
+
+
+def uplink() -> str:
+    """The interface of the default route (IPv4, else IPv6)."""
+    for family in ("-4", "-6"):
+        out = run(["ip", family, "-j", "route", "show", "default"], 10).stdout
+        routes = json.loads(out or "[]")
+        if routes and routes[0].get("dev"):
+            return routes[0]["dev"]
+    die("this machine has no default route: nothing can leave it, and there is nothing to watch")
+
+
+def ensure_tcpdump() -> str:
+    found = shutil.which("tcpdump") or (os.path.exists("/usr/bin/tcpdump") and "/usr/bin/tcpdump")
+    if found:
+        return found
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    for cmd in (["apt-get", "install", "-y", "--no-install-recommends", "tcpdump"],):
+        try:
+            r = subprocess.run(cmd, capture_output=True, text=True, timeout=900, env=env)
+        except subprocess.TimeoutExpired:
+            die("timed out after 900 s: apt-get install tcpdump")
+        if r.returncode != 0:   # a fresh machine: the package lists first
+            run(["apt-get", "update"], 900)
+            r = subprocess.run(cmd, capture_output=True, text=True, timeout=900, env=env)
+        if r.returncode != 0:
+            die(f"apt-get install tcpdump failed: {(r.stderr or r.stdout).strip().splitlines()[-1:]}")
+    return shutil.which("tcpdump") or die("tcpdump is not on PATH after installing it")
+
+
+def start(out: Path, name: str) -> None:
+    tcpdump = ensure_tcpdump()
+    dev = os.environ.get("HNC_LEAKWATCH_IFACE") or uplink()   # the override is for the project's tests
+    out.mkdir(parents=True, exist_ok=True)
+    pcap, err = out / f"{name}.pcap", out / f"{name}.tcpdump.log"
+    for p in (pcap, err):
+        p.unlink(missing_ok=True)
+    with open(err, "w") as log:
+        proc = subprocess.Popen([tcpdump, "-i", dev, "-n", "-Q", "out", "-U", "-w", str(pcap), "not", "arp"],
+                                stdout=subprocess.DEVNULL, stderr=log, start_new_session=True)
+    (out / f"{name}.pid").write_text(f"{proc.pid}\n{dev}\n")
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:   # tcpdump says "listening on" once the capture is live
+        if "listening on" in err.read_text():
+            print(f"leakwatch: watching {dev} (outbound) for window {name!r}")
+            return
+        if proc.poll() is not None:
+            die(f"tcpdump on {dev} exited {proc.returncode}: {err.read_text().strip()[-300:]}")
+        try:
+            proc.wait(timeout=0.1)
+        except subprocess.TimeoutExpired:
+            pass
+    proc.kill()
+    die(f"timed out after 20 s: tcpdump on {dev} never said it was listening")
+
+
+def classify(lines: list[str]) -> tuple[collections.Counter, int]:
+    """What `tcpdump -n -q -r` printed, as (Counter of (proto, destination, port) for the packets
+    that left, count of link housekeeping packets not counted)."""
+    leaks: collections.Counter = collections.Counter()
+    ignored = 0
+    for line in lines:
+        m = PACKET.match(line.strip())
+        if not m:
+            continue
+        family, _src, dst, rest = m.groups()
+        if LINK_LOCAL.search(rest):
+            ignored += 1
+            continue
+        proto = rest.split(",")[0].split()[0].lower() if rest else "ip"
+        proto = {"icmp6": "icmp6", "icmp": "icmp", "udp": "udp", "tcp": "tcp"}.get(proto, proto)
+        host, port = dst, "-"
+        if proto in ("udp", "tcp"):
+            host, _, port = dst.rpartition(".")
+        if family == "IP6" and port != "-":
+            host = f"[{host}]"
+        leaks[(proto, host, port)] += 1
+    return leaks, ignored
+
+
+def stop(out: Path, name: str) -> int:
+    pidfile = out / f"{name}.pid"
+    if not pidfile.exists():
+        die(f"no window {name!r} was started in {out}")
+    pid_s, dev = pidfile.read_text().split()[:2]
+    pid = int(pid_s)
+    try:
+        os.kill(pid, signal.SIGTERM)
+    except ProcessLookupError:
+        die(f"tcpdump of window {name!r} is gone before its end: {(out / f'{name}.tcpdump.log').read_text()[-300:]}")
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            break
+        try:   # our own child only when started by this process; otherwise poll with a short wait
+            os.waitpid(pid, os.WNOHANG)
+        except ChildProcessError:
+            pass
+        signal.sigtimedwait([signal.SIGCHLD], 0.1)
+    else:
+        os.kill(pid, signal.SIGKILL)
+    pidfile.unlink()
+    r = run([ensure_tcpdump(), "-n", "-q", "-r", str(out / f"{name}.pcap")], 120)
+    lines = r.stdout.splitlines()
+    leaks, ignored = classify(lines)
+    total = sum(leaks.values())
+    (out / f"{name}.json").write_text(json.dumps({
+        "window": name, "interface": dev, "packets_out": len(lines), "leaked": total,
+        "link_housekeeping": ignored,
+        "leaks": [{"proto": p, "destination": d, "port": port, "packets": n} for (p, d, port), n in leaks.items()]},
+        indent=2) + "\n")
+    print(f"leakwatch: window {name!r}: {total} packets left the machine on {dev} "
+          f"({ignored} link housekeeping packets not counted)")
+    for (proto, dest, port), n in leaks.most_common():
+        print(f"LEAK {proto} {dest}{':' + port if port != '-' else ''} ({n} packets)")
+    return 1 if total else 0
+
+
+def main(argv: list[str]) -> int:
+    if len(argv) != 3 or argv[0] not in ("start", "stop"):
+        die("usage: leakwatch.py start|stop DIR NAME")
+    if os.geteuid() != 0:
+        die("capturing packets needs root")
+    cmd, out, name = argv[0], Path(argv[1]), argv[2]
+    if not re.fullmatch(r"[A-Za-z0-9_.-]+", name):
+        die(f"window name {name!r}: letters, digits, '.', '_' and '-' only")
+    if cmd == "start":
+        start(out, name)
+        return 0
+    return stop(out, name)
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

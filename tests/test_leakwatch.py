@@ -1,0 +1,107 @@
+"""scripts/leakwatch.py, .ci/run's leak stage: its reading of tcpdump's lines, and a real window
+on a veth pair whose far end is a network namespace this test makes (the only place its packets go)."""
+import importlib.util
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SCRIPT = ROOT / "scripts" / "leakwatch.py"
+spec = importlib.util.spec_from_file_location("leakwatch", SCRIPT)
+leakwatch = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(leakwatch)
+
+# tcpdump -n -q -r, as printed for packets seen leaving (recorded lines, addresses from the
+# documentation ranges) and for link housekeeping that never leaves the link
+LINES = """\
+07:30:11.836507 IP 192.0.2.2.45321 > 198.51.100.53.53: UDP, length 40
+07:30:11.836600 IP 192.0.2.2.45322 > 198.51.100.53.53: UDP, length 40
+07:30:12.000001 IP 192.0.2.2.40000 > 203.0.113.9.443: tcp 0
+07:30:12.100000 IP 192.0.2.2 > 203.0.113.9: ICMP echo request, id 7, seq 1, length 64
+07:30:12.200000 IP6 fd00::2.5353 > 2001:db8::1.53: UDP, length 33
+07:30:13.000000 IP6 fe80::fc:ff:fe00:1 > ff02::2: ICMP6, router solicitation, length 16
+07:30:13.100000 IP6 fd00::2 > fd00::1: ICMP6, neighbor solicitation, who has fd00::1, length 32
+07:30:13.200000 IP6 fe80::fc:ff:fe00:1 > ff02::16: HBH ICMP6, multicast listener report v2, 1 group record(s), length 28
+"""
+
+
+def test_each_destination_port_and_protocol_is_counted():
+    leaks, ignored = leakwatch.classify(LINES.splitlines())
+    assert dict(leaks) == {("udp", "198.51.100.53", "53"): 2, ("tcp", "203.0.113.9", "443"): 1,
+                           ("icmp", "203.0.113.9", "-"): 1, ("udp", "[2001:db8::1]", "53"): 1}
+    assert ignored == 3
+
+
+def test_nothing_out_is_no_leak():
+    leaks, ignored = leakwatch.classify(["reading from file w.pcap, link-type EN10MB (Ethernet)"])
+    assert (dict(leaks), ignored) == ({}, 0)
+
+
+@pytest.fixture
+def veth(tmp_path):
+    """A veth pair: hnc-lw<id>a here (169.254.77.1/30), its peer in a namespace of its own (.2)."""
+    if os.geteuid() != 0 or not shutil.which("ip") or not shutil.which("tcpdump"):
+        pytest.skip("needs root, iproute2 and tcpdump (.ci/run installs tcpdump)")
+    tag = uuid.uuid4().hex[:6]
+    ns, a, b = f"hnc-lw-{tag}", f"hnclw{tag}a", f"hnclw{tag}b"
+    sh = lambda *c: subprocess.run(c, check=True, capture_output=True, timeout=30)  # noqa: E731
+    sh("ip", "netns", "add", ns)
+    try:
+        sh("ip", "link", "add", a, "type", "veth", "peer", "name", b)
+        sh("ip", "link", "set", b, "netns", ns)
+        sh("ip", "addr", "add", "169.254.77.1/30", "dev", a)
+        sh("ip", "link", "set", a, "up")
+        sh("ip", "netns", "exec", ns, "ip", "addr", "add", "169.254.77.2/30", "dev", b)
+        sh("ip", "netns", "exec", ns, "ip", "link", "set", b, "up")
+        yield a
+    finally:
+        subprocess.run(["ip", "link", "del", a], capture_output=True, timeout=30)
+        subprocess.run(["ip", "netns", "del", ns], capture_output=True, timeout=30)
+
+
+def leak_cmd(out, *args):
+    return subprocess.run([sys.executable, str(SCRIPT), *args[:1], str(out), *args[1:]], capture_output=True,
+                          text=True, timeout=120, env={**os.environ, "HNC_LEAKWATCH_IFACE": veth_name[0]})
+
+
+veth_name = [""]
+
+
+def test_a_window_names_what_left(veth, tmp_path):
+    veth_name[0] = veth
+    r = leak_cmd(tmp_path, "start", "w1")
+    assert r.returncode == 0, r.stderr
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        for _ in range(3):
+            s.sendto(b"hnc", ("169.254.77.2", 9))
+    # the packets wait for ARP before they go out: stop once all three are in the capture file
+    pcap, deadline = tmp_path / "w1.pcap", time.monotonic() + 10
+    while pcap.stat().st_size < 24 + 3 * (16 + 45) and time.monotonic() < deadline:
+        threading.Event().wait(0.05)
+    r = leak_cmd(tmp_path, "stop", "w1")
+    assert r.returncode == 1, r.stdout + r.stderr
+    assert "LEAK udp 169.254.77.2:9 (3 packets)" in r.stdout
+    data = json.loads((tmp_path / "w1.json").read_text())
+    assert data["leaked"] == 3 and data["interface"] == veth
+
+
+def test_a_quiet_window_passes(veth, tmp_path):
+    veth_name[0] = veth
+    assert leak_cmd(tmp_path, "start", "w2").returncode == 0
+    r = leak_cmd(tmp_path, "stop", "w2")
+    assert r.returncode == 0 and "0 packets left the machine" in r.stdout, r.stdout + r.stderr
+
+
+def test_bad_input_is_one_line(tmp_path):
+    r = subprocess.run([sys.executable, str(SCRIPT), "stop", str(tmp_path), "never-started"], capture_output=True,
+                       text=True, timeout=30)
+    assert r.returncode == 2 and r.stderr.count("\n") == 1 and r.stderr.startswith("leakwatch: "), r.stderr
