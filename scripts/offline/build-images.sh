@@ -95,6 +95,13 @@ PAUSE_REF=$(printf '%s\n' "${UPSTREAM[@]}" | grep /pause:)
 NB="$CTX/node-base"; rm -rf "$NB"; mkdir -p "$NB/bin"
 cp -r "$KIND_MOD/images/base/files" "$NB/files"; chmod -R u+w "$NB/files"
 cp -r "$IMG_DIR/node-files/." "$NB/files/"   # the node's own resolver (hnc-node-dns): no name leaves the machine
+# kind's entrypoint asks DNS for host.docker.internal at every node start; Linux Docker does not
+# hold that name, so its embedded DNS forwarded the query off the machine and kind fell back to the
+# default gateway. Here only /etc/hosts is asked (the same answer on Linux, and no query).
+grep -q "getent ahostsv4 'host.docker.internal'" "$NB/files/usr/local/bin/entrypoint" \
+  || die images "kind's entrypoint no longer looks up host.docker.internal as expected: review the patch"
+sed -i "s/getent ahostsv4 'host.docker.internal'/getent -s files ahostsv4 'host.docker.internal'/" \
+  "$NB/files/usr/local/bin/entrypoint"
 cp "$K8S_BIN/kubeadm" "$K8S_BIN/kubelet" "$K8S_BIN/kubectl" "$NB/bin/"
 [[ -x "$GOBIN/crictl" ]] && cp "$GOBIN/crictl" "$NB/bin/"
 sed -i "s#^\(\s*sandbox_image = \).*#\1\"$PAUSE_REF\"#" "$NB/files/etc/containerd/config.toml"
