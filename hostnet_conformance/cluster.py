@@ -19,6 +19,7 @@ import yaml
 from kubernetes import client, config as kube_config
 
 from . import kube, timeline
+from .kube import pid_alive
 from .resources import FIXTURES
 from .waiting import WaitTimeout, each, wait_until
 CAP_SYS_RESOURCE = 24
@@ -74,11 +75,18 @@ def find_binary(name: str, explicit: str | None = None) -> Path:
     return Path(found).resolve()
 
 
+DOCKER_TIMEOUT = 60.0   # a `docker info` or `docker image inspect` (a healthy daemon answers in well under 1 s)
+
+
 def docker_available() -> None:
     docker = shutil.which("docker")
     if not docker:
         raise TargetError("docker not found on PATH: install Docker (scripts/ensure-docker.sh does it on Debian)")
-    r = subprocess.run([docker, "info", "--format", "{{.ServerVersion}}"], capture_output=True, text=True)
+    try:
+        r = subprocess.run([docker, "info", "--format", "{{.ServerVersion}}"], capture_output=True, text=True,
+                           timeout=DOCKER_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        raise TargetError(f"timed out after {DOCKER_TIMEOUT:.0f} s: docker info (is the Docker daemon hung?)") from None
     if r.returncode != 0:
         raise TargetError("Docker is not running: start it (scripts/ensure-docker.sh), then retry")
 
@@ -142,7 +150,7 @@ def load_api(kubeconfig: Path, context: str | None) -> client.ApiClient:
     if context and context not in names:
         raise TargetError(f"context {context!r} not in {kubeconfig} (has: {', '.join(names) or 'none'})")
     try:
-        return kube_config.new_client_from_config(str(kubeconfig), context=context)
+        return kube.api_client_from_kubeconfig(str(kubeconfig), context)
     except Exception as e:
         raise TargetError(f"cannot use context {context!r} of {kubeconfig}: {str(e).splitlines()[0]}") from None
 
@@ -173,7 +181,7 @@ def in_cluster_api() -> client.ApiClient:
         kube_config.load_incluster_config(client_configuration=cfg)
     except kube_config.ConfigException as e:
         raise TargetError(f"--in-cluster: this is not a pod with a ServiceAccount token ({kube.first_line(e)})") from None
-    return client.ApiClient(cfg)
+    return kube.ApiClient(cfg)
 
 
 def in_cluster() -> Cluster:
@@ -188,7 +196,7 @@ def _run(cmd: list, what: str, timeout: float = 900) -> str:
     try:
         r = subprocess.run([str(c) for c in cmd], capture_output=True, text=True, timeout=timeout)
     except subprocess.TimeoutExpired:
-        raise TargetError(f"{what} did not finish within {timeout:.0f}s") from None
+        raise TargetError(f"timed out after {timeout:.0f} s: {what}") from None
     if r.returncode != 0:
         last = (r.stderr.strip() or r.stdout.strip()).splitlines()[-1:] or ["(no output)"]
         raise TargetError(f"{what} failed: {last[0][:300]}")
@@ -197,7 +205,11 @@ def _run(cmd: list, what: str, timeout: float = 900) -> str:
 
 def image_present(image: str) -> bool:
     """Whether the local Docker daemon has the image."""
-    return subprocess.run(["docker", "image", "inspect", image], capture_output=True).returncode == 0
+    try:
+        return subprocess.run(["docker", "image", "inspect", image], capture_output=True,
+                              timeout=DOCKER_TIMEOUT).returncode == 0
+    except subprocess.TimeoutExpired:
+        raise TargetError(f"timed out after {DOCKER_TIMEOUT:.0f} s: docker image inspect {image}") from None
 
 
 def export_kubeconfig(kind_bin: Path, name: str, kubeconfig: Path) -> None:
@@ -225,7 +237,7 @@ def call_bounded(fn, timeout: float, what: str, binary: Path):
     if t.is_alive():
         _stop_children(binary)
         t.join(30)
-        raise TargetError(f"{what} did not finish within {timeout:.0f}s (stopped)")
+        raise TargetError(f"timed out after {timeout:.0f} s: {what} (stopped)")
     if "error" in box:
         raise box["error"]
     return box.get("value")
@@ -311,16 +323,6 @@ def mark_owned(name: str, keep: bool) -> None:
 
 def forget_owned(name: str) -> None:
     (default_workdir(name) / OWNER_FILE).unlink(missing_ok=True)
-
-
-def pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:   # someone else's process: alive
-        return True
-    return True
 
 
 def orphaned(owner: dict | None) -> bool:
@@ -436,7 +438,7 @@ def finish_loading_images(proc: subprocess.Popen | None, timeout: float = 600) -
         out, _ = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
         proc.kill()
-        raise TargetError(f"kind load docker-image did not finish within {timeout:.0f}s") from None
+        raise TargetError(f"timed out after {timeout:.0f} s: kind load docker-image (stopped)") from None
     if proc.returncode != 0:
         last = (out or "").strip().splitlines()[-1:] or ["(no output)"]
         raise TargetError(f"kind load docker-image failed: {last[0][:300]}")

@@ -1,23 +1,39 @@
-"""Thin helpers over the official client: the suite's labelled namespaces, creating objects
-from manifest dicts, pod exec, events. Every object the suite creates carries LABEL_MANAGED."""
+"""Thin helpers over the official client: the suite's API client (a deadline on every request),
+the suite's labelled namespaces, creating objects from manifest dicts, pod exec, events. Every
+object the suite creates carries LABEL_MANAGED; nothing is created once the run is ending."""
 from __future__ import annotations
 
 import gc
 import json
+import os
 import re
+import socket
 import threading
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from urllib.parse import urlparse
 
+import urllib3
 from kubernetes import client
-from kubernetes.stream import stream
+from kubernetes import config as kube_config
+from kubernetes.stream import stream, ws_client
+from websocket import WebSocketTimeoutException
 
-from .waiting import each
+from .verdict import CallTimeout
+from .waiting import STOPPING, Stopped, each, start_thread
+
+REQUEST_TIMEOUT = 30.0   # seconds; --request-timeout
 
 LABEL_MANAGED = "app.kubernetes.io/managed-by"
 MANAGED_VALUE = "hostnet-conformance"
 LABEL_RUN = "hostnet-conformance/run"
 PSA_ENFORCE = "pod-security.kubernetes.io/enforce"
+# Whose a namespace is, and whether that run is alive (--cleanup removes only a finished run's):
+OWNER = "hostnet-conformance/owner"           # "<host>/<pid>" of the process that made it
+HEARTBEAT = "hostnet-conformance/heartbeat"   # UTC time; the live run refreshes it every HEARTBEAT_EVERY s
+HEARTBEAT_EVERY = 30.0
+STALE_AFTER = 600.0   # a run whose newest heartbeat (or, without one, creation) is older than this is over
 
 
 def preload_api() -> threading.Thread:
@@ -32,6 +48,87 @@ def preload_api() -> threading.Thread:
     t = threading.Thread(target=load, daemon=True, name="hnc-preload-api")
     t.start()
     return t
+
+
+def request_timeout() -> float:
+    """The bound on one API request (and on an exec's connection) of every client the suite makes."""
+    return REQUEST_TIMEOUT
+
+
+def set_request_timeout(seconds: float) -> None:
+    global REQUEST_TIMEOUT
+    REQUEST_TIMEOUT = float(seconds)
+
+
+def timed_out(e: BaseException | None) -> bool:
+    """Whether an error of the client's transport (urllib3, websocket) is, or wraps, a timeout."""
+    seen = 0
+    while e is not None and seen < 8:
+        seen += 1
+        if isinstance(e, (TimeoutError, urllib3.exceptions.TimeoutError, WebSocketTimeoutException)):
+            return True
+        if isinstance(e, urllib3.exceptions.MaxRetryError):
+            e = e.reason
+        elif isinstance(e, urllib3.exceptions.ProtocolError):   # a TLS handshake that timed out
+            e = next((a for a in e.args if isinstance(a, BaseException)), None)
+        else:
+            e = e.__cause__ or e.__context__
+    return False
+
+
+class _Retry(urllib3.util.Retry):
+    """urllib3's default retries (3), except after a timeout: retried, one request would last a
+    multiple of its deadline. A refused or dropped connection is still retried (it costs nothing)."""
+
+    def increment(self, method=None, url=None, response=None, error=None, _pool=None, _stacktrace=None):
+        if error is not None and timed_out(error):
+            raise error
+        return super().increment(method, url, response, error, _pool, _stacktrace)
+
+
+class ApiClient(client.ApiClient):
+    """The official client with a default deadline on every request: a call that names no
+    `_request_timeout` gets `request_timeout` (default: REQUEST_TIMEOUT, --request-timeout), its body
+    read included. One that runs out raises CallTimeout `timed out after N s: GET /api/v1/...` (ERROR
+    for the claim, never FAIL). A timeout is not retried, so no request outlasts its deadline."""
+
+    def __init__(self, configuration=None, request_timeout: float | None = None):
+        configuration = configuration or client.Configuration.get_default_copy()
+        if configuration.retries is None:   # read when the connection pool is made (below)
+            configuration.retries = _Retry(3)
+        super().__init__(configuration)
+        self.request_timeout = request_timeout or REQUEST_TIMEOUT
+
+    def call_api(self, method, url, header_params=None, body=None, post_params=None, _request_timeout=None):
+        bound = _request_timeout or self.request_timeout
+        try:
+            response = super().call_api(method, url, header_params, body, post_params, _request_timeout=bound)
+            response.read()   # under the same deadline; kept for the caller
+            return response
+        except Exception as e:
+            if timed_out(e):
+                seconds = max(bound) if isinstance(bound, tuple) else bound
+                raise CallTimeout(seconds, f"{method} {urlparse(url).path}") from None
+            raise
+
+
+def api_client_from_kubeconfig(path: str, context: str | None) -> ApiClient:
+    """kubernetes.config.new_client_from_config, with the suite's ApiClient."""
+    cfg = type.__call__(client.Configuration)
+    kube_config.load_kube_config(config_file=path, context=context, client_configuration=cfg, persist_config=False)
+    return ApiClient(cfg)
+
+
+class _BoundedWebSocket(ws_client.WebSocket):
+    """The client's exec websocket connects without any timeout (its socket blocks for ever on a
+    server that accepts and never answers): this one connects, and reads, within the request timeout."""
+
+    def connect(self, url, **options):
+        options.setdefault("timeout", REQUEST_TIMEOUT)
+        return super().connect(url, **options)
+
+
+ws_client.WebSocket = _BoundedWebSocket   # kubernetes.stream's create_websocket makes every exec's socket
 
 
 def new_run_id() -> str:
@@ -50,7 +147,10 @@ def create_namespace(core: client.CoreV1Api, run_id: str, purpose: str, psa: str
         for mode in ("enforce", "warn", "audit"):
             labels[f"pod-security.kubernetes.io/{mode}"] = psa
     name = ns_name(run_id, purpose)
-    core.create_namespace({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name, "labels": labels}})
+    if STOPPING.is_set():
+        raise Stopped(f"the run is ending: namespace {name} not created")
+    core.create_namespace({"apiVersion": "v1", "kind": "Namespace",
+                           "metadata": {"name": name, "labels": labels, "annotations": owner_annotations()}})
     return name
 
 
@@ -73,11 +173,130 @@ def first_line(e: BaseException) -> str:
     return str(e).splitlines()[0] if str(e) else type(e).__name__
 
 
-def delete_namespaces(core: client.CoreV1Api, run_id: str | None = None) -> list[str]:
-    """Delete the suite's namespaces (of one run, or of every run). Only labelled ones."""
-    selector = f"{LABEL_MANAGED}={MANAGED_VALUE}" + (f",{LABEL_RUN}={run_id}" if run_id else "")
-    names = [ns.metadata.name for ns in core.list_namespace(label_selector=selector).items]
+def utc_stamp(t: datetime | None = None) -> str:
+    return (t or datetime.now(timezone.utc)).strftime("%Y-%m-%dT%H:%M:%SZ")
 
+
+def owner_annotations() -> dict:
+    """A new namespace's: this process (host and pid) made it, alive now."""
+    return {OWNER: f"{socket.gethostname()}/{os.getpid()}", HEARTBEAT: utc_stamp()}
+
+
+def run_selector(run_id: str | None = None) -> str:
+    """The suite's namespaces (of one run, or of every run): only labelled ones."""
+    return f"{LABEL_MANAGED}={MANAGED_VALUE}" + (f",{LABEL_RUN}={run_id}" if run_id else "")
+
+
+def heartbeat(core: client.CoreV1Api, run_id: str) -> int:
+    """Say the run is alive on each of its namespaces (one PATCH each, 10 s bound); how many."""
+    body = {"metadata": {"annotations": {HEARTBEAT: utc_stamp()}}}
+    names = [ns.metadata.name for ns in core.list_namespace(label_selector=run_selector(run_id)).items
+             if ns.metadata.deletion_timestamp is None]
+    for name in names:
+        try:
+            core.patch_namespace(name, body, _request_timeout=10)
+        except client.ApiException as e:
+            if e.status != 404:
+                raise
+    return len(names)
+
+
+def start_heartbeat(core: client.CoreV1Api, run_id: str, every: float = HEARTBEAT_EVERY) -> threading.Thread:
+    """Refresh the run's heartbeat every `every` s in a daemon thread, until the run is ending."""
+    def beat():
+        while not STOPPING.wait(every):
+            try:
+                heartbeat(core, run_id)
+            except Exception:  # noqa: BLE001 - the next beat tries again; --cleanup allows 20 missed beats
+                pass
+    return start_thread(beat, name="hnc-heartbeat")
+
+
+def pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:   # someone else's process: alive
+        return True
+    return True
+
+
+@dataclass
+class RunNamespaces:
+    """The namespaces of one run, as --cleanup judges them."""
+    run_id: str
+    names: list = field(default_factory=list)
+    owners: set = field(default_factory=set)      # {(host, pid)} from OWNER (none: an older version's)
+    newest: datetime | None = None                # newest heartbeat, or creation without one
+
+    def age(self, now: datetime) -> float:
+        return (now - self.newest).total_seconds() if self.newest else float("inf")
+
+    def over(self, now: datetime, host: str, alive=pid_alive, max_age: float = STALE_AFTER) -> bool:
+        """Whether the run is over: its newest heartbeat is older than `max_age`, or every process
+        that made its namespaces ran on this host and is gone."""
+        if self.age(now) > max_age:
+            return True
+        return bool(self.owners) and all(h == host and not alive(pid) for h, pid in self.owners)
+
+    def describe(self, now: datetime) -> str:
+        who = ", ".join(f"{h}/{p}" for h, p in sorted(self.owners)) or "no owner"
+        return f"{self.run_id} ({who}, heartbeat {self.age(now):.0f} s ago, {len(self.names)} namespaces)"
+
+
+def runs_of(namespaces: list) -> dict[str, RunNamespaces]:
+    """The suite's namespaces (client objects) grouped by run."""
+    runs: dict[str, RunNamespaces] = {}
+    for ns in namespaces:
+        meta = ns.metadata
+        run_id = (meta.labels or {}).get(LABEL_RUN, "-")
+        run = runs.setdefault(run_id, RunNamespaces(run_id))
+        run.names.append(meta.name)
+        notes = meta.annotations or {}
+        host, _, pid = notes.get(OWNER, "").rpartition("/")
+        if host and pid.isdigit():
+            run.owners.add((host, int(pid)))
+        when = _parse_stamp(notes.get(HEARTBEAT)) or meta.creation_timestamp
+        if when is not None and (run.newest is None or when > run.newest):
+            run.newest = when
+    return runs
+
+
+def _parse_stamp(text: str | None) -> datetime | None:
+    try:
+        t = datetime.fromisoformat(text) if text else None
+    except ValueError:
+        return None
+    return t.replace(tzinfo=timezone.utc) if t and t.tzinfo is None else t
+
+
+def delete_finished_runs(core: client.CoreV1Api, max_age: float = STALE_AFTER, alive=pid_alive,
+                         now: datetime | None = None) -> tuple[list[str], list[RunNamespaces]]:
+    """--cleanup: delete the namespaces of every run that is over (RunNamespaces.over), never a live
+    run's. Returns (the namespaces deleted, the live runs kept)."""
+    now, host = now or datetime.now(timezone.utc), socket.gethostname()
+    runs = runs_of(core.list_namespace(label_selector=run_selector()).items)
+    kept = [r for r in runs.values() if not r.over(now, host, alive, max_age)]
+    gone = [n for r in runs.values() if r not in kept for n in r.names]
+    _delete(core, gone)
+    return gone, kept
+
+
+def delete_namespaces(core: client.CoreV1Api, run_id: str) -> list[str]:
+    """Delete the namespaces of one run (labelled ones only); their names."""
+    names = [ns.metadata.name for ns in core.list_namespace(label_selector=run_selector(run_id)).items]
+    _delete(core, names)
+    return names
+
+
+def namespaces_left(core: client.CoreV1Api, run_id: str) -> list[str]:
+    """The run's namespaces that exist and are not being deleted."""
+    return [ns.metadata.name for ns in core.list_namespace(label_selector=run_selector(run_id)).items
+            if ns.metadata.deletion_timestamp is None]
+
+
+def _delete(core: client.CoreV1Api, names: list[str]) -> None:
     def delete(name):
         try:
             core.delete_namespace(name, grace_period_seconds=0, propagation_policy="Background")
@@ -87,10 +306,9 @@ def delete_namespaces(core: client.CoreV1Api, run_id: str | None = None) -> list
             # pod, so no controller replaces them.
             core.delete_collection_namespaced_pod(name, grace_period_seconds=1)
         except client.ApiException as e:
-            if e.status != 404:
+            if e.status not in (404, 409):   # gone, or already terminating
                 raise
     each(delete, {n: n for n in names})
-    return names
 
 
 def owned(obj: dict, run_id: str) -> dict:
@@ -103,6 +321,8 @@ def create(api: client.ApiClient, ns: str, obj: dict, run_id: str):
     """Create a Pod, Service, DaemonSet or NetworkPolicy from a manifest dict, labelled as the run's."""
     obj = owned(obj, run_id)
     kind = obj["kind"]
+    if STOPPING.is_set():
+        raise Stopped(f"the run is ending: {kind} {obj['metadata'].get('name', '')} in {ns} not created")
     if kind == "Pod":
         return client.CoreV1Api(api).create_namespaced_pod(ns, obj)
     if kind == "Service":
@@ -139,15 +359,22 @@ def exec_in(core: client.CoreV1Api, ns: str, pod: str, command: list[str], conta
     swaps its ApiClient's call_api for the duration of the call, so each exec gets an ApiClient of
     its own: other threads (the run's concurrent observations) keep using the shared one."""
     kwargs = {"container": container} if container else {}
-    own = client.CoreV1Api(client.ApiClient(core.api_client.configuration))
-    ws = stream(own.connect_get_namespaced_pod_exec, pod, ns, command=command, stderr=True, stdin=False,
-                stdout=True, tty=False, _preload_content=False, **kwargs)
+    own = client.CoreV1Api(ApiClient(core.api_client.configuration))
     try:
-        ws.run_forever(timeout=timeout)
-        out, err = ws.read_stdout(), ws.read_stderr()
-        rc = ws.returncode
-    finally:
-        ws.close()
+        ws = stream(own.connect_get_namespaced_pod_exec, pod, ns, command=command, stderr=True, stdin=False,
+                    stdout=True, tty=False, _preload_content=False, **kwargs)
+        try:
+            ws.run_forever(timeout=timeout)
+            # what run_forever buffered; never wait for more (a command still running at its
+            # timeout would keep a read waiting)
+            out, err = ws.read_stdout(timeout=0), ws.read_stderr(timeout=0)
+            rc = ws.returncode
+        finally:
+            ws.close()
+    except Exception as e:
+        if timed_out(e):   # the connection (bounded by _BoundedWebSocket) heard nothing
+            raise CallTimeout(REQUEST_TIMEOUT, f"exec {' '.join(command)[:80]} in {ns}/{pod}") from None
+        raise
     return ExecResult(rc if rc is not None else -1, out or "", err or "")
 
 

@@ -41,6 +41,17 @@ def parse_port(value: str, option: str = "--host-port-base") -> int:
     return port
 
 
+def parse_seconds(value: str, option: str) -> float:
+    """A positive number of seconds (at most a day)."""
+    try:
+        seconds = float(str(value).strip())
+    except ValueError:
+        seconds = 0.0
+    if not 0 < seconds <= 86400:
+        raise UsageError(f"{option}: {value!r} is not a number of seconds (more than 0, at most 86400)")
+    return seconds
+
+
 def validate_port_base(base: int, needed: int, option: str = "--host-port-base") -> int:
     """A first host port such that base..base+needed-1 stays unprivileged and off NodePorts."""
     last = base + needed - 1  # the last port a PortAllocator over `needed` keys hands out

@@ -15,12 +15,12 @@ every selected observation at once, each in a thread, so their waits overlap; th
 start (pytest-xdist, or a key left out), `world.observed` computes it in the test, as before."""
 from __future__ import annotations
 
-import threading
 from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Callable
 
 from . import manifests, timeline
+from .waiting import start_thread
 from .world import VENDOR_PORT, one_node
 
 KUBELET_PORT = 10250   # C8: a port a node process (the kubelet) holds on every node
@@ -156,5 +156,5 @@ def in_background(fn: Callable, *args, name: str = "") -> Future:
         finally:
             if name:
                 timeline.end(name)
-    threading.Thread(target=run, daemon=True, name="hnc-observe").start()
+    start_thread(run, name=f"hnc-{name or 'observe'}")   # the run's: teardown joins it (waiting.stop_run)
     return fut

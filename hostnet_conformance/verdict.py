@@ -43,6 +43,17 @@ class ClusterError(Exception):
     code = "cluster_error"
 
 
+class CallTimeout(ClusterError):
+    """A call to the cluster (an API request, an exec, a background observation, a command) ran out
+    of its bound: `timed out after N s: <what>`. The cluster was not observed, so ERROR, never FAIL."""
+
+    code = "timed_out"
+
+    def __init__(self, seconds: float, what: str) -> None:
+        self.seconds, self.what = seconds, what
+        super().__init__(f"timed out after {seconds:.0f} s: {what}")
+
+
 class ControlInconclusive(ClusterError):
     """A negative control's check failed, but not with the failure the control provokes: the
     control proves nothing (it is reported as ERROR, never as a passed control)."""

@@ -3,12 +3,21 @@
 The one wait loop of the suite (style: never sleep, never copy a wait loop). A timeout
 reads like the Kubernetes e2e framework's: what was awaited, for how long, and what the
 cluster looked like at the end, so a failure explains itself without a re-run.
+
+Every wait here has a real bound (issue 19): an attempt, a describe(), each call of `each` and
+`within` is awaited only until its bound, also when it hangs. And the run's stop: STOPPING is set
+when teardown starts (stop_run); from then on nothing is created (kube checks it) and every
+stoppable wait ends at its next attempt; stop_run joins the run's background threads
+(start_thread), with a bound, before teardown deletes what the run made.
 """
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import Future
+from concurrent.futures import wait as wait_futures
 from typing import TypeVar
 
 from tenacity import (
@@ -21,7 +30,22 @@ from tenacity import (
     wait_fixed,
 )
 
+from .verdict import CallTimeout, ClusterError
+
 T = TypeVar("T")
+
+# set when the run's teardown starts: nothing is created after it, stoppable waits end
+STOPPING = threading.Event()
+_NEVER = threading.Event()   # the pause of a wait that is not stoppable (never set)
+_threads: list[threading.Thread] = []   # the run's background threads (start_thread), joined by stop_run
+_threads_lock = threading.Lock()
+EACH_BOUND = 300.0   # each(): the whole of one call (its API requests are bounded one by one besides)
+
+
+class Stopped(ClusterError):
+    """The run is ending (STOPPING is set): what was asked is not done."""
+
+    code = "stopped"
 
 
 class WaitTimeout(AssertionError):
@@ -34,10 +58,13 @@ class WaitTimeout(AssertionError):
         )
 
 
-def _safe_describe(describe: Callable[[], str]) -> str:
-    # The state report must never hide the timeout itself (e.g. the API went away).
+def _safe_describe(describe: Callable[[], str], seconds: float = 30.0) -> str:
+    # The state report must never hide the timeout itself (e.g. the API went away), nor delay it
+    # past the wait's bound.
     try:
-        return str(describe())
+        return str(within(describe, seconds, "describe()"))
+    except CallTimeout:
+        return f"<describe() did not answer within {max(0.0, seconds):.0f}s>"
     except Exception as e:  # noqa: BLE001 - any failure is reported, not raised
         return f"<describe() failed: {type(e).__name__}: {e}>"
 
@@ -52,6 +79,7 @@ def wait_until(
     retry_on: tuple[type[BaseException], ...] = (),
     terminal: Callable[[], object] | None = None,
     terminal_every: float = 2.0,
+    stoppable: bool = True,
 ) -> T:
     """Call `condition` every `interval` s until it returns a truthy value, and return it.
 
@@ -61,20 +89,78 @@ def wait_until(
     returns a signals.Signal that settles the wait early (CrashLoopBackOff, an image pull
     error, an admission denial...): the wait raises signals.TerminalSignal at once.
     On timeout raises WaitTimeout with `describe()`'s report of the last state.
+
+    The deadline is real: every attempt and the final describe() run in a thread of their own
+    and are awaited only until `timeout` plus one request timeout (kube.request_timeout(),
+    --request-timeout) have passed since the wait began. So a wait ends within timeout + one
+    request timeout even when an attempt hangs (WaitTimeout then says an attempt was still
+    running); the abandoned attempt ends with its own API calls' deadlines. With `stoppable`
+    (the default) the wait ends with Stopped once the run is ending (STOPPING), at its next attempt.
     """
+    from .kube import request_timeout
+
     if terminal is not None:
         condition = _with_terminal(condition, terminal, what, terminal_every)
+    end = time.monotonic() + timeout + request_timeout()
+
+    def attempt() -> T:
+        if stoppable and STOPPING.is_set():
+            raise Stopped(f"the run is ending: stopped waiting for {what}")
+        fut = _in_thread(condition)
+        if not _done_within(fut, end - time.monotonic()):
+            raise _Overran()
+        return fut.result()
+
     retry: retry_base = retry_if_result(lambda value: not value)
     if retry_on:
         retry = retry | retry_if_exception_type(retry_on)
-    retrying = Retrying(stop=stop_after_delay(timeout), wait=wait_fixed(interval), retry=retry)
+    pause = (STOPPING if stoppable else _NEVER).wait   # a stop wakes the pause between attempts
+    retrying = Retrying(stop=stop_after_delay(timeout), wait=wait_fixed(interval), retry=retry, sleep=pause)
     try:
-        return retrying(condition)
+        return retrying(attempt)
+    except _Overran:
+        raise WaitTimeout(what, timeout, f"an attempt was still running {request_timeout():.0f}s after the "
+                                         f"deadline") from None
     except RetryError as e:
-        state = _safe_describe(describe)
+        state = _safe_describe(describe, end - time.monotonic())
         if (error := e.last_attempt.exception()) is not None:
             state += f"\nlast error: {type(error).__name__}: {error}"
         raise WaitTimeout(what, timeout, state) from None
+
+
+def within(fn: Callable[[], T], seconds: float, what: str) -> T:
+    """fn() in a daemon thread of its own, awaited for at most `seconds`: its value, or what it
+    raised; past the bound, CallTimeout `timed out after N s: <what>` (fn goes on, unwaited)."""
+    return result_within(_in_thread(fn), seconds, what)
+
+
+def result_within(fut: Future, seconds: float, what: str):
+    """A future's result (or its exception, raised), awaited for at most `seconds`: past them,
+    CallTimeout `timed out after N s: <what>`."""
+    if not _done_within(fut, seconds):
+        raise CallTimeout(max(0.0, seconds), what)
+    return fut.result()
+
+
+class _Overran(Exception):
+    """A wait's attempt still running at the wait's bound (never a condition's own exception)."""
+
+
+def _in_thread(fn: Callable[[], T]) -> Future:
+    fut: Future = Future()
+    threading.Thread(target=_settle, args=(fut, fn), daemon=True, name="hnc-attempt").start()
+    return fut
+
+
+def _done_within(fut: Future, seconds: float) -> bool:
+    return bool(wait_futures([fut], timeout=max(0.0, seconds)).done)
+
+
+def _settle(fut: Future, fn: Callable) -> None:
+    try:
+        fut.set_result(fn())
+    except BaseException as e:  # noqa: BLE001 - handed to whoever awaits the future
+        fut.set_exception(e)
 
 
 def _with_terminal(condition: Callable[[], T], terminal: Callable[[], object], what: str,
@@ -98,12 +184,52 @@ def _with_terminal(condition: Callable[[], T], terminal: Callable[[], object], w
     return checked
 
 
-def each(fn, items: dict) -> dict:
-    """{key: fn(value)} with every call at once, each in its own thread: one exec per node, and an
-    exec's time is mostly waiting for the API server and the kubelet. An exception is raised here."""
-    from concurrent.futures import ThreadPoolExecutor
-    if len(items) <= 1:
-        return {k: fn(v) for k, v in items.items()}
-    with ThreadPoolExecutor(max_workers=min(8, len(items)), thread_name_prefix="hnc-each") as pool:
-        futures = {k: pool.submit(fn, v) for k, v in items.items()}
-        return {k: f.result() for k, f in futures.items()}
+def each(fn, items: dict, timeout: float = EACH_BOUND) -> dict:
+    """{key: fn(value)} with every call at once (at most 8 running), each in its own thread: one
+    exec per node, and an exec's time is mostly waiting for the API server and the kubelet. The
+    first exception (in the items' order) is raised here, once every call has ended. The calls are
+    awaited for `timeout` s in all: past it, CallTimeout `timed out after N s: <fn> for <key>`
+    (the calls left go on in their threads, which stop_run joins)."""
+    limit = threading.BoundedSemaphore(8)
+
+    def limited(value):
+        with limit:
+            return fn(value)
+
+    futures: dict = {}
+    for key, value in items.items():
+        futures[key] = Future()
+        start_thread(_settle, futures[key], lambda value=value: limited(value), name="hnc-each")
+    wait_futures(futures.values(), timeout=timeout)
+    for key, fut in futures.items():
+        if not fut.done():
+            raise CallTimeout(timeout, f"{getattr(fn, '__name__', 'a call')} for {key}")
+    return {key: fut.result() for key, fut in futures.items()}
+
+
+def start_thread(fn: Callable, *args, name: str) -> threading.Thread:
+    """Start fn(*args) in a daemon thread that belongs to the run: stop_run joins it."""
+    t = threading.Thread(target=fn, args=args, daemon=True, name=name)
+    with _threads_lock:
+        _threads[:] = [x for x in _threads if x.is_alive()]
+        _threads.append(t)
+    t.start()
+    return t
+
+
+def begin_run() -> None:
+    """A run starts: nothing is stopping (pytest may run the suite more than once in a process)."""
+    STOPPING.clear()
+
+
+def stop_run(join_timeout: float) -> list[str]:
+    """The run's teardown starts: set STOPPING (nothing is created from now on, stoppable waits
+    end), then join the run's background threads, `join_timeout` s for all of them together.
+    Returns the names of the threads still running after it."""
+    STOPPING.set()
+    deadline = time.monotonic() + join_timeout
+    with _threads_lock:
+        threads = [t for t in _threads if t is not threading.current_thread()]
+    for t in threads:
+        t.join(max(0.0, deadline - time.monotonic()))
+    return sorted({t.name for t in threads if t.is_alive()})

@@ -15,14 +15,17 @@ from . import facts as cluster_facts
 from . import admission, kube, manifests, probes, signals, timeline
 from .environment import Env, daemonset_ready, deploy, ds_selector, schedulable_nodes
 from .ports import PortAllocator, listening_ports
-from .verdict import ClusterError, NotApplicable
-from .waiting import WaitTimeout, each, wait_until
+from .verdict import CallTimeout, ClusterError, NotApplicable
+from .waiting import STOPPING, Stopped, WaitTimeout, each, result_within, start_thread, wait_until
 
 # Every host port the suite uses besides the vendor's 20000, one per key (see ports.py).
 PORT_KEYS = ["clusterfirst", "no-hostnet", "no-hostpid", "guaranteed", "port-held",
              "c5-declared", "c5-listening", "c5-matching", "c6", "c6-ondelete", "c7-free", "c7-free-pod", "c8-free",
              "c9-pod", "c9-ds", "c10", "c10-no-hostnet", "probe-http"]
 VENDOR_PORT = 20000
+# The longest a test waits for an observation that runs in the background: longer than the shared
+# DaemonSets' settling (await_settled, 600 s) and an observation's own waits after it together.
+OBSERVATION_BOUND = 1200.0
 # which claims' tests observe each shared DaemonSet (ds_of); a run deploys only the selected claims'
 # (tests/test_hooks.py checks every ds_of in suites/ against this)
 VARIANT_CLAIMS = {
@@ -60,8 +63,7 @@ class World:
     def pod_probe(self) -> probes.Probe | None:
         """A normal pod-network probe: once it runs (build starts it, and waits for it in a thread)."""
         if self._pod_probe is not None and not self.pod_probe_running.wait(180):
-            raise ClusterError(f"the pod-network probe {self._pod_probe.ns}/{self._pod_probe.name} did not run "
-                               f"within 180s")
+            raise CallTimeout(180, f"the pod-network probe {self._pod_probe.ns}/{self._pod_probe.name} to run")
         return self._pod_probe
 
     @pod_probe.setter
@@ -85,7 +87,7 @@ class World:
         """Block until the shared DaemonSets are judged (build settles them in a thread); ERROR for
         the asking claim when that failed or never ended."""
         if not self.settled.wait(timeout):
-            raise ClusterError(f"the shared DaemonSets were not judged within {timeout:.0f}s")
+            raise CallTimeout(timeout, "the shared DaemonSets to be judged")
         if self.settle_error is not None:
             e = self.settle_error
             raise ClusterError(f"settling the shared DaemonSets failed: {kube.first_line(e)}")
@@ -93,7 +95,7 @@ class World:
     def await_pod_network(self, timeout: float = 300) -> dict:
         """The pod-network precondition (pod_network), once build's check of it has ended."""
         if not self.pod_network_known.wait(timeout):
-            raise ClusterError(f"the pod network was not checked within {timeout:.0f}s")
+            raise CallTimeout(timeout, "the pod-network check")
         return self.pod_network
 
     def scenario(self, key: str) -> str:
@@ -120,13 +122,16 @@ class World:
                 fut.set_result(OBSERVERS[key].fn(self))
             except BaseException as e:  # noqa: BLE001 - kept for the next test that asks, raised now
                 fut.set_exception(e)
-        return fut.result()
+        return result_within(fut, OBSERVATION_BOUND, f"observation {key}")
 
     def await_observation(self, key: str) -> None:
         """Wait for a started observation to end, whatever its outcome (its test reports that)."""
         fut = self.observations.get(key)
         if fut is not None:
-            fut.exception()
+            try:
+                fut.exception(timeout=OBSERVATION_BOUND)   # returns its exception, never raises it
+            except TimeoutError:
+                raise CallTimeout(OBSERVATION_BOUND, f"observation {key}") from None
 
     def start_observations(self, claims: set[str] | None) -> None:
         """Start every registered observation of the selected claims (None: all), each in a thread."""
@@ -148,10 +153,14 @@ class World:
         with key_lock:
             if s.key in self.started:
                 return
+            if STOPPING.is_set():
+                raise Stopped(f"the run is ending: scenario {s.key} not made")
             try:
                 made = s.make(self)
             except client.ApiException as e:
                 made = ClusterError(f"making scenario {s.key} failed: HTTP {e.status} {kube.api_message(e)}")
+            except CallTimeout as e:
+                made = ClusterError(f"making scenario {s.key} failed: {e}")
             self.started[s.key] = made
 
     def vendor_ds(self) -> dict:
@@ -511,8 +520,7 @@ def build(env: Env, port_base: int, claims: set[str] | None = None, wave: bool =
                 preflight_state.update(preflight_images(w, nodes))
         except Exception as e:  # noqa: BLE001 - the pods that use the images say why, in their words
             env.cluster.facts["images_on_nodes"] = f"not checked: {kube.first_line(e)}"
-    preflight = threading.Thread(target=run_preflight, daemon=True, name="hnc-image-preflight")
-    preflight.start()
+    preflight = start_thread(run_preflight, name="hnc-image-preflight")
     # the node probes first: they tell which host ports are already in use on each node (Linux
     # nodes only: the probe is a Linux image, and the claims are about Linux host networking). They
     # take no host port, so they start while an earlier run's pods leave.
@@ -598,8 +606,8 @@ def build(env: Env, port_base: int, claims: set[str] | None = None, wave: bool =
     # every selected test's observation at once, each in a thread (scenarios.observer), while the
     # pod network is checked and the shared DaemonSets settle: each observation waits only for what
     # it reads (ds_of, require_pod_network, world.scenario)
-    threading.Thread(target=check_pod_network, daemon=True, name="hnc-pod-network").start()
-    threading.Thread(target=settle, daemon=True, name="hnc-settle").start()
+    start_thread(check_pod_network, name="hnc-pod-network")
+    start_thread(settle, name="hnc-settle")
     w.start_observations(claims)
     return w
 

@@ -1,14 +1,16 @@
-"""--cleanup removes every suite-labelled namespace of earlier runs (and, with kind, the clusters of
-runs killed before their teardown) and exits; SIGTERM ends a run the way Ctrl-C does, so its
-teardown still removes what it made."""
+"""--cleanup removes the suite-labelled namespaces of runs that are over, never a live run's (and,
+with kind, the clusters of runs killed before their teardown) and exits; SIGTERM ends a run the way
+Ctrl-C does, so its teardown still removes what it made."""
 from __future__ import annotations
 
 import signal
+from datetime import datetime, timezone
 
 import pytest
 
 from hostnet_conformance import cluster as targets
 from hostnet_conformance import kube
+from hostnet_conformance.verdict import CallTimeout
 
 from .state import suite_requested
 from .target import existing_target
@@ -43,7 +45,11 @@ def cleanup_and_exit(config):
             kc.parent.mkdir(parents=True, exist_ok=True)
             targets.export_kubeconfig(kind_bin, name, kc)
             c = targets.existing_cluster(str(kc), None)
-        gone = kube.delete_namespaces(c.core)
-    except targets.TargetError as e:
+        gone, live = kube.delete_finished_runs(c.core)
+    except (targets.TargetError, CallTimeout) as e:
         pytest.exit(f"hostnet-conformance: {e}", returncode=3)
+    if live:
+        now = datetime.now(timezone.utc)
+        print(f"hostnet-conformance: kept the namespaces of {len(live)} live runs: "
+              f"{'; '.join(r.describe(now) for r in live)}")
     pytest.exit(f"hostnet-conformance: removed {len(gone)} namespaces: {' '.join(gone) or '-'}", returncode=0)

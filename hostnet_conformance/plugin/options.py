@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from hostnet_conformance import kube, manifests, options
+from hostnet_conformance import kube, manifests, options, waiting
 from hostnet_conformance.verdict import CLAIMS
 
 from .state import STATE, pop, push, suite_requested
@@ -48,14 +48,21 @@ def pytest_addoption(parser):
     g.addoption("--kind-create-timeout", type=float, default=float(env("HNC_KIND_CREATE_TIMEOUT", "600")),
                 help="seconds `kind create cluster` may take (pytest-kind runs it); past them it is stopped and "
                      "what it made is deleted (default 600)")
+    g.addoption("--request-timeout", default=env("HNC_REQUEST_TIMEOUT", "30"),
+                help="seconds one Kubernetes API request (or an exec's connection) may take; past them the "
+                     "claim that made it is ERROR, 'timed out after N s: <request>' (default 30)")
     g.addoption("--report-dir", default=None, help="write report.md, report.json and report.html here")
-    g.addoption("--cleanup", action="store_true", help="remove leftovers of earlier runs (suite-labelled only) and exit")
+    g.addoption("--cleanup", action="store_true",
+                help="remove leftovers of runs that are over (suite-labelled only) and exit: a run's namespaces go "
+                     f"when its heartbeat is older than {kube.STALE_AFTER / 60:.0f} min, or when every process that "
+                     "made them ran on this host and is gone; a live run's are kept (and named)")
     g.addoption("--claims", default=None, help="comma-separated claim ids to run, e.g. C1,C7 (default: all)")
 
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_configure(config):
     push()
+    waiting.begin_run()
     for c in CLAIMS.values():
         config.addinivalue_line("markers", f"{c.id}: claim {c.id}, {c.sentence}")
     for name, text in MARKERS.items():
@@ -71,6 +78,9 @@ def pytest_configure(config):
         from hostnet_conformance.world import PORT_KEYS
         options.validate_port_base(base, len(PORT_KEYS))
         config.option.host_port_base = base
+        config.option.request_timeout = options.parse_seconds(str(config.getoption("request_timeout")),
+                                                              "--request-timeout")
+        kube.set_request_timeout(config.option.request_timeout)
         registry = config.getoption("image_registry")
         registry = options.parse_registry(registry) if registry else None
         for opt in ("node_exporter_image", "probe_image"):

@@ -1,6 +1,8 @@
 """The cluster target (a kind cluster created or reused, or an existing one by kubeconfig and
-context), the run's world (world.build), pytest-xdist's shared set-up, and removing what the run
-made: its namespaces, and a kind cluster it created once the reports are out."""
+context), the run's world (world.build), pytest-xdist's shared set-up, the run's heartbeat on its
+namespaces, and removing what the run made: first the run's stop (nothing is created after it, its
+background threads are joined), then its namespaces, and a kind cluster it created once the reports
+are out."""
 from __future__ import annotations
 
 import gc
@@ -11,7 +13,7 @@ import time
 import pytest
 
 from hostnet_conformance import cluster as targets
-from hostnet_conformance import kube, report, timeline
+from hostnet_conformance import kube, report, timeline, waiting
 from hostnet_conformance.environment import Env
 from hostnet_conformance.verdict import Verdict
 from hostnet_conformance.waiting import WaitTimeout
@@ -61,6 +63,8 @@ def open_cluster(cfg) -> targets.Cluster:
                 targets.finish_loading_images(loading)
             c.facts["timing_ready_and_images_loaded_s"] = round(time.monotonic() - t0, 1)
     except targets.TargetError as e:
+        if loading:
+            loading.kill()
         if c is not None:  # a cluster this run created is not left behind by a failed set-up
             close(cfg, c, None)
         fail_setup(str(e))
@@ -74,9 +78,20 @@ def open_cluster(cfg) -> targets.Cluster:
     return c
 
 
+JOIN_BOUND = 15.0   # teardown waits this long, in all, for the run's background threads to end
+
+
 def close(cfg, c: targets.Cluster, run_id: str | None, after_report: bool = False) -> None:
-    """Remove what this run created: its namespaces, and the kind cluster if it made it (unless kept;
-    with `after_report`, only once the reports are written: pytest_unconfigure)."""
+    """Remove what this run created. First the run's stop: nothing is created from then on, and its
+    background threads (observations, the wave, settling) are joined, JOIN_BOUND s in all; then its
+    namespaces, listed again after the delete (any that is there and not terminating was made too
+    late: said, and deleted again); and the kind cluster if it made it (unless kept; with
+    `after_report`, only once the reports are written: pytest_unconfigure)."""
+    if not waiting.STOPPING.is_set():
+        running = waiting.stop_run(JOIN_BOUND)
+        if running:   # they create nothing now (STOPPING); their waits end at their next attempt
+            print(f"\nhostnet-conformance: {len(running)} background threads still running after "
+                  f"{JOIN_BOUND:.0f} s: {' '.join(running)}")
     delete_cluster = c.kind_name and c.created_by_run and not cfg.getoption("keep_cluster")
     try:
         if delete_cluster and after_report:
@@ -85,6 +100,11 @@ def close(cfg, c: targets.Cluster, run_id: str | None, after_report: bool = Fals
             targets.delete_kind_cluster(c)
         elif run_id:
             kube.delete_namespaces(c.core, run_id)
+            left = kube.namespaces_left(c.core, run_id)
+            if left:
+                print(f"\nhostnet-conformance: {len(left)} namespaces of run {run_id} appeared during teardown, "
+                      f"deleting them too: {' '.join(left)}")
+                kube.delete_namespaces(c.core, run_id)
     except Exception as e:  # noqa: BLE001 - teardown reports, it never hides the run's outcome
         print(f"\nhostnet-conformance: cleanup failed: {kube.first_line(e)}")
 
@@ -102,6 +122,7 @@ def pytest_sessionstart(session):
     c = open_cluster(config)
     run_id = kube.new_run_id()
     STATE.update(run_id=run_id, cluster=c)
+    kube.start_heartbeat(c.core, run_id)   # the workers' namespaces are the run's too
     try:
         built = w.build(make_env(config, c, run_id), config.getoption("host_port_base"))
     except (Exception, KeyboardInterrupt) as e:
@@ -153,6 +174,8 @@ def env(cluster, request):
     shared = shared_state()
     run_id = shared["run_id"] if shared else kube.new_run_id()
     STATE["run_id"] = run_id
+    if not shared:   # an xdist worker's run is the controller's, which beats for it
+        kube.start_heartbeat(cluster.core, run_id)
     return make_env(request.config, cluster, run_id)
 
 
