@@ -78,7 +78,7 @@ def open_cluster(cfg) -> targets.Cluster:
     return c
 
 
-JOIN_BOUND = 15.0   # teardown waits this long, in all, for the run's background threads to end
+JOIN_BOUND = 10.0   # teardown waits this long, in all, for the run's background threads to end
 
 
 def close(cfg, c: targets.Cluster, run_id: str | None, after_report: bool = False) -> None:

@@ -7,6 +7,7 @@ import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -126,10 +127,16 @@ def test_sigterm_to_an_xdist_run_and_its_workers_leaves_nothing(e2e_cluster, tmp
                                    lambda p: os.killpg(p.pid, signal.SIGTERM))
 
 
-def test_cleanup_removes_only_labelled_leftovers(e2e_cluster, tmp_path):
+def test_cleanup_removes_only_labelled_leftovers_of_finished_runs(e2e_cluster, tmp_path):
+    """A leftover of a run whose process is gone goes; a live run's namespace (this test's own
+    process owns it, its heartbeat is fresh) and an unlabelled one stay."""
     c, core = e2e_cluster, e2e_cluster["core"]
     stamp = str(int(time.time()))
     ours = kube.create_namespace(core, f"old{stamp}", "leftover")
+    gone = subprocess.Popen(["true"])
+    gone.wait(timeout=30)   # the leftover's run: a process of this host that has ended
+    core.patch_namespace(ours, {"metadata": {"annotations": {kube.OWNER: f"{socket.gethostname()}/{gone.pid}"}}})
+    live = kube.create_namespace(core, f"live{stamp}", "running")
     theirs = f"not-ours-{stamp}"
     core.create_namespace({"metadata": {"name": theirs}})
     try:
@@ -138,6 +145,9 @@ def test_cleanup_removes_only_labelled_leftovers(e2e_cluster, tmp_path):
         assert ours in r.stdout + r.stderr
         ns = core.read_namespace(ours)
         assert ns.metadata.deletion_timestamp is not None, "the labelled leftover was not deleted"
+        assert core.read_namespace(live).metadata.deletion_timestamp is None, "a live run's namespace was deleted"
+        assert f"live{stamp} (" in r.stdout, "the live run kept is not named"
         assert core.read_namespace(theirs).metadata.deletion_timestamp is None, "an unlabelled namespace was touched"
     finally:
         core.delete_namespace(theirs)
+        core.delete_namespace(live)
