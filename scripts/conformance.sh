@@ -23,10 +23,10 @@ fi
 "$ROOT/scripts/ensure-docker.sh"
 if [[ "${HNC_ONLINE:-}" == 1 ]]; then
   :   # images come from their registries
-elif [[ -n "${HNC_NODE_IMAGE:-}" ]] && bounded 60 docker image inspect "$HNC_NODE_IMAGE" >/dev/null 2>&1; then
+elif [[ -n "${HNC_NODE_IMAGE:-}" ]] && quiet bounded 60 docker image inspect "$HNC_NODE_IMAGE" >/dev/null; then
   export HNC_OFFLINE=1   # the caller built and set the offline images
 else
-  [[ -z "${BOUNDED_LAST:-}" ]] || { say "$BOUNDED_LAST"; exit 1; }
+  [[ -z "${BOUNDED_LAST:-}" ]] || exit 1   # docker did not answer (quiet said so)
   if [[ -n "${HNC_NODE_IMAGE:-}" ]]; then
     say "HNC_NODE_IMAGE=$HNC_NODE_IMAGE is not in the local Docker daemon: build or load it, unset HNC_NODE_IMAGE for the offline images, or set HNC_ONLINE=1 to pull it"
     exit 2

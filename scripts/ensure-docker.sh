@@ -114,7 +114,7 @@ if needs_shim; then
   fi
 fi
 
-if command -v systemctl >/dev/null && systemctl is-system-running >/dev/null 2>&1; then
+if command -v systemctl >/dev/null && bounded 30 systemctl is-system-running >/dev/null 2>&1; then
   bounded 120 systemctl start docker || true
 fi
 if ! answers; then

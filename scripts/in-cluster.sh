@@ -12,6 +12,8 @@
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 NS=hostnet-conformance-runner
+# shellcheck source=lib-host.sh
+source "$ROOT/scripts/lib-host.sh"   # bounded: every kind, docker and kubectl call has a deadline
 die() { echo "in-cluster: $*" >&2; exit 3; }
 usage() { echo "in-cluster: $*" >&2; echo "usage: $0 (--cluster-name NAME | --kubeconfig FILE --context CTX) [--image IMAGE] [--out DIR] [--timeout S] [-- SUITE ARGS]" >&2; exit 2; }
 
@@ -34,18 +36,20 @@ done
 [[ "$timeout" =~ ^[0-9]+$ ]] || usage "--timeout takes seconds"
 work="$(mktemp -d)"
 if [[ -n "$name" ]]; then
-  kind get clusters 2>/dev/null | grep -qx "$name" || die "no kind cluster named $name"
+  clusters=$(quiet bounded 60 kind get clusters) || die "kind get clusters failed"
+  grep -qx "$name" <<<"$clusters" || die "no kind cluster named $name"
   if [[ -z "$image" ]]; then   # the offline bootstrap builds it; build it now if it has not
     image="$(bash "$ROOT/scripts/offline/build-runner.sh")" || die "the runner image could not be built"
   fi
   kubeconfig="$work/kubeconfig" context="kind-$name"
-  kind export kubeconfig --name "$name" --kubeconfig "$kubeconfig" >/dev/null 2>&1 || die "kind export kubeconfig failed"
-  docker image inspect "$image" >/dev/null 2>&1 || die "image $image is not in the local Docker daemon"
-  timeout 300 kind load docker-image --name "$name" "$image" >/dev/null || die "kind load docker-image $image failed"
+  quiet bounded 60 kind export kubeconfig --name "$name" --kubeconfig "$kubeconfig" >/dev/null \
+    || die "kind export kubeconfig failed"
+  quiet bounded 60 docker image inspect "$image" >/dev/null || die "image $image is not in the local Docker daemon"
+  bounded 300 kind load docker-image --name "$name" "$image" >/dev/null || die "kind load docker-image $image failed"
 fi
 [[ -n "$image" ]] || usage "--image: the runner image, as this cluster's nodes can pull it"
-k() { kubectl --kubeconfig "$kubeconfig" --context "$context" "$@"; }
-k version --request-timeout=10s >/dev/null 2>&1 || die "the API server of context $context does not answer"
+k() { bounded 120 kubectl --kubeconfig "$kubeconfig" --context "$context" "$@"; }
+quiet k version --request-timeout=10s >/dev/null || die "the API server of context $context does not answer"
 
 # the manifest with this run's image and arguments
 python3 - "$ROOT/deploy/runner.yaml" "$image" "$work/runner.yaml" "${args[@]}" <<'PY'
@@ -68,7 +72,7 @@ trap 'exit 130' INT TERM
 if k get namespace "$NS" >/dev/null 2>&1; then
   die "namespace $NS exists already (another run, or one that was killed): kubectl delete namespace $NS"
 fi
-k apply -f "$work/runner.yaml" >/dev/null
+k apply -f "$work/runner.yaml" >/dev/null || die "kubectl apply of the runner failed"
 
 # the runner's pod: running (stop at once if it cannot start), then its `done` file
 deadline=$((SECONDS + timeout)) pod="" last=""
@@ -94,9 +98,9 @@ done
 (( SECONDS < deadline )) || die "no results within ${timeout}s; last seen: ${last:-no pod}"
 
 mkdir -p "$out"
-tarball=$(k -n "$NS" exec "$pod" -- cat /tmp/sonobuoy/results/done)
+tarball=$(k -n "$NS" exec "$pod" -- cat /tmp/sonobuoy/results/done) || die "reading the runner's done file failed"
 [[ "$tarball" == /tmp/sonobuoy/results/* ]] || die "the done file names no results file: $tarball"
-k -n "$NS" exec "$pod" -- cat "$tarball" >"$out/results.tar.gz"
+k -n "$NS" exec "$pod" -- cat "$tarball" >"$out/results.tar.gz" || die "copying $tarball failed"
 tar -C "$out" -xzf "$out/results.tar.gz"
 echo "$tarball" >"$out/done"
 k -n "$NS" exec "$pod" -- touch /tmp/sonobuoy/results/collected >/dev/null 2>&1 || true

@@ -4,13 +4,15 @@
 # that downloads a binary at install time, which this machine cannot do.)
 # Prints the binary's path.
 set -euo pipefail
+# shellcheck source=lib-host.sh
+source "$(dirname "$0")/lib-host.sh"
 VERSION=v1.7.12
 CACHE="${HNC_CACHE:-/var/cache/hostnet-conformance}"
 BIN="$CACHE/tools/actionlint-$VERSION/actionlint"
 if [[ ! -x "$BIN" ]]; then
   command -v go >/dev/null || { echo "install-actionlint: go is not installed (scripts/offline/bootstrap.sh installs it)" >&2; exit 1; }
   tmp="$(mktemp -d)"; trap 'rm -rf "$tmp"' EXIT
-  GOBIN="$tmp" CGO_ENABLED=0 timeout 900 go install -trimpath -ldflags "-s -w" \
+  GOBIN="$tmp" CGO_ENABLED=0 bounded 900 go install -trimpath -ldflags "-s -w" \
     "github.com/rhysd/actionlint/cmd/actionlint@$VERSION" >&2 \
     || { echo "install-actionlint: go install actionlint@$VERSION failed" >&2; exit 1; }
   mkdir -p "$(dirname "$BIN")"; mv "$tmp/actionlint" "$BIN"

@@ -7,7 +7,7 @@
 # line `timed out after SECONDS s: CMD` on stderr and status 124: the contract of offline/lib.sh's
 # bounded, plus that line (a script sourcing both gets this one: source it after lib.sh).
 # BOUNDED_LAST holds the line afterwards (empty when CMD ended in time), for a caller whose stderr went
-# to a log or /dev/null.
+# to a log or /dev/null (see quiet).
 bounded() {
   local s=$1 t0=$SECONDS rc=0
   shift
@@ -19,6 +19,15 @@ bounded() {
     echo "$BOUNDED_LAST" >&2
     return 124
   fi
+  return "$rc"
+}
+
+# quiet CMD...: CMD (a bounded call) with its stderr dropped, all but bounded's timed-out line.
+quiet() {
+  local rc=0
+  BOUNDED_LAST=""
+  "$@" 2>/dev/null || rc=$?
+  if [[ -n $BOUNDED_LAST ]]; then echo "$BOUNDED_LAST" >&2; fi
   return "$rc"
 }
 

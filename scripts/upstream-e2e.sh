@@ -12,6 +12,8 @@
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 SPECS="$ROOT/fixtures/upstream-e2e/specs.yaml"
+# shellcheck source=lib-host.sh
+source "$ROOT/scripts/lib-host.sh"   # bounded: every kind and kubectl call and e2e.test have a deadline
 CLUSTER="" KUBECONFIG_FILE="" CONTEXT="" REPORT="$PWD/upstream-e2e-report"
 : "${HNC_E2E_TIMEOUT:=3600}"
 usage() { echo "upstream-e2e: $*" >&2; echo "usage: scripts/upstream-e2e.sh (--cluster-name NAME | --kubeconfig FILE [--context NAME]) [--report-dir DIR]" >&2; exit 2; }
@@ -40,19 +42,20 @@ mkdir -p "$REPORT"; REPORT=$(cd "$REPORT" && pwd)
 rm -rf "$REPORT/parallel" "$REPORT/serial"
 
 if [[ -n "$CLUSTER" ]]; then
-  kind get clusters 2>/dev/null | grep -qx "$CLUSTER" || fail "no kind cluster named $CLUSTER (kind get clusters)"
+  clusters=$(quiet bounded 60 kind get clusters) || fail "kind get clusters failed"
+  grep -qx "$CLUSTER" <<<"$clusters" || fail "no kind cluster named $CLUSTER (kind get clusters)"
   KUBECONFIG_FILE="$REPORT/kubeconfig"
-  timeout 60 kind export kubeconfig --name "$CLUSTER" --kubeconfig "$KUBECONFIG_FILE" >/dev/null 2>&1 \
+  quiet bounded 60 kind export kubeconfig --name "$CLUSTER" --kubeconfig "$KUBECONFIG_FILE" >/dev/null \
     || fail "kind export kubeconfig --name $CLUSTER failed"
   t=$SECONDS
   IFS=, read -r -a images <<<"$HNC_E2E_IMAGES"
-  timeout 600 kind load docker-image --name "$CLUSTER" "${images[@]}" >"$REPORT/kind-load.log" 2>&1 \
-    || fail "kind load docker-image failed: $(tail -n1 "$REPORT/kind-load.log")"
+  bounded 600 kind load docker-image --name "$CLUSTER" "${images[@]}" >"$REPORT/kind-load.log" 2>&1 \
+    || fail "kind load docker-image failed: ${BOUNDED_LAST:-$(tail -n1 "$REPORT/kind-load.log")}"
   echo "upstream-e2e: images on the nodes in $((SECONDS - t))s: ${images[*]}"
 fi
 ctx=(); [[ -n "$CONTEXT" ]] && ctx=(--context "$CONTEXT")
-timeout 60 kubectl --kubeconfig "$KUBECONFIG_FILE" "${ctx[@]}" get --raw /readyz >/dev/null 2>"$REPORT/readyz.err" \
-  || fail "the cluster does not answer: $(tail -n1 "$REPORT/readyz.err")"
+bounded 60 kubectl --kubeconfig "$KUBECONFIG_FILE" "${ctx[@]}" get --raw /readyz >/dev/null 2>"$REPORT/readyz.err" \
+  || fail "the cluster does not answer: ${BOUNDED_LAST:-$(tail -n1 "$REPORT/readyz.err")}"
 
 run() {  # run GROUP: one e2e.test invocation over the group's focus list
   local group=$1 focus=()
@@ -61,12 +64,12 @@ run() {  # run GROUP: one e2e.test invocation over the group's focus list
   mkdir -p "$REPORT/$group"
   local t=$SECONDS rc=0
   echo "upstream-e2e: $group: ${#focus[@]} specs (log: $REPORT/$group/e2e.log)"
-  KUBE_TEST_REPO_LIST="$HNC_E2E_REPO_LIST" timeout --kill-after=30 "$HNC_E2E_TIMEOUT" "$HNC_E2E_TEST" \
+  KUBE_TEST_REPO_LIST="$HNC_E2E_REPO_LIST" bounded "$HNC_E2E_TIMEOUT" "$HNC_E2E_TEST" \
     --kubeconfig="$KUBECONFIG_FILE" ${CONTEXT:+--context="$CONTEXT"} --provider=skeleton \
     --kubectl-path="$(command -v kubectl)" --report-dir="$REPORT/$group" --disable-log-dump \
     --ginkgo.no-color --ginkgo.timeout="${HNC_E2E_TIMEOUT}s" "${focus[@]}" \
     >"$REPORT/$group/e2e.log" 2>&1 || rc=$?
-  echo "upstream-e2e: $group: e2e.test exit $rc after $((SECONDS - t))s"
+  echo "upstream-e2e: $group: e2e.test exit $rc after $((SECONDS - t))s${BOUNDED_LAST:+ ($BOUNDED_LAST)}"
   [[ -f "$REPORT/$group/junit_01.xml" ]] || fail "$group: e2e.test wrote no JUnit report (exit $rc): $(grep -m1 -E 'FAIL|panic|error' "$REPORT/$group/e2e.log" || tail -n1 "$REPORT/$group/e2e.log")"
 }
 run parallel
