@@ -25,6 +25,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from hostnet_conformance.cluster import render_kind_config  # noqa: E402
+from bounded import TimedOut, deadline, run  # noqa: E402  (scripts/bounded.py)
 
 NAME = "hnc-bench"
 
@@ -32,13 +33,14 @@ NAME = "hnc-bench"
 PEAK_MB: dict[str, float] = {}
 
 
-def timed(cmd: list[str], env: dict | None = None, label: str | None = None) -> float:
-    """Wall time of one command (process start to exit); its peak RSS goes to PEAK_MB[label]."""
+def timed(cmd: list[str], env: dict | None = None, label: str | None = None, timeout: float = 1800) -> float:
+    """Wall time of one command (process start to exit), under a deadline; its peak RSS goes to PEAK_MB[label]."""
     t0 = time.monotonic()
     with tempfile.TemporaryFile("w+") as out:
         proc = subprocess.Popen(cmd, cwd=ROOT, env={**os.environ, **(env or {})}, stdout=out, stderr=subprocess.STDOUT,
                                 text=True)
-        _, status, usage = os.wait4(proc.pid, 0)
+        with deadline(proc.pid, timeout, " ".join(cmd[:6])):
+            _, status, usage = os.wait4(proc.pid, 0)
         proc.returncode = os.waitstatus_to_exitcode(status)
         wall = time.monotonic() - t0
         if proc.returncode != 0:
@@ -50,7 +52,7 @@ def timed(cmd: list[str], env: dict | None = None, label: str | None = None) -> 
 
 
 def delete():
-    subprocess.run(["kind", "delete", "cluster", "--name", NAME], capture_output=True)
+    run(["kind", "delete", "cluster", "--name", NAME], 300, capture_output=True)
 
 
 def suite(*extra: str) -> list[str]:
@@ -73,7 +75,7 @@ def main() -> int:
     delete()
     for _ in range(n):
         create = ["kind", "create", "cluster", "--name", NAME, "--config", str(cfg)] + (["--image", image] if image else [])
-        measure("bare kind create cluster (3 nodes)", lambda: timed(create))
+        measure("bare kind create cluster (3 nodes)", lambda: timed(create, timeout=600))
         delete()
         measure("full suite, fresh cluster, 1 worker", lambda: timed(suite("--report-dir", str(report)), label="fresh-1"))
         delete()
@@ -120,4 +122,7 @@ def print_phases(path: Path, label: str = "last fresh 1-worker run") -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except TimedOut as e:
+        sys.exit(f"benchmark: {e}")

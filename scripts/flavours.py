@@ -22,7 +22,6 @@ import json
 import os
 import signal
 import ssl
-import subprocess
 import sys
 import tempfile
 import threading
@@ -41,8 +40,10 @@ from hostnet_conformance import admission, flavours, kube, manifests  # noqa: E4
 from hostnet_conformance.cluster import render_kind_config  # noqa: E402
 from hostnet_conformance import facts as cluster_facts  # noqa: E402
 from hostnet_conformance.waiting import WaitTimeout, wait_until  # noqa: E402
+from bounded import TimedOut, run  # noqa: E402  (scripts/bounded.py)
 
 PART_OF = "hostnet-conformance-flavours"
+SUITE_TIMEOUT = float(os.environ.get("HNC_FLAVOUR_SUITE_TIMEOUT", 1800))   # one suite run, cluster creation included
 VAP_NAME = "hnc-flavour-no-host-network"
 KUBELET_CONFIG = "/var/lib/kubelet/config.yaml"
 # kubelet settings a flavour may change -> the Kubelet fact that shows it (through configz)
@@ -58,9 +59,9 @@ class FlavourError(Exception):
 
 def sh(*cmd: str, input: str | None = None, timeout: float = 120) -> str:
     try:
-        r = subprocess.run(cmd, input=input, capture_output=True, text=True, timeout=timeout)
-    except subprocess.TimeoutExpired:
-        raise FlavourError(f"`{' '.join(cmd[:4])}` did not finish within {timeout:.0f}s") from None
+        r = run(cmd, timeout, input=input, capture_output=True, text=True)
+    except TimedOut as e:
+        raise FlavourError(str(e)) from None
     if r.returncode != 0:
         raise FlavourError(f"`{' '.join(cmd[:4])}` failed: {(r.stderr or r.stdout).strip().splitlines()[-1:]}")
     return r.stdout
@@ -399,7 +400,7 @@ class Made:
         cfg = self.workdir / "kind-flavour.yaml"
         cfg.write_text(yaml.safe_dump(flavours.kind_config(base, self.f), sort_keys=False))
         sh("kind", "create", "cluster", "--name", self.name, "--image", image, "--config", str(cfg),
-           "--kubeconfig", str(self.kubeconfig), timeout=420)
+           "--kubeconfig", str(self.kubeconfig), timeout=600)
         self.api = config.new_client_from_config(str(self.kubeconfig), context=f"kind-{self.name}")
         self.core = client.CoreV1Api(self.api)
         getattr(self, "setup_" + self.f.setup.replace("-", "_"))()
@@ -471,8 +472,11 @@ def run_suite(args: list[str], report: Path, own: bool = False) -> tuple[float, 
     offline images when no registry answers), pytest with --kubeconfig for a kept one."""
     cmd = ["bash", "scripts/conformance.sh"] if own else [sys.executable, "-m", "pytest", "suites"]
     t0 = time.monotonic()
-    r = subprocess.run([*cmd, "-q", "-p", "no:cacheprovider", "--report-dir", str(report), *args],
-                       cwd=ROOT, capture_output=True, text=True)
+    try:
+        r = run([*cmd, "-q", "-p", "no:cacheprovider", "--report-dir", str(report), *args], SUITE_TIMEOUT,
+                "the suite" + (" on a cluster of its own" if own else ""), cwd=ROOT, capture_output=True, text=True)
+    except TimedOut as e:
+        raise FlavourError(str(e)) from None
     wall = time.monotonic() - t0
     report.mkdir(parents=True, exist_ok=True)
     (report / "pytest.log").write_text(r.stdout + r.stderr)

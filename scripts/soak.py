@@ -8,7 +8,6 @@ The first run creates (or reuses) the cluster; all runs keep it; it is deleted a
 from __future__ import annotations
 
 import argparse
-import subprocess
 import sys
 import tempfile
 import time
@@ -16,7 +15,10 @@ import xml.etree.ElementTree as ET
 from collections import Counter
 from pathlib import Path
 
+from bounded import TimedOut, run  # scripts/bounded.py
+
 ROOT = Path(__file__).resolve().parent.parent
+RUN_TIMEOUT = 1800   # one suite run, cluster creation included
 
 
 def main() -> int:
@@ -36,9 +38,9 @@ def main() -> int:
         for i in range(1, a.runs + 1):
             xml = out / f"run-{i}.xml"
             t0 = time.monotonic()
-            r = subprocess.run([sys.executable, "-m", "pytest", str(ROOT / "suites"), "-q", "-p", "no:cacheprovider",
-                                "--keep-cluster", "--junitxml", str(xml), *args], cwd=ROOT,
-                               capture_output=True, text=True)
+            r = run([sys.executable, "-m", "pytest", str(ROOT / "suites"), "-q", "-p", "no:cacheprovider",
+                     "--keep-cluster", "--junitxml", str(xml), *args], RUN_TIMEOUT, f"suite run {i}", cwd=ROOT,
+                    capture_output=True, text=True)
             durations.append(time.monotonic() - t0)
             failed = []
             if xml.exists():
@@ -52,7 +54,7 @@ def main() -> int:
             print(f"run {i}/{a.runs}: exit {r.returncode} in {durations[-1]:.1f}s: {last}", flush=True)
     finally:
         if not keep:
-            subprocess.run(["kind", "delete", "cluster", "--name", name], capture_output=True)
+            run(["kind", "delete", "cluster", "--name", name], 300, capture_output=True)
     durations.sort()
     print(f"\n{a.runs} runs, median {durations[len(durations) // 2]:.1f}s, "
           f"min {durations[0]:.1f}s, max {durations[-1]:.1f}s")
@@ -66,4 +68,7 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except TimedOut as e:
+        sys.exit(f"soak: {e}")
