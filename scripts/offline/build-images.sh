@@ -3,17 +3,20 @@
 # and the Go binaries built by build-k8s.sh / build-go-tools.sh, and assemble the kind node image.
 # Each image is tagged hnc.local/NAME:KEY where KEY hashes its inputs, so unchanged images are reused.
 source "$(dirname "$0")/lib.sh"
+# shellcheck source=../lib-host.sh
+source "$HERE/../lib-host.sh"   # after lib.sh: its bounded says `timed out after N s: ...`
 export DOCKER_BUILDKIT=0   # the classic builder works with Debian's docker.io without buildx
 IMG_DIR="$HERE/images"
 K8S_BIN="$CACHE/k8s/$K8S_VERSION/bin"
 GOBIN="$CACHE/gobin"
 DEBIAN_IMAGE="hnc.local/debian:$DEBIAN_SUITE"
 CTX="$CACHE/build-context"
-KIND_MOD="$(go env GOMODCACHE)/sigs.k8s.io/kind@$KIND_VERSION"
+KIND_MOD="$(bounded 60 go env GOMODCACHE)/sigs.k8s.io/kind@$KIND_VERSION"
 
 # content only (never paths), so a checkout elsewhere maps to the same keys
 sum() { cat "$@" | sha256sum | cut -c1-12; }
-have() { docker image inspect "$1" >/dev/null 2>&1; }
+dk() { bounded "$HNC_TIMEOUT_SHORT" docker "$@"; }   # every docker call but build has this deadline
+have() { quiet dk image inspect "$1" >/dev/null; }
 
 # image NAME KEY DOCKERFILE CONTEXT [build-args...]: build hnc.local/NAME:KEY unless present.
 image() {
@@ -24,7 +27,7 @@ image() {
   local args=() a
   for a in "$@"; do args+=(--build-arg "$a"); done
   bounded "$HNC_TIMEOUT_BUILD" docker build -q -f "$IMG_DIR/$file" "${args[@]}" -t "$ref" "$ctx" >>"$LOGS/images.log" 2>&1 \
-    || die images "docker build of $name failed"
+    || die images "docker build of $name failed${BOUNDED_LAST:+ ($BOUNDED_LAST)}"
   echo "$ref"
 }
 
@@ -34,16 +37,16 @@ binary_image() {
   local c="$CTX/$name"; rm -rf "$c"; mkdir -p "$c"; cp "$src" "$c/bin"
   local key; key=$(sum "$c/bin" "$IMG_DIR/binary.Dockerfile" <(echo "$base $entry"))
   local ref; ref=$(image "$name" "$key" binary.Dockerfile "$c" "BASE=$base" BIN=bin "DEST=$dest")
-  if [[ -n "$entry" ]] && [[ "$(docker image inspect -f '{{json .Config.Entrypoint}}' "$ref")" != "$entry" ]]; then
+  if [[ -n "$entry" ]] && [[ "$(dk image inspect -f '{{json .Config.Entrypoint}}' "$ref")" != "$entry" ]]; then
     # classic builder has no ENTRYPOINT build-arg: set it by committing a container
-    local cid; cid=$(docker create "$ref" /x); docker commit --change "ENTRYPOINT $entry" "$cid" "$ref" >/dev/null; docker rm "$cid" >/dev/null
+    local cid; cid=$(dk create "$ref" /x); dk commit --change "ENTRYPOINT $entry" "$cid" "$ref" >/dev/null; dk rm "$cid" >/dev/null
   fi
   echo "$ref"
 }
 
 mkdir -p "$CTX"; : >"$LOGS/images.log"
 have "$DEBIAN_IMAGE" || die images "$DEBIAN_IMAGE missing: run build-debian-base.sh"
-DEBIAN_ID=$(docker image inspect -f '{{.Id}}' "$DEBIAN_IMAGE")   # part of every key built on it
+DEBIAN_ID=$(dk image inspect -f '{{.Id}}' "$DEBIAN_IMAGE")   # part of every key built on it
 
 STATIC=$(image static "$(sum "$IMG_DIR/static.Dockerfile" <(echo "$DEBIAN_ID"))" \
   static.Dockerfile "$IMG_DIR" "DEBIAN_IMAGE=$DEBIAN_IMAGE")
@@ -52,7 +55,7 @@ NETBASE=$(image netbase "$(sum "$IMG_DIR/netbase.Dockerfile" <(echo "$DEBIAN_ID"
 
 # pause: upstream's own pause.c, statically linked
 mkdir -p "$CTX/pause-build"
-PAUSE_SRC="$(go env GOMODCACHE)/k8s.io/kubernetes@$K8S_VERSION/build/pause/linux/pause.c"
+PAUSE_SRC="$(bounded 60 go env GOMODCACHE)/k8s.io/kubernetes@$K8S_VERSION/build/pause/linux/pause.c"
 bounded "$HNC_TIMEOUT_SHORT" gcc -Os -static -DVERSION="$PAUSE_TAG" -o "$CTX/pause-build/pause" "$PAUSE_SRC" 2>>"$LOGS/images.log" || die images "compiling pause.c failed"
 strip "$CTX/pause-build/pause"
 
@@ -84,11 +87,11 @@ UPSTREAM=()
 for up in "${KUBEADM_IMAGES[@]}"; do
   base=${up##*/}; base=${base%%:*}
   [[ -n "${REF[$base]:-}" ]] || die images "no local build for kubeadm image $up"
-  docker tag "${REF[$base]}" "$up"; UPSTREAM+=("$up")
+  dk tag "${REF[$base]}" "$up"; UPSTREAM+=("$up")
 done
-docker tag "${REF[kube-router]}" hnc.local/kube-router:offline
-docker tag "${REF[node-exporter]}" "prom/node-exporter:$NODE_EXPORTER_VERSION"
-docker tag "${REF[busybox]}" busybox:1.36.1
+dk tag "${REF[kube-router]}" hnc.local/kube-router:offline
+dk tag "${REF[node-exporter]}" "prom/node-exporter:$NODE_EXPORTER_VERSION"
+dk tag "${REF[busybox]}" busybox:1.36.1
 PAUSE_REF=$(printf '%s\n' "${UPSTREAM[@]}" | grep /pause:)
 
 # ---- the node base image (kind's images/base, from Debian packages)
@@ -114,37 +117,38 @@ NODE_TAG="hnc.local/kind-node:$K8S_VERSION"
 # needs no `kind load` import while its nodes start (kind load finds them present and skips them), which
 # on 2 cores took ~13 s of CPU from the nodes coming up.
 SUITE_IMAGES=("prom/node-exporter:$NODE_EXPORTER_VERSION" busybox:1.36.1)
-ids=$(for r in "$NODE_BASE" "${UPSTREAM[@]}" hnc.local/kube-router:offline "${SUITE_IMAGES[@]}"; do docker image inspect -f '{{.Id}}' "$r"; done)
+ids=$(for r in "$NODE_BASE" "${UPSTREAM[@]}" hnc.local/kube-router:offline "${SUITE_IMAGES[@]}"; do dk image inspect -f '{{.Id}}' "$r"; done)
 NODE_KEY=$(sum <(echo "$ids") "$IMG_DIR/default-cni.yaml" "$SELF")
 if have "hnc.local/kind-node:$NODE_KEY"; then
   log "image kind-node: up to date ($NODE_KEY)"
 else
   log "image kind-node: assembling"
-  cid=$(bounded "$HNC_TIMEOUT_SHORT" docker run -d --privileged --entrypoint=sleep "$NODE_BASE" infinity)
-  trap 'docker rm -f "$cid" >/dev/null 2>&1 || true' EXIT
-  inside() { bounded "$HNC_TIMEOUT_SHORT" docker exec "$cid" "$@"; }
+  runtime=$(shim_runtime_flag)   # the capability shim, where ensure-docker.sh registered it
+  cid=$(dk run -d ${runtime:+"$runtime"} --privileged --entrypoint=sleep "$NODE_BASE" infinity)
+  trap 'dk rm -f "$cid" >/dev/null 2>&1 || true' EXIT
+  inside() { dk exec "$cid" "$@"; }
   inside bash -c 'nohup containerd >/tmp/containerd.log 2>&1 &'
   for _ in $(seq 1 100); do inside ctr version >/dev/null 2>&1 && break; read -r -t 0.2 <> <(:) || true; done
   inside ctr version >/dev/null 2>&1 || die images "containerd did not start in the node build container"
-  bounded "$HNC_TIMEOUT_SHORT" docker save "${UPSTREAM[@]}" hnc.local/kube-router:offline \
-    | bounded "$HNC_TIMEOUT_SHORT" docker exec -i "$cid" ctr --namespace=k8s.io images import --label=io.cri-containerd.pinned=pinned \
+  dk save "${UPSTREAM[@]}" hnc.local/kube-router:offline \
+    | dk exec -i "$cid" ctr --namespace=k8s.io images import --label=io.cri-containerd.pinned=pinned \
         --all-platforms --no-unpack --digests - >>"$LOGS/images.log" 2>&1 || die images "ctr import into the node image failed"
-  bounded "$HNC_TIMEOUT_SHORT" docker save "${SUITE_IMAGES[@]}" \
-    | bounded "$HNC_TIMEOUT_SHORT" docker exec -i "$cid" ctr --namespace=k8s.io images import \
+  dk save "${SUITE_IMAGES[@]}" \
+    | dk exec -i "$cid" ctr --namespace=k8s.io images import \
         --all-platforms --no-unpack --digests - >>"$LOGS/images.log" 2>&1 || die images "ctr import of the suite's images failed"
   inside mkdir -p /kind/manifests
-  docker cp "$IMG_DIR/default-cni.yaml" "$cid:/kind/manifests/default-cni.yaml"
+  dk cp "$IMG_DIR/default-cni.yaml" "$cid:/kind/manifests/default-cni.yaml"
   inside bash -c "echo $K8S_VERSION > /kind/version"
   inside pkill containerd || true
   for _ in $(seq 1 100); do inside pgrep containerd >/dev/null || break; read -r -t 0.2 <> <(:) || true; done
   inside rm -rf /tmp/containerd.log
-  bounded "$HNC_TIMEOUT_SHORT" docker commit \
+  dk commit \
     --change 'ENTRYPOINT [ "/usr/local/bin/entrypoint", "/sbin/init" ]' \
     --change 'CMD []' \
     "$cid" "hnc.local/kind-node:$NODE_KEY" >/dev/null
-  docker rm -f "$cid" >/dev/null; trap - EXIT
+  dk rm -f "$cid" >/dev/null; trap - EXIT
 fi
-docker tag "hnc.local/kind-node:$NODE_KEY" "$NODE_TAG"
+dk tag "hnc.local/kind-node:$NODE_KEY" "$NODE_TAG"
 
 cat >"$CACHE/offline.env" <<ENV
 # written by scripts/offline/build-images.sh
@@ -160,7 +164,7 @@ log "node image: $NODE_TAG"
 # Drop our own superseded builds (hnc.local/NAME:KEY tags no longer current) so disk use stays flat.
 current=" $STATIC $NETBASE $NODE_BASE hnc.local/kind-node:$NODE_KEY ${REF[*]} "
 # (build-e2e.sh's images, hnc.local/e2e/* and hnc.local/e2e-tools, are its own to prune)
-docker images --format '{{.Repository}}:{{.Tag}}' | grep '^hnc\.local/' | grep -vE '^hnc\.local/e2e[/-]' \
+dk images --format '{{.Repository}}:{{.Tag}}' | grep '^hnc\.local/' | grep -vE '^hnc\.local/e2e[/-]' \
   | grep -vE ':(offline|bookworm|v[0-9]+\.[0-9]+\.[0-9]+)$' | while read -r old; do
-    [[ "$current" == *" $old "* ]] || docker rmi "$old" >/dev/null 2>&1 || true
+    [[ "$current" == *" $old "* ]] || dk rmi "$old" >/dev/null 2>&1 || true
   done || true   # nothing superseded: grep exits 1

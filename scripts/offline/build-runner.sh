@@ -5,6 +5,8 @@
 # the wheel, so a changed suite gets a new image and an unchanged one is not rebuilt.
 # Writes HNC_RUNNER_IMAGE into $CACHE/offline.env and prints the image name.
 source "$(dirname "$0")/lib.sh"
+# shellcheck source=../lib-host.sh
+source "$HERE/../lib-host.sh"   # after lib.sh: its bounded says `timed out after N s: ...`
 ROOT="$(cd "$HERE/../.." && pwd)"
 WHEELHOUSE="$CACHE/wheelhouse"
 inputs=$(cd "$ROOT" && { git ls-files -z pyproject.toml hostnet_conformance suites fixtures 2>/dev/null \
@@ -35,10 +37,11 @@ build() {
     --build-arg "DEBIAN_IMAGE=hnc.local/debian:$DEBIAN_SUITE" -t "$IMAGE" "$ctx" >/dev/null
 }
 
-if ! docker image inspect "$IMAGE" >/dev/null 2>&1; then rm -f "$CACHE/stamps/runner-image"; fi
+if ! quiet bounded "$HNC_TIMEOUT_SHORT" docker image inspect "$IMAGE" >/dev/null; then rm -f "$CACHE/stamps/runner-image"; fi
 cached runner-image "$inputs" build
 # superseded runner images go (one per suite change otherwise)
-docker images --format '{{.Repository}}:{{.Tag}}' "$REPO" | grep -vx "$IMAGE" | xargs -r docker rmi >/dev/null 2>&1 || true
+bounded "$HNC_TIMEOUT_SHORT" docker images --format '{{.Repository}}:{{.Tag}}' "$REPO" | grep -vx "$IMAGE" \
+  | xargs -r timeout --kill-after=30 "$HNC_TIMEOUT_SHORT" docker rmi >/dev/null 2>&1 || true
 env_file="$CACHE/offline.env"
 touch "$env_file"
 sed -i '/^HNC_RUNNER_IMAGE=/d' "$env_file"
