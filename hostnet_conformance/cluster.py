@@ -376,7 +376,7 @@ def delete_unfinished(kind_bin: Path, name: str) -> None:
         return not _kind_nodes(kind_bin, name).split()
     try:
         wait_until(deleted, timeout=60, interval=2, what=f"kind cluster {name} to be deleted",
-                   describe=lambda: _kind_nodes(kind_bin, name))
+                   describe=lambda: _kind_nodes(kind_bin, name), stoppable=False)   # teardown's own wait
         forget_owned(name)
     except (TargetError, WaitTimeout) as e:
         print(f"hostnet-conformance: {kube.first_line(e)}; remove it with: kind delete cluster --name {name}",

@@ -115,7 +115,7 @@ class ApiClient(client.ApiClient):
 def api_client_from_kubeconfig(path: str, context: str | None) -> ApiClient:
     """kubernetes.config.new_client_from_config, with the suite's ApiClient."""
     cfg = type.__call__(client.Configuration)
-    kube_config.load_kube_config(config_file=path, context=context, client_configuration=cfg, persist_config=False)
+    kube_config.load_kube_config(config_file=path, context=context, client_configuration=cfg)
     return ApiClient(cfg)
 
 

@@ -18,7 +18,10 @@ from hostnet_conformance import kube, scenarios, waiting
 from hostnet_conformance.world import World
 
 HOST = socket.gethostname()
-NOW = datetime.now(timezone.utc)
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
 
 
 @pytest.fixture(autouse=True)
@@ -28,7 +31,7 @@ def fresh_run():
     waiting.begin_run()   # the next test's run is not stopping
 
 
-def namespace(name, run_id, owner=None, heartbeat=None, created=NOW, deleting=False):
+def namespace(name, run_id, owner=None, heartbeat=None, created=None, deleting=False):
     notes = {}
     if owner:
         notes[kube.OWNER] = owner
@@ -36,7 +39,7 @@ def namespace(name, run_id, owner=None, heartbeat=None, created=NOW, deleting=Fa
         notes[kube.HEARTBEAT] = kube.utc_stamp(heartbeat)
     return SimpleNamespace(metadata=SimpleNamespace(
         name=name, labels={kube.LABEL_MANAGED: kube.MANAGED_VALUE, kube.LABEL_RUN: run_id}, annotations=notes,
-        creation_timestamp=created, deletion_timestamp=NOW if deleting else None))
+        creation_timestamp=created or utcnow(), deletion_timestamp=utcnow() if deleting else None))
 
 
 class FakeCore:
@@ -67,7 +70,7 @@ class FakeCore:
     def delete_namespace(self, name, **_):
         with self.lock:
             self.calls.append(("delete", name))
-            self.namespaces[name].metadata.deletion_timestamp = NOW
+            self.namespaces[name].metadata.deletion_timestamp = utcnow()
         if self.on_delete:
             self.on_delete(self, name)
 
@@ -95,7 +98,7 @@ def test_a_namespace_says_whose_it_is():
     kube.create_namespace(core, "run1", "c1")
     notes = core.namespaces["hnc-run1-c1"].metadata.annotations
     assert notes[kube.OWNER] == f"{HOST}/{os.getpid()}"
-    assert abs((datetime.fromisoformat(notes[kube.HEARTBEAT]) - NOW).total_seconds()) < 60
+    assert abs((datetime.fromisoformat(notes[kube.HEARTBEAT]) - utcnow()).total_seconds()) < 60
 
 
 def test_nothing_is_created_once_teardown_has_started():
@@ -156,7 +159,7 @@ def test_teardown_reports_and_deletes_a_namespace_that_appeared_meanwhile(capsys
 
 
 def test_the_heartbeat_refreshes_the_runs_namespaces_until_the_run_stops():
-    old = NOW - timedelta(minutes=5)
+    old = utcnow() - timedelta(minutes=5)
     core = FakeCore([namespace("hnc-run1-a", "run1", f"{HOST}/1", old),
                      namespace("hnc-run2-a", "run2", f"{HOST}/1", old)])
     assert kube.heartbeat(core, "run1") == 1
@@ -177,7 +180,7 @@ def dead_pid() -> int:
 
 
 def recorded_runs() -> list:
-    gone, fresh, stale = dead_pid(), NOW - timedelta(seconds=20), NOW - timedelta(minutes=11)
+    gone, fresh, stale = dead_pid(), utcnow() - timedelta(seconds=20), utcnow() - timedelta(minutes=11)
     return [
         namespace("hnc-live1-a", "live1", f"{HOST}/{os.getpid()}", fresh),      # this very process: alive
         namespace("hnc-live1-b", "live1", f"{HOST}/{os.getpid()}", fresh),
@@ -185,7 +188,7 @@ def recorded_runs() -> list:
         namespace("hnc-dead1-b", "dead1", f"{HOST}/{gone}", fresh, deleting=True),
         namespace("hnc-remote1-a", "remote1", "elsewhere/1", fresh),            # another host's, beating
         namespace("hnc-stale1-a", "stale1", "elsewhere/1", stale),              # no beat for 11 min
-        namespace("hnc-old1-a", "old1", created=NOW - timedelta(hours=2)),      # an older version's, old
+        namespace("hnc-old1-a", "old1", created=utcnow() - timedelta(hours=2)),      # an older version's, old
         namespace("hnc-new1-a", "new1", created=fresh),                         # an older version's, new
     ]
 
@@ -200,12 +203,12 @@ def test_cleanup_removes_only_the_namespaces_of_runs_that_are_over():
 
 
 def test_a_run_of_several_processes_is_live_while_one_of_them_is(monkeypatch):
-    fresh = NOW - timedelta(seconds=5)
+    fresh = utcnow() - timedelta(seconds=5)
     run = kube.runs_of([namespace("a", "x", f"{HOST}/{dead_pid()}", fresh),
                         namespace("b", "x", f"{HOST}/{os.getpid()}", fresh)])["x"]
-    assert not run.over(NOW, HOST)
-    assert run.over(NOW, HOST, alive=lambda pid: False)
-    assert run.over(NOW + timedelta(seconds=kube.STALE_AFTER + 10), HOST)
+    assert not run.over(utcnow(), HOST)
+    assert run.over(utcnow(), HOST, alive=lambda pid: False)
+    assert run.over(utcnow() + timedelta(seconds=kube.STALE_AFTER + 10), HOST)
 
 
 def test_cleanup_option_names_the_live_runs_it_kept_in_one_line(monkeypatch, capsys):
