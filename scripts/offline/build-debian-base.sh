@@ -25,5 +25,5 @@ build() {
   rm -rf "$root"
 }
 
-if ! docker image inspect "$IMAGE" >/dev/null 2>&1; then rm -f "$CACHE/stamps/debian-base"; fi
+if ! bounded "$HNC_TIMEOUT_SHORT" docker image inspect "$IMAGE" >/dev/null 2>&1; then rm -f "$CACHE/stamps/debian-base"; fi
 cached debian-base "$(inputs_hash "$SELF")" build

@@ -28,7 +28,7 @@ build() {
   } >go.mod
   # Every package the e2e test main imports (its _test.go imports are not seen by `go mod tidy`
   # through a dependency), plus agnhost: the import list is read from upstream's own file.
-  local e2e_dir; e2e_dir="$(go env GOMODCACHE)/k8s.io/kubernetes@$K8S_VERSION"
+  local e2e_dir; e2e_dir="$(bounded "$HNC_TIMEOUT_SHORT" go env GOMODCACHE)/k8s.io/kubernetes@$K8S_VERSION"
   {
     echo "//go:build tools"; echo; echo "package tools"; echo; echo "import ("
     sed -n '/^import (/,/^)/p' "$e2e_dir/test/e2e/e2e_test.go" | grep -oE '"[a-z0-9.]+/[^"]+"' \
