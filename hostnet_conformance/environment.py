@@ -4,6 +4,7 @@ addresses and JSON, exec into a pod, the cluster's DNS addresses. The checks (ch
 world (world.py) and the suites all reach the cluster through these."""
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 from kubernetes import client
@@ -14,6 +15,29 @@ from .cluster import Cluster
 from .waiting import wait_until
 
 CONTAINER = "node-exporter"
+# A DaemonSet counts as ready only once it has been seen ready on every poll for this long: a
+# container without a readiness probe is Ready from its start until it crashes, and the exporter's
+# `bind: address already in use` comes a second or two after that start (seen in CI: a port held on
+# both workers, the vendor's DaemonSet judged ready in that instant, C1 PASSed over crashing pods)
+STEADY_S = 3.0
+
+
+class Steady:
+    """A wait condition that holds only once `fn` has been truthy on every poll for `steady` s; a
+    falsy poll starts the count again. Returns fn's value then, else None."""
+
+    def __init__(self, fn, steady: float = STEADY_S, clock=time.monotonic):
+        self.fn, self.steady, self.clock, self.since = fn, steady, clock, None
+
+    def __call__(self):
+        value = self.fn()
+        if not value:
+            self.since = None
+            return None
+        now = self.clock()
+        if self.since is None:
+            self.since = now
+        return value if now - self.since >= self.steady else None
 
 
 @dataclass
@@ -71,7 +95,7 @@ def daemonset_ready(env: Env, ns: str, name: str):
 def wait_daemonset_ready(env: Env, ns: str, name: str, timeout: float = 180, allow=None):
     """Every scheduled pod of the DaemonSet ready and updated. Ends at once on a terminal signal of
     its pods or namespace (signals.TerminalSignal), except those `allow` accepts."""
-    return wait_until(lambda: daemonset_ready(env, ns, name), timeout=timeout, what=f"DaemonSet {ns}/{name} ready on every node",
+    return wait_until(Steady(lambda: daemonset_ready(env, ns, name)), timeout=timeout, what=f"DaemonSet {ns}/{name} ready on every node",
                       describe=lambda: ds_state(env, ns, name), retry_on=(client.ApiException,),
                       terminal=lambda: signals.observe(env.core, ns, selector=ds_selector(env, ns, name), allow=allow))
 

@@ -13,7 +13,7 @@ from kubernetes import client
 
 from . import facts as cluster_facts
 from . import admission, kube, manifests, probes, signals, timeline
-from .environment import Env, daemonset_ready, deploy, ds_selector, schedulable_nodes
+from .environment import Env, Steady, daemonset_ready, deploy, ds_selector, schedulable_nodes
 from .ports import PortAllocator, listening_ports
 from .verdict import CallTimeout, ClusterError, NotApplicable
 from .waiting import STOPPING, Stopped, WaitTimeout, each, result_within, start_thread, wait_until
@@ -753,13 +753,17 @@ def await_daemonsets(env: Env, daemonsets: dict, timeout: float = 180) -> dict:
     an image pull error, FailedCreate...) is settled as broken at once, with each node's cause, and
     the others are still awaited: a broken deployment costs only the claims that stand on it."""
     pending, broken = dict(daemonsets), {}
+    # ready (or settled as expected) on every poll for environment.STEADY_S: not the instant before a crash
+    steady = {variant: Steady(lambda ns=ns, name=name, allow=SETTLE_WITH.get(variant):
+                              daemonset_ready(env, ns, name) or (allow and _settled_with(env, ns, name, allow)))
+              for variant, (ns, name) in daemonsets.items()}
 
     t0 = time.monotonic()
 
     def settled():
         for variant, (ns, name) in list(pending.items()):
             allow = SETTLE_WITH.get(variant)
-            if daemonset_ready(env, ns, name) or (allow and _settled_with(env, ns, name, allow)):
+            if steady[variant]():
                 pending.pop(variant)
                 timeline.record(f"shared DaemonSet {variant} ready", t0, time.monotonic())
                 continue

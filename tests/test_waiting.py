@@ -83,3 +83,12 @@ def test_terminal_is_not_asked_once_the_condition_holds_and_is_rate_limited():
     value = wait_until(lambda: next(calls) >= 5 and "ok", timeout=5, interval=0.01, describe=lambda: "n/a",
                        what="x", terminal=lambda: asked.append(1), terminal_every=10)
     assert value == "ok" and len(asked) == 1
+
+
+def test_steady_holds_only_after_its_time_and_restarts_on_a_miss():
+    """environment.Steady: a DaemonSet seen ready in the instant before its pods crash is not ready."""
+    from hostnet_conformance.environment import Steady
+    answers = iter(["ready", "ready", None, "ready", "ready", "ready"])
+    now = iter([0.0, 1.0, 3.5, 4.0, 7.1])   # one reading per truthy answer
+    s = Steady(lambda: next(answers), steady=3.0, clock=lambda: next(now))
+    assert [s(), s(), s(), s(), s(), s()] == [None, None, None, None, None, "ready"]
