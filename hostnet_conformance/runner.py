@@ -36,8 +36,9 @@ def main(argv: list[str] | None = None) -> int:
     wait = float(os.environ.get("HNC_WAIT_FOR_COLLECTION", "0") or 0)
     if wait > 0:
         try:
+            # after the run: its teardown has set waiting.STOPPING, which must not end this wait
             wait_until(lambda: (RESULTS / "collected").exists(), timeout=wait, what="the results to be collected",
-                       describe=lambda: f"no {RESULTS / 'collected'} yet")
+                       describe=lambda: f"no {RESULTS / 'collected'} yet", stoppable=False)
         except WaitTimeout:
             print(f"hostnet-conformance runner: nobody collected the results within {wait:.0f}s", flush=True)
     return rc
