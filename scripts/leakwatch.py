@@ -62,16 +62,20 @@ def ensure_tcpdump() -> str:
     if found:
         return found
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    for cmd in (["apt-get", "install", "-y", "--no-install-recommends", "tcpdump"],):
+    cmd = ["apt-get", "install", "-y", "--no-install-recommends", "tcpdump"]
+
+    def install() -> subprocess.CompletedProcess:
         try:
-            r = subprocess.run(cmd, capture_output=True, text=True, timeout=900, env=env)
+            return subprocess.run(cmd, capture_output=True, text=True, timeout=900, env=env)
         except subprocess.TimeoutExpired:
             die("timed out after 900 s: apt-get install tcpdump")
-        if r.returncode != 0:   # a fresh machine: the package lists first
-            run(["apt-get", "update"], 900)
-            r = subprocess.run(cmd, capture_output=True, text=True, timeout=900, env=env)
-        if r.returncode != 0:
-            die(f"apt-get install tcpdump failed: {(r.stderr or r.stdout).strip().splitlines()[-1:]}")
+
+    r = install()
+    if r.returncode != 0:   # a fresh machine: the package lists first
+        run(["apt-get", "update"], 900)
+        r = install()
+    if r.returncode != 0:
+        die(f"apt-get install tcpdump failed: {(r.stderr or r.stdout).strip().splitlines()[-1:]}")
     return shutil.which("tcpdump") or die("tcpdump is not on PATH after installing it")
 
 
