@@ -3,6 +3,7 @@
 
     leakwatch.py start DIR NAME   start tcpdump on the default route's interface (outbound packets)
     leakwatch.py stop DIR NAME    stop it, print what left the machine, exit 1 if anything did
+    leakwatch.py summary DIR      one line per window stopped in DIR; exit 1 if any window leaked
 
 A window is the time between start and stop: .ci/run opens one around the fresh-cluster suite and
 one around each flavour run, so the build's own registry traffic falls outside them. Every IP packet
@@ -169,9 +170,37 @@ def stop(out: Path, name: str) -> int:
     return 1 if total else 0
 
 
+def summary(out: Path) -> int:
+    """One line per window whose stop wrote DIR/NAME.json, in the order they were stopped."""
+    files = sorted(out.glob("*.json"), key=lambda f: f.stat().st_mtime) if out.is_dir() else []
+    if not files:
+        die(f"no window was stopped in {out}")
+    leaked = []
+    for f in files:
+        try:
+            d = json.loads(f.read_text())
+            line = f"{d['window']}: {d['leaked']} packets left the machine on {d['interface']}"
+        except (ValueError, KeyError, TypeError) as e:
+            die(f"{f}: not a window's record ({type(e).__name__}: {e})")
+        print(line)
+        for leak in d.get("leaks", []):
+            port = leak["port"]
+            print(f"  LEAK {leak['proto']} {leak['destination']}{':' + port if port != '-' else ''} "
+                  f"({leak['packets']} packets)")
+        if d["leaked"]:
+            leaked.append(d["window"])
+    if leaked:
+        print(f"leak check FAILED in: {' '.join(leaked)}")
+        return 1
+    print("leak check: 0 packets left the machine")
+    return 0
+
+
 def main(argv: list[str]) -> int:
+    if len(argv) == 2 and argv[0] == "summary":
+        return summary(Path(argv[1]))
     if len(argv) != 3 or argv[0] not in ("start", "stop"):
-        die("usage: leakwatch.py start|stop DIR NAME")
+        die("usage: leakwatch.py start|stop DIR NAME, or leakwatch.py summary DIR")
     if os.geteuid() != 0:
         die("capturing packets needs root")
     cmd, out, name = argv[0], Path(argv[1]), argv[2]

@@ -105,3 +105,33 @@ def test_bad_input_is_one_line(tmp_path):
     r = subprocess.run([sys.executable, str(SCRIPT), "stop", str(tmp_path), "never-started"], capture_output=True,
                        text=True, timeout=30)
     assert r.returncode == 2 and r.stderr.count("\n") == 1 and r.stderr.startswith("leakwatch: "), r.stderr
+
+
+def _window(out, name, leaks):
+    out.mkdir(exist_ok=True)
+    (out / f"{name}.json").write_text(json.dumps({
+        "window": name, "interface": "eth0", "packets_out": 3, "leaked": sum(x["packets"] for x in leaks),
+        "link_housekeeping": 0, "leaks": leaks}))
+
+
+def test_summary_names_each_window_and_fails_on_a_leak(tmp_path):
+    """.ci/run's last stage (it once crashed there: an f-string Python 3.11 cannot parse)."""
+    out = tmp_path / "leaks"
+    _window(out, "suite", [])
+    _window(out, "flavours-own", [{"proto": "tcp", "destination": "10.244.0.3", "port": "57272", "packets": 2}])
+    r = subprocess.run([sys.executable, str(SCRIPT), "summary", str(out)], capture_output=True, text=True, timeout=30)
+    assert r.returncode == 1, r.stdout + r.stderr
+    assert "suite: 0 packets left the machine on eth0" in r.stdout
+    assert "flavours-own: 2 packets left the machine on eth0" in r.stdout
+    assert "LEAK tcp 10.244.0.3:57272 (2 packets)" in r.stdout
+    assert "leak check FAILED in: flavours-own" in r.stdout
+
+
+def test_summary_of_quiet_windows_passes_and_of_none_is_one_line(tmp_path):
+    out = tmp_path / "leaks"
+    _window(out, "suite", [])
+    r = subprocess.run([sys.executable, str(SCRIPT), "summary", str(out)], capture_output=True, text=True, timeout=30)
+    assert r.returncode == 0 and "leak check: 0 packets left the machine" in r.stdout, r.stdout + r.stderr
+    r = subprocess.run([sys.executable, str(SCRIPT), "summary", str(tmp_path / "none")], capture_output=True,
+                       text=True, timeout=30)
+    assert r.returncode == 2 and r.stderr.count("\n") == 1 and "no window was stopped" in r.stderr, r.stderr

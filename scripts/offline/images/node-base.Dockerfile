@@ -30,7 +30,7 @@ RUN chmod 755 /usr/local/bin/* /kind/bin/* \
  && ctr oci spec \
      | jq '.hooks.createContainer[.hooks.createContainer| length] |= . + {"path": "/kind/bin/mount-product-files.sh"}' \
      | jq 'del(.process.rlimits)' > /etc/containerd/cri-base.json \
- && systemctl enable kubelet.service containerd.service undo-mount-hacks.service hnc-node-dns.service \
+ && systemctl enable kubelet.service containerd.service undo-mount-hacks.service hnc-node-dns.service hnc-pod-routes.path \
  && systemctl mask systemd-binfmt.service \
  && mkdir -p /etc/kubernetes/manifests
 COPY bin/ /usr/bin/
