@@ -21,21 +21,25 @@ from .waiting import each, wait_until
 CLUSTER_DOMAIN = "cluster.local"
 
 
-Failure = tuple[str, str]  # (code, message): the code names what was observed, the message quotes it
+# (code, message) or (code, message, mode): the code names what was observed, the message quotes
+# it, the mode says how a GET that decided it ended (probes.get_mode)
+Failure = tuple[str, str] | tuple[str, str, str]
 
 
 def verdict(claim: str, failures: list[Failure | str], evidence: dict, ok_reason: str, t0: float) -> Verdict:
     """The check's Verdict: passed when there are no failures; otherwise the reason is the messages
-    joined by "; " and `codes` the failures' codes in order (a plain string gets the code "failed")."""
-    pairs = [f if isinstance(f, tuple) else ("failed", f) for f in failures]
-    passed = not pairs
-    return Verdict(claim, passed, ok_reason if passed else "; ".join(m for _, m in pairs), evidence,
-                   round(time.monotonic() - t0, 2), [c for c, _ in pairs])
+    joined by "; ", `codes` the failures' codes in order (a plain string gets the code "failed")
+    and `modes` their modes ("" where none)."""
+    triples = [(f + ("",))[:3] if isinstance(f, tuple) else ("failed", f, "") for f in failures]
+    passed = not triples
+    return Verdict(claim, passed, ok_reason if passed else "; ".join(m for _, m, _ in triples), evidence,
+                   round(time.monotonic() - t0, 2), [c for c, _, _ in triples], [m for _, _, m in triples])
 
 
-def timed_out(e: AssertionError) -> Failure:
-    """A wait that ran out of time, as a failure: code "timeout", the first line of the WaitTimeout."""
-    return ("timeout", str(e).splitlines()[0])
+def unobserved(claim: str, what: str, r: dict) -> None:
+    """A GET the suite could not make (the exec delivered no exit status) observed nothing: ERROR."""
+    if r.get("mode") == probes.EXEC_ERROR:
+        raise ClusterError(f"{claim}: {what}: the exec into the suite's probe failed: {r.get('error') or 'no output'}")
 
 
 # ---------------------------------------------------------------- C1 shared network namespace
@@ -74,9 +78,9 @@ def check_c2(env: Env, ns: str, ds: str, port: int, node_probes: dict, pod_probe
     t0, failures, ev = time.monotonic(), [], {}
     ips = node_ips(env)
     nodes = [p.spec.node_name for p in ds_pods(env, ns, ds)]
-    urls = {node: f"http://{ips[node]}:{port}/metrics" for node in nodes}
+    urls = {node: probes.url(ips[node], port, "/metrics") for node in nodes}
     # the GETs of every node at once: the pod probe's in one exec, each node probe's beside it
-    calls = {node: (lambda n=node: probes.http_get(env.core, node_probes[n], f"http://127.0.0.1:{port}/metrics"))
+    calls = {node: (lambda n=node: probes.http_get(env.core, node_probes[n], probes.url("127.0.0.1", port, "/metrics")))
              for node in nodes}
     calls["(pod)"] = lambda: probes.http_get_many(env.core, pod_probe, urls)
     got = each(lambda call: call(), calls)
@@ -90,12 +94,15 @@ def check_c2(env: Env, ns: str, ds: str, port: int, node_probes: dict, pod_probe
         ev[node] = {"url": url, "from_pod_network": has(via_pod), "from_node_loopback": has(via_loop),
                     "from_test_host": has(via_host) if via_host.get("status") is not None else "unreachable",
                     "via_api_server_node_proxy": _node_proxy_metrics(env, node, port)}
+        unobserved("C2", f"GET {url} from a pod", via_pod)
+        unobserved("C2", f"GET localhost:{port} on {node}", via_loop)
         if not has(via_pod):
             failures.append(("no_metrics_from_pod",
-                             f"{url} from a pod: {via_pod['error'] or 'no node_exporter_build_info'}"))
+                             f"{url} from a pod: {via_pod['error'] or 'no node_exporter_build_info'}", via_pod["mode"]))
         if not has(via_loop):
             failures.append(("no_metrics_on_loopback",
-                             f"localhost:{port} on {node}: {via_loop['error'] or 'no node_exporter_build_info'}"))
+                             f"localhost:{port} on {node}: {via_loop['error'] or 'no node_exporter_build_info'}",
+                             via_loop["mode"]))
     if not ev:
         failures.append(("no_pods", "no DaemonSet pods"))
     return verdict("C2", failures, ev, f"/metrics with node_exporter_build_info on :{port} of every node", t0)
@@ -219,6 +226,10 @@ def check_c4(env: Env, ns: str, ds: str, node_probes: dict) -> Verdict:
         if dns_events:
             failures.append(("dns_event", f"events mention DNS: {dns_events} (the page says the failure is silent)"))
         _unanswered("C4", p, name, look, failures)
+        if look["answer"] != "NOERROR" and look["server"] not in node_rc["nameservers"] and not failures:
+            # "does not resolve" is the node's nameserver's answer, or nothing was observed
+            raise ClusterError(f"C4: nslookup {name} in {p.metadata.name}: {said}, which is not the node's "
+                               f"nameserver {node_rc['nameservers']}: {look['output'] or 'no output'}")
     if not pods:
         failures.append(("no_pods", "no DaemonSet pods"))
     return verdict("C4", failures, ev, "node resolver, no cluster DNS, no event; the cluster name is unresolved: "
@@ -239,18 +250,20 @@ def check_c5(env: Env, ns: str, ds: str, pod_probe) -> Verdict:
         return verdict("C5", [("no_pods", "no DaemonSet pods")], ev, "", t0)
     p = pods[0]
     ip = p.status.host_ip
-    got = probes.http_get_many(env.core, pod_probe, {"real": f"http://{ip}:{listening}/metrics",
-                                                     "declared": f"http://{ip}:{declared}/metrics"})
+    got = probes.http_get_many(env.core, pod_probe, {"real": probes.url(ip, listening, "/metrics"),
+                                                     "declared": probes.url(ip, declared, "/metrics")})
     real, decl = got["real"], got["declared"]
+    unobserved("C5", f"GET {ip}:{listening} and :{declared} from a pod", real)
     host_ports = sorted(pp.host_port for cc in p.spec.containers for pp in (cc.ports or []) if pp.host_port)
     ev.update(node=p.spec.node_name, declared=declared, listening=listening, reserved_host_ports=host_ports,
               real_port_answers=real["ok"], declared_port_answers=decl["ok"])
     if declared == listening:
         failures.append(("ports_equal", f"declared port {declared} equals the listen port: nothing to mismatch"))
     if not real["ok"]:
-        failures.append(("real_port_silent", f"metrics do not answer on the real port {listening}"))
+        failures.append(("real_port_silent", f"metrics do not answer on the real port {listening}: {real['error']}",
+                         real["mode"]))
     if decl["ok"]:
-        failures.append(("declared_port_answers", f"metrics answer on the declared port {declared}"))
+        failures.append(("declared_port_answers", f"metrics answer on the declared port {declared}", decl["mode"]))
     if declared not in host_ports:
         failures.append(("declared_not_reserved",
                          f"the pod's reserved host ports {host_ports} lack the declared {declared}"))
@@ -309,21 +322,25 @@ def check_c6_daemonset(env: Env, ns: str, ds: str, patch: dict, timeout: float =
             return "kept"
         return None
 
-    try:
-        fresh = wait_until(rolled, timeout=timeout, what=f"DaemonSet {ns}/{ds} to roll out new pods",
-                           describe=lambda: ds_state(env, ns, ds), retry_on=(client.ApiException,),
-                           terminal=lambda: signals.observe(env.core, ns, selector=ds_selector(env, ns, ds)))
-    except AssertionError as e:
-        fresh = []
-        failures.append(("no_rollout", str(e).splitlines()[0]))  # the WaitTimeout's first line
+    # a wait that runs out is ERROR (WaitTimeout, with the DaemonSet's last state), never "no rollout":
+    # that is decided only by the controller's own status (kept, above)
+    fresh = wait_until(rolled, timeout=timeout, what=f"DaemonSet {ns}/{ds} to roll out new pods",
+                       describe=lambda: ds_state(env, ns, ds), retry_on=(client.ApiException,),
+                       terminal=lambda: signals.observe(env.core, ns, selector=ds_selector(env, ns, ds)))
     if fresh == "kept":
         fresh = []
-        failures.append(("no_rollout", kept[-1]))
+        failures.append(("no_rollout", kept[-1], "controller_kept"))
     after = {p.metadata.uid: p.metadata.labels.get("controller-revision-hash") for p in fresh}
+    want = ((patch.get("spec") or {}).get("template") or {}).get("spec", {}).get("hostNetwork")
     ev.update(old_hashes=sorted(set(before.values())), new_hashes=sorted(set(after.values())),
-              old_uids=len(before), new_uids=len(after))
+              old_uids=len(before), new_uids=len(after),
+              new_pods_host_network=sorted({bool(p.spec.host_network) for p in fresh}))
     if fresh and set(after.values()) & set(before.values()):
         failures.append(("old_revision_hash", "new pods carry an old controller-revision-hash"))
+    if fresh and want is not None and any(bool(p.spec.host_network) != want for p in fresh):
+        failures.append(("host_network_unchanged", f"new pods have hostNetwork "
+                                                   f"{sorted({bool(p.spec.host_network) for p in fresh})}, "
+                                                   f"not the template's {want}"))
     return verdict("C6", failures, ev, "template change accepted and rolled out new pods", t0)
 
 
@@ -348,15 +365,13 @@ def check_c7_scheduler(env: Env, ns: str, ds: str, timeout: float = 60) -> Verdi
         running = [p for p in pods if p.status.phase == "Running"]
         return (pods, evs) if evs or running else None
 
-    try:
-        # the one Unschedulable reason this claim waits for; any other settles the wait as ERROR
-        pods, evs = wait_until(observed, timeout=timeout, what=f"a scheduling verdict for {ns}/{ds}",
-                               describe=lambda: ds_state(env, ns, ds), retry_on=(client.ApiException,),
-                               terminal=lambda: signals.observe(
-                                   env.core, ns, selector=ds_selector(env, ns, ds),
-                                   allow=lambda s: s.code == "unschedulable" and "free ports" in s.message))
-    except AssertionError as e:
-        return verdict("C7", [timed_out(e)], ev, "", t0)
+    # the one Unschedulable reason this claim waits for; any other settles the wait as ERROR, and so
+    # does a wait that runs out (WaitTimeout, with the pods' last state)
+    pods, evs = wait_until(observed, timeout=timeout, what=f"a scheduling verdict for {ns}/{ds}",
+                           describe=lambda: ds_state(env, ns, ds), retry_on=(client.ApiException,),
+                           terminal=lambda: signals.observe(
+                               env.core, ns, selector=ds_selector(env, ns, ds),
+                               allow=lambda s: s.code == "unschedulable" and "free ports" in s.message))
     for p in pods:
         sched = next((c for c in (p.status.conditions or []) if c.type == "PodScheduled"), None)
         ev[p.metadata.name] = {"phase": p.status.phase, "PodScheduled": sched and f"{sched.status}/{sched.reason}"}
@@ -377,14 +392,11 @@ def check_c7_kubelet(env: Env, ns: str, pod: str, timeout: float = 60) -> Verdic
         p = env.core.read_namespaced_pod(pod, ns)
         return p if p.status.phase in ("Failed", "Running", "Succeeded") else None
 
-    try:
-        p = wait_until(settled, timeout=timeout, what=f"the kubelet's verdict on {ns}/{pod}",
-                       describe=lambda: kube.describe_pods(env.core, ns), retry_on=(client.ApiException,),
-                       terminal=lambda: signals.observe(
-                           env.core, ns, names=[pod],
-                           allow=lambda s: s.code == "pod_failed" and s.message.startswith("NodePorts")))
-    except AssertionError as e:
-        return verdict("C7", [timed_out(e)], ev, "", t0)
+    p = wait_until(settled, timeout=timeout, what=f"the kubelet's verdict on {ns}/{pod}",
+                   describe=lambda: kube.describe_pods(env.core, ns), retry_on=(client.ApiException,),
+                   terminal=lambda: signals.observe(
+                       env.core, ns, names=[pod],
+                       allow=lambda s: s.code == "pod_failed" and s.message.startswith("NodePorts")))
     ev.update(phase=p.status.phase, reason=p.status.reason, message=(p.status.message or "")[:200])
     if p.status.phase != "Failed" or p.status.reason != "NodePorts":
         failures.append(("not_rejected", f"phase {p.status.phase} reason {p.status.reason}, not Failed/NodePorts"))
@@ -420,19 +432,13 @@ def check_c8(env: Env, ns: str, pod: str, timeout: float = 120, stable_after: fl
         waiting = cs.state.waiting and cs.state.waiting.reason == "CrashLoopBackOff"
         return p if waiting and cs.last_state.terminated else None
 
-    try:
-        p = wait_until(crashed, timeout=timeout, what=f"{ns}/{pod} to crash-loop",
-                       describe=lambda: kube.describe_pods(env.core, ns), retry_on=(client.ApiException,),
-                       terminal=lambda: signals.observe(env.core, ns, names=[pod], allow=lambda s: s.code in (
-                           "crash_loop", "container_exited")))
-    except AssertionError as e:
-        return verdict("C8", [timed_out(e)], ev, "", t0)
+    p = wait_until(crashed, timeout=timeout, what=f"{ns}/{pod} to crash-loop",
+                   describe=lambda: kube.describe_pods(env.core, ns), retry_on=(client.ApiException,),
+                   terminal=lambda: signals.observe(env.core, ns, names=[pod], allow=lambda s: s.code in (
+                       "crash_loop", "container_exited")))
     cs = p.status.container_statuses[0]
     term = cs.last_state.terminated
-    try:
-        log = env.core.read_namespaced_pod_log(pod, ns, previous=True, tail_lines=20)
-    except client.ApiException:
-        log = ""
+    log = _previous_log(env, ns, pod) if term else ""   # a container that never ended left no previous log
     ev.update(state=cs.state.waiting.reason if cs.state.waiting else "running",
               last_exit_code=term.exit_code if term else None, restarts=cs.restart_count,
               log_tail=[ln for ln in log.splitlines() if "address already in use" in ln][:1] or log.splitlines()[-1:])
@@ -447,6 +453,30 @@ def check_c8(env: Env, ns: str, pod: str, timeout: float = 120, stable_after: fl
 
 def reserved_ports(env: Env, node_probes: dict) -> dict:
     return {node: probes.reserved_ports_report(probes.listening_ports(env.core, pr)) for node, pr in node_probes.items()}
+
+
+UNRETRIEVABLE = "unable to retrieve container logs"
+
+
+def _previous_log(env: Env, ns: str, pod: str, timeout: float = 20) -> str:
+    """The ended container's log. The kubelet can answer for a while with its own words instead
+    (seen in CI: 'unable to retrieve container logs for containerd://<id>'): that is no log, so
+    ask again until the deadline, then ERROR quoting it (WaitTimeout), never 'the log lacks ...'."""
+    last: list = []
+
+    def read():
+        try:
+            text = env.core.read_namespaced_pod_log(pod, ns, previous=True, tail_lines=20)
+        except client.ApiException as e:
+            last.append(f"HTTP {e.status}: {kube.api_message(e)}")
+            return None
+        if text.startswith(UNRETRIEVABLE):
+            last.append(text.strip())
+            return None
+        return (text,)   # an empty log is an answer too
+
+    return wait_until(read, timeout=timeout, what=f"the log of the ended container of {ns}/{pod}",
+                      describe=lambda: last[-1] if last else "no answer")[0]
 
 
 # ---------------------------------------------------------------- C9 Pod Security
@@ -506,23 +536,36 @@ def check_c9_daemonset_blocked_then_fixed(env: Env, ns: str, ds: dict, timeout: 
     def failed_create():
         return [e for e in kube.events(env.core, ns) if e.reason == "FailedCreate" and "PodSecurity" in (e.message or "")]
 
-    try:
-        evs = wait_until(failed_create, timeout=30, what=f"FailedCreate events for {ns}/{name}",
-                         describe=lambda: kube.describe_pods(env.core, ns), retry_on=(client.ApiException,),
-                         terminal=lambda: signals.observe(env.core, ns, allow=_psa_denial))
-        ev["failed_create"] = evs[0].message[:200]
-    except AssertionError:
-        failures.append(("no_failed_create", "no FailedCreate event naming PodSecurity"))
+    def refused_or_created():
+        pods = ds_pods(env, ns, name)
+        return ("created", pods) if pods else (("refused", failed_create()) if failed_create() else None)
+
+    # the controller either creates pods or reports FailedCreate; neither within the bound is ERROR
+    # (WaitTimeout with the namespace's last state)
+    seen, what = wait_until(refused_or_created, timeout=30, what=f"FailedCreate events or pods of {ns}/{name}",
+                            describe=lambda: kube.describe_pods(env.core, ns), retry_on=(client.ApiException,),
+                            terminal=lambda: signals.observe(env.core, ns, allow=_psa_denial))
+    if seen == "created":
+        failures.append(("pods_admitted", f"the controller created {len(what)} pods in a namespace that enforces "
+                                          f"Pod Security: {[p.metadata.name for p in what][:3]}"))
         ev["failed_create"] = None
+        return verdict("C9", failures, ev, "", t0)
+    ev["failed_create"] = what[0].message[:200]
+    counts = {e.metadata.uid: e.count or 1 for e in what}
     env.core.patch_namespace(ns, {"metadata": {"labels": {kube.PSA_ENFORCE: "privileged"}}})
     try:
         # the denials from before the label stay in the event list: they are what this claim expects
         wait_daemonset_ready(env, ns, name, timeout, allow=_psa_denial)
         ev["after_label"] = "pods running"
-    except AssertionError as e:
-        failures.append(("not_running_after_label",
-                         "pods did not run after labelling the namespace privileged: " + str(e).splitlines()[0]))
-        ev["after_label"] = "not running"
+    except AssertionError:
+        # refused again after the label (a new FailedCreate, or one counted up): observed false;
+        # otherwise nothing was observed in time: ERROR, the wait's own message
+        again = [e for e in failed_create() if (e.count or 1) > counts.get(e.metadata.uid, 0)]
+        if not again:
+            raise
+        ev["after_label"] = "refused again"
+        failures.append(("refused_after_label", "FailedCreate after labelling the namespace privileged: "
+                                                + " ".join((again[-1].message or "").split())[:200]))
     return verdict("C9", failures, ev, "DaemonSet admitted with warning, FailedCreate, runs once labelled privileged", t0)
 
 
@@ -538,14 +581,16 @@ def check_c10(env: Env, ns: str, ds: str, port: int, web_pod: str, client_probe)
     t0, failures, ev = time.monotonic(), [], {}
     web = env.core.read_namespaced_pod(web_pod, ns)
     policies = [p.metadata.name for p in env.cluster.net.list_namespaced_network_policy(ns).items]
-    web_url = f"http://{web.status.pod_ip}:8080/"
+    web_url = probes.url(web.status.pod_ip, 8080)
     pods = {p.spec.node_name: p for p in ds_pods(env, ns, ds)}
-    urls = {"web": web_url, **{node: f"http://{p.status.pod_ip}:{port}/metrics" for node, p in pods.items()}}
+    urls = {"web": web_url, **{node: probes.url(p.status.pod_ip, port, "/metrics") for node, p in pods.items()}}
     # every GET at once: a blocked one waits out its timeout, and they are independent (3 s: an
     # exporter's /metrics on a busy node must not pass for blocked)
     got = probes.http_get_many(env.core, client_probe, urls)
     web_r = got.pop("web")
-    ev.update(policies=policies, normal_pod=web_url, normal_pod_reachable=web_r["ok"])
+    for key, r in (("web", web_r), *got.items()):
+        unobserved("C10", f"GET {urls[key]}", r)
+    ev.update(policies=policies, normal_pod=web_url, normal_pod_reachable=web_r["ok"], normal_pod_mode=web_r["mode"])
     if not policies:
         failures.append(("no_policy", "no NetworkPolicy in the namespace"))
     if web_r["ok"]:
@@ -553,16 +598,20 @@ def check_c10(env: Env, ns: str, ds: str, port: int, web_pod: str, client_probe)
                          f"control failed: {web_url} answers despite the policy (NetworkPolicy not enforced?)"))
     for node, r in sorted(got.items()):
         url = urls[node]
-        ev[node] = {"url": url, "answers": r["ok"]}
+        ev[node] = {"url": url, "answers": r["ok"], "mode": r["mode"]}
         if not r["ok"]:
-            failures.append(("host_network_blocked", f"{url} blocked by the policy: {r['error']}"))
+            failures.append(("host_network_blocked", f"{url} blocked by the policy ({r['mode']}): {r['error']}",
+                             r["mode"]))
     return verdict("C10", failures, ev, "policy blocks the normal pod; host-network pods still answer", t0)
 
 
 # ---------------------------------------------------------------- C11 node-local services
 
 def check_c11(env: Env, pod, normal_probe) -> Verdict:
-    """From the host-network pod, the kubelet's loopback-only healthz answers; from a normal pod it does not."""
+    """From `pod`, the kubelet's loopback-only healthz answers (the claim: `pod` is host-network; the
+    control: a normal pod, whose loopback is its own). Beside it a normal pod GETs the node's
+    address on the healthz port: that must be refused or unanswered, or the service is not
+    node-local here and the claim does not apply."""
     t0, failures, ev = time.monotonic(), [], {}
     k = kubelet_of(env, pod.spec.node_name)
     url = k.healthz_url
@@ -571,46 +620,108 @@ def check_c11(env: Env, pod, normal_probe) -> Verdict:
     if not k.healthz_node_local:
         raise NotApplicable(f"the kubelet's healthz on {pod.spec.node_name} is bound to {k.healthz_bind!r}, not to "
                             f"loopback ({k.source}): it is not a node-local service")
-    r = exec_pod(env, pod, *probes.wget(url))
-    ctl = probes.http_get(env.core, normal_probe, url)
-    ev.update(pod=pod.metadata.name, host_network=bool(pod.spec.host_network), answer=r.stdout.strip()[:40],
-              normal_pod_answer=ctl["ok"], url=url, kubelet_facts=k.source)
-    if not (r.ok and r.stdout.strip() == "ok"):
-        failures.append(("healthz_unreachable",
-                         f"kubelet healthz not reachable from {pod.metadata.name}: {r.stderr.strip()[-120:]}"))
+    node_url = probes.url(pod.status.host_ip, k.healthz_port, "/healthz")
+    def from_pod():
+        x = exec_pod(env, pod, *probes.wget(url))
+        return probes.answer(x.rc, x.stdout, x.stderr)
+
+    got = each(lambda call: call(), {"pod": from_pod,
+                                     "normal": lambda: probes.http_get(env.core, normal_probe, node_url)})
+    r, ctl = got["pod"], got["normal"]
+    unobserved("C11", f"GET {url} in {pod.metadata.name}", r)
+    unobserved("C11", f"GET {node_url} from a normal pod", ctl)
+    ev.update(pod=pod.metadata.name, host_network=bool(pod.spec.host_network), url=url,
+              answer=r["body"].strip()[:40] or r["error"], mode=r["mode"], kubelet_facts=k.source,
+              from_normal_pod={"url": node_url, "mode": ctl["mode"], "error": ctl["error"]})
     if ctl["ok"]:
-        # a loopback address answering a pod-network pod: the node-local premise does not hold here
-        raise NotApplicable(f"a normal pod also reaches {url}: the kubelet's healthz is not node-local on this cluster")
-    return verdict("C11", failures, ev, f"kubelet's {url} answers from the pod, not from a normal pod", t0)
+        raise NotApplicable(f"a normal pod reaches the kubelet's healthz at {node_url}: it is not node-local on "
+                            f"this cluster")
+    if not (r["ok"] and r["body"].strip() == "ok"):
+        failures.append(("healthz_unreachable",
+                         f"kubelet healthz {url} not reachable from {pod.metadata.name} ({r['mode']}): "
+                         f"{r['error'] or r['body'].strip()[:80]}", r["mode"]))
+    return verdict("C11", failures, ev, f"kubelet's {url} answers from the pod; a normal pod's GET of {node_url} "
+                   f"is {ctl['mode']}", t0)
 
 
 # ---------------------------------------------------------------- C12 hostPID and /proc, /sys
 
-def check_c12(env: Env, ns: str, ds: str, port: int) -> Verdict:
-    t0, failures, ev = time.monotonic(), [], {}
-    pods = ds_pods(env, ns, ds)
-    if not pods:
-        return verdict("C12", [("no_pods", "no DaemonSet pods")], ev, "", t0)
-    p = pods[0]
-    node = p.spec.node_name
-    comms = exec_pod(env, p, "sh", "-c", "cat /proc/1/comm; for f in /proc/[0-9]*/comm; do cat $f; done 2>/dev/null")
-    lines = comms.stdout.split()
-    pid1 = lines[0] if lines else ""
-    metrics = exec_pod(env, p, *probes.wget(f"http://127.0.0.1:{port}/metrics"))
-    uname = [ln for ln in metrics.stdout.splitlines() if ln.startswith("node_uname_info")]
-    ev.update(pod=p.metadata.name, node=node, pid1=pid1, kubelet_visible="kubelet" in lines,
-              processes=len(lines) - 1, node_uname_info=uname[0][:200] if uname else None)
-    if "kubelet" not in lines:
-        failures.append(("kubelet_invisible", "the kubelet is not among the container's processes"))
-    if pid1 in ("node_exporter", "pause", ""):
-        failures.append(("pid1_not_init", f"PID 1 is {pid1!r}, not the node's init"))
+# What the exporter sees, then what the node shows, each one exec; sections split by a line "@@".
+C12_EXPORTER = ("cat /proc/1/stat; echo @@; cat /host/proc/1/stat; echo @@; "
+                "for i in /host/sys/class/net/*; do echo \"${i##*/} $(cat $i/address)\"; done; echo @@; "
+                "ls -d /proc/[0-9]* | wc -l")
+C12_NODE = "cat /host/proc/1/stat; echo @@; for i in /sys/class/net/*; do echo \"${i##*/} $(cat $i/address)\"; done"
+
+
+def _sections(text: str, n: int) -> list[str]:
+    parts = [x.strip() for x in text.split("@@\n")]
+    return (parts + [""] * n)[:n]
+
+
+def _interfaces(text: str) -> dict[str, str]:
+    return dict(ln.split(" ", 1) for ln in text.splitlines() if " " in ln.strip())
+
+
+def judge_c12(node: str, hostname: str, exporter_out: str, node_out: str, uname: str | None) -> tuple[list, dict, str]:
+    """C12 on what was read: the exporter's PID 1 (its own /proc), the node's PID 1 through the
+    exporter's /host/proc and through the node probe's view of the node's /, the interfaces (name,
+    MAC) in the exporter's /host/sys and in the node's own network namespace, node_uname_info.
+    Identity by PID 1's name and start time: a PID namespace of its own starts its PID 1 later."""
+    failures, ev = [], {}
+    own1, host1, ifs, nprocs = _sections(exporter_out, 4)
+    node1, node_ifs = _sections(node_out, 2)
+    own, via_mount, truth = probes.parse_stat(own1), probes.parse_stat(host1), probes.parse_stat(node1)
+    ev.update(node=node, pid1=own, node_pid1=truth, host_proc_pid1=via_mount,
+              processes_visible=int(nprocs) if nprocs.isdigit() else None)
+    if truth is None:
+        raise ClusterError(f"C12: the node probe on {node} could not read the node's /proc/1/stat: {node_out[:200]!r}")
+    if own != truth:
+        failures.append(("pid1_not_node_init", f"PID 1 in the exporter is {own and own['comm']!r} started at "
+                                               f"{own and own['start']}, not the node's {truth['comm']!r} started at "
+                                               f"{truth['start']}: no host PID namespace"))
+    if via_mount != truth:
+        failures.append(("proc_mount_not_node", f"/host/proc/1/stat in the exporter shows {via_mount}, not the "
+                                                f"node's PID 1 {truth}"))
+    mine, theirs = _interfaces(ifs), _interfaces(node_ifs)
+    common = sorted(n for n in set(mine) & set(theirs) if n != "lo")
+    ev.update(host_sys_interfaces=sorted(mine), node_interfaces=sorted(theirs))
+    differ = [n for n in common if mine[n] != theirs[n]]
+    if not common or differ:
+        failures.append(("sys_mount_not_node",
+                         f"/host/sys/class/net in the exporter {sorted(mine)} is not the node's {sorted(theirs)}"
+                         + (f" (MAC of {differ} differs)" if differ else "")))
+    ev["node_uname_info"] = uname[:200] if uname else None
     # uname's nodename is the OS hostname: the node's Hostname address, not its name when the
     # kubelet runs with --hostname-override (as C14)
-    hostname = cluster_facts.os_hostname(node_json(env, node))
     ev["node_hostname_address"] = hostname
-    if not uname or f'nodename="{hostname}"' not in uname[0]:
+    if not uname or f'nodename="{hostname}"' not in uname:
         failures.append(("uname_wrong_node", f"node_uname_info lacks nodename=\"{hostname}\" (node {node})"))
-    return verdict("C12", failures, ev, "node's processes visible (kubelet, init as PID 1); node_uname_info names the node", t0)
+    return failures, ev, (f"PID 1 is the node's {truth['comm']} (same start time); /host/proc and /host/sys show "
+                          f"the node's; node_uname_info names {hostname}")
+
+
+def check_c12(env: Env, ns: str, ds: str, port: int, node_probes: dict) -> Verdict:
+    t0 = time.monotonic()
+    pods = ds_pods(env, ns, ds)
+    if not pods:
+        return verdict("C12", [("no_pods", "no DaemonSet pods")], {}, "", t0)
+    p = pods[0]
+    node = p.spec.node_name
+    if node not in node_probes:
+        raise ClusterError(f"C12: no node probe runs on {node}, so the node's view cannot be read")
+    got = each(lambda call: call(), {
+        "exporter": lambda: exec_pod(env, p, "sh", "-c", C12_EXPORTER),
+        "node": lambda: node_probes[node].run(env.core, "sh", "-c", C12_NODE),
+        "metrics": lambda: exec_pod(env, p, *probes.wget(probes.url("127.0.0.1", port, "/metrics")))})
+    for key in ("exporter", "node"):
+        if got[key].rc < 0:
+            raise ClusterError(f"C12: the exec into the {key} pod on {node} delivered no exit status: "
+                               f"{(got[key].stderr or got[key].stdout or 'no output').strip()[:200]}")
+    uname = [ln for ln in got["metrics"].stdout.splitlines() if ln.startswith("node_uname_info")]
+    failures, ev, ok = judge_c12(node, cluster_facts.os_hostname(node_json(env, node)), got["exporter"].stdout,
+                                 got["node"].stdout, uname[0] if uname else None)
+    ev["pod"] = p.metadata.name
+    return verdict("C12", failures, ev, ok, t0)
 
 
 # ---------------------------------------------------------------- C13 resources

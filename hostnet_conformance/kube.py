@@ -407,11 +407,17 @@ def describe_pods(core: client.CoreV1Api, ns: str, selector: str | None = None, 
     lines = []
     pods = core.list_namespaced_pod(ns, label_selector=selector).items if selector else core.list_namespaced_pod(ns).items
     for p in pods:
-        conds = ", ".join(f"{c.type}={c.status}{'(' + c.reason + ')' if c.reason else ''}" for c in (p.status.conditions or []))
-        lines.append(f"pod {p.metadata.name} on {p.spec.node_name}: phase={p.status.phase} reason={p.status.reason} [{conds}]")
+        # every condition with its reason and message: the cluster's own words on why a pod waits
+        conds = ", ".join(f"{c.type}={c.status}" + (f"({': '.join(x for x in (c.reason, ' '.join((c.message or '').split())[:200]) if x)})"
+                                                     if c.reason or c.message else "")
+                          for c in (p.status.conditions or []))
+        where = f"on {p.spec.node_name}" if p.spec.node_name else "not scheduled"
+        lines.append(f"pod {p.metadata.name} {where}: phase={p.status.phase}"
+                     + (f" reason={p.status.reason}" if p.status.reason else "") + f" [{conds}]")
         for cs in p.status.container_statuses or []:
             st = cs.state
-            state = ("running" if st.running else f"waiting({st.waiting.reason})" if st.waiting
+            waiting = st.waiting and ": ".join(x for x in (st.waiting.reason, " ".join((st.waiting.message or "").split())[:200]) if x)
+            state = ("running" if st.running else f"waiting({waiting})" if st.waiting
                      else f"terminated(exit={st.terminated.exit_code},{st.terminated.reason})" if st.terminated else "?")
             lines.append(f"  container {cs.name}: {state} restarts={cs.restart_count}")
             try:

@@ -10,6 +10,7 @@ import requests
 from kubernetes import client
 
 from . import kube, manifests, signals
+from .verdict import ClusterError
 from .waiting import wait_until
 
 RESERVED_PORTS = [22, 53, 80, 443, 6443, 9099, 9890, 10250, 10256]
@@ -31,8 +32,10 @@ def pod_running(core: client.CoreV1Api, ns: str, name: str, timeout: float = 120
     def running():
         p = core.read_namespaced_pod(name, ns)
         if p.status.phase in ("Failed", "Succeeded"):
-            raise AssertionError(f"pod {ns}/{name} ended with phase {p.status.phase}:\n"
-                                 + kube.describe_pods(core, ns))
+            # the suite's own pod ended: nothing about the claim was observed (ERROR, never FAIL)
+            raise ClusterError(f"the suite's pod {ns}/{name} ended with phase {p.status.phase}: "
+                               + " | ".join(ln.strip() for ln in kube.describe_pods(core, ns).splitlines()
+                                            if ln.strip())[:600])
         return p if p.status.phase == "Running" and kube.is_ready(p) else None
 
     return wait_until(running, timeout=timeout, what=f"pod {ns}/{name} Running and Ready",
@@ -78,10 +81,51 @@ def wget(url: str, timeout: int = 3) -> list[str]:
     return ["timeout", str(timeout), "wget", "-q", "-O", "-", url]
 
 
+def url(host: str, port: int, path: str = "/") -> str:
+    """http://host:port/path, with an IPv6 address in brackets."""
+    if ":" in host and not host.startswith("["):
+        host = f"[{host}]"
+    return f"http://{host}:{port}{path}"
+
+
+# How a GET ended, from what busybox wget and `timeout` left (recorded in tests/test_probes_modes.py):
+OK, REFUSED, TIMEOUT, HTTP_ERROR, UNREACHABLE, DNS_ERROR, EXEC_ERROR = (
+    "ok", "refused", "timeout", "http_error", "unreachable", "dns_error", "exec_error")
+# the modes in which a GET reached a verdict about the address: something answered, or the network
+# said no, or nothing came back within the bound. EXEC_ERROR is the suite failing to ask at all.
+_WORDS = ((REFUSED, ("Connection refused",)),
+          (HTTP_ERROR, ("server returned error",)),
+          (UNREACHABLE, ("No route to host", "Host is unreachable", "Network is unreachable")),
+          (DNS_ERROR, ("bad address",)),
+          (TIMEOUT, ("Connection timed out", "timed out")))
+
+
+def get_mode(rc: int | None, stderr: str) -> str:
+    """The mode of one GET: wget's own words decide before its exit status (an exec has reported
+    exit status 0 with 'Connection refused' on stderr); `timeout` killing wget is 143 (busybox) or
+    124 (coreutils); an exit status the exec never delivered (-1, None) is EXEC_ERROR."""
+    for mode, needles in _WORDS:
+        if any(n in stderr for n in needles):
+            return mode
+    if rc in (143, 124):
+        return TIMEOUT
+    if rc is None or rc < 0:
+        return EXEC_ERROR
+    return OK if rc == 0 else EXEC_ERROR
+
+
+def answer(rc: int | None, body: str, err: str) -> dict:
+    """One GET's record: {'ok', 'mode', 'body', 'error'}; 'ok' is mode ok."""
+    mode = get_mode(rc, err)
+    error = err.strip() or ("" if mode == OK else {TIMEOUT: "timed out", EXEC_ERROR: f"exit code {rc}"}.get(mode, mode))
+    return {"ok": mode == OK, "mode": mode, "body": body, "error": error[-200:]}
+
+
 def http_get(core: client.CoreV1Api, probe: Probe, url: str, timeout: int = 3) -> dict:
-    """GET from inside a probe pod. Returns {'ok', 'body', 'error'}; never raises for HTTP failures."""
+    """GET from inside a probe pod: {'ok', 'mode', 'body', 'error'} (answer). An exec that could not
+    run raises (kube.exec_in); one that ran without an exit status is mode EXEC_ERROR."""
     r = probe.run(core, *wget(url, timeout), timeout=timeout + 15)
-    return {"ok": r.ok, "body": r.stdout, "error": r.stderr.strip()[-200:]}
+    return answer(r.rc, r.stdout, r.stderr)
 
 
 # GET every URL at once inside one container (one exec, not one per URL: an exec is a runc
@@ -107,19 +151,21 @@ def http_get_many(core: client.CoreV1Api, probe: Probe, urls: dict, timeout: int
 
 
 def parse_many(text: str, marker: str, keys: list, fallback: str) -> dict:
-    """The answers of http_get_many's script: per URL a line `MARKER i rc`, its body, `MARKER err`,
-    its stderr. A URL without its block (the exec itself failed) gets `fallback` as its error."""
-    out = {k: {"ok": False, "body": "", "error": fallback} for k in keys}
-    blocks = text.split(marker + " ")
-    for block in blocks[1:]:
-        head, _, rest = block.partition("\n")
-        parts = head.split()
-        if len(parts) != 2 or not parts[0].isdigit() or int(parts[0]) >= len(keys):
+    """The answers of http_get_many's script: per URL a line `MARKER i rc`, its body, a line
+    `MARKER err`, its stderr. A URL without its block (the exec itself failed) gets `fallback` as
+    its error, mode EXEC_ERROR."""
+    out = {k: {"ok": False, "mode": EXEC_ERROR, "body": "", "error": fallback} for k in keys}
+    head = re.compile(rf"{re.escape(marker)} (\d+) (-?\d+)\n")   # wget's output may lack a final newline
+    heads = list(head.finditer(text))
+    for i, m in enumerate(heads):
+        idx = int(m.group(1))
+        if idx >= len(keys):
             continue
-        body, _, err = rest.partition(marker + " err\n")
-        rc = int(parts[1]) if parts[1].lstrip("-").isdigit() else -1
-        err = err.strip() or ("" if rc == 0 else ("timed out" if rc == 143 else f"exit code {rc}"))
-        out[keys[int(parts[0])]] = {"ok": rc == 0, "body": body, "error": err[-200:]}
+        block = text[m.end():heads[i + 1].start() if i + 1 < len(heads) else len(text)]
+        body, sep, err = block.partition(f"{marker} err\n")
+        if not sep and block.rstrip("\n").endswith(f"{marker} err"):   # an empty stderr at the very end
+            body, err = block.rstrip("\n")[:-len(f"{marker} err")], ""
+        out[keys[idx]] = answer(int(m.group(2)), body, err)
     return out
 
 
@@ -132,6 +178,18 @@ def http_get_from_host(url: str, timeout: float = 3) -> dict:
         return {"ok": r.status_code == 200, "status": r.status_code, "body": r.text}
     except requests.RequestException as e:
         return {"ok": False, "status": None, "body": "", "error": type(e).__name__}
+
+
+def parse_stat(text: str) -> dict | None:
+    """A /proc/<pid>/stat line as {'pid', 'comm', 'start'} (start: field 22, clock ticks since boot);
+    None when the text is not one."""
+    m = re.match(r"\s*(\d+) \((.*)\) (.*)$", text.strip().splitlines()[0] if text.strip() else "")
+    if not m:
+        return None
+    rest = m.group(3).split()
+    if len(rest) < 20 or not rest[19].isdigit():
+        return None
+    return {"pid": int(m.group(1)), "comm": m.group(2), "start": int(rest[19])}
 
 
 def parse_resolv_conf(text: str) -> dict:

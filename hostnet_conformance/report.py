@@ -7,7 +7,7 @@ A claim is judged over all its tests (docs/verdicts.md):
                   suite's own workload, API error, a terminal signal), or a control failed for
                   another reason than the one it provokes;
   NOT APPLICABLE  otherwise, a claim test found a precondition missing;
-  PASS            otherwise, when its claim test passed;
+  PASS            otherwise, when every claim test the registry lists for it passed;
   SKIP / NOT RUN  deselected or not collected.
 The JSON carries a schema version so tools reading it can detect changes.
 """
@@ -119,6 +119,12 @@ def summarize_claim(claim_id: str, tests: Sequence[Result]) -> ClaimSummary:
     if na is not None:
         return ClaimSummary(claim_id, "NOT APPLICABLE", reason_of(na, "precondition missing"), _evidence(na),
                             duration, tests)
+    # every claim test the registry lists must have passed: a PASS with one deselected proves half a claim
+    ran = {t.nodeid.split("::")[-1].split("[")[0] for t in tests if t.kind == "claim" and t.status_() == "PASS"}
+    missing = [n for n in (CLAIMS[claim_id].claim_tests if claim_id in CLAIMS else ()) if n not in ran]
+    if missing and main is not None and main.status_() == "PASS":
+        return ClaimSummary(claim_id, "SKIP", f"not judged: its claim test {', '.join(missing)} did not run "
+                                              f"(deselected?); a PASS needs every one", _evidence(main), duration, tests)
     if main is not None and main.status_() == "PASS":
         reason = reason_of(main, "passed")
         if not any(t.kind == "negative_control" and t.status_() == "PASS" for t in tests):

@@ -48,11 +48,21 @@ def test_no_failures_pass_with_the_ok_reason_and_no_codes():
     assert v.duration_s >= 0
 
 
-def test_a_timeout_keeps_the_first_line_of_the_wait_timeout():
-    e = WaitTimeout("the kubelet's verdict on ns/pinned", 60, "pod pinned: Pending\nevents: none")
-    v = checks.verdict("C7", [checks.timed_out(e)], {}, "", time.monotonic())
-    assert v.codes == ["timeout"]
-    assert v.reason == "timed out after 60s waiting for the kubelet's verdict on ns/pinned; last observed state:"
+def test_a_failure_may_say_how_it_came_about():
+    v = checks.verdict("C2", [("no_metrics_on_loopback", "localhost:20101 on w1: refused", "refused"),
+                              ("no_pods", "none")], {}, "", time.monotonic())
+    assert (v.codes, v.modes) == (["no_metrics_on_loopback", "no_pods"], ["refused", ""])
+
+
+def test_no_wait_that_runs_out_becomes_a_failure():
+    """A WaitTimeout (an AssertionError) is ERROR: checks.py never turns one into a failure code.
+    An `except AssertionError` handler must raise again, whatever else it looks at first."""
+    tree = _tree(CHECKS)
+    handlers = [h for h in ast.walk(tree) if isinstance(h, ast.ExceptHandler) and h.type is not None
+                and "AssertionError" in ast.unparse(h.type)]
+    swallowed = [f"line {h.lineno}" for h in handlers if not any(isinstance(n, ast.Raise) for n in ast.walk(h))]
+    assert not swallowed, "AssertionError (WaitTimeout) caught without raising: " + ", ".join(swallowed)
+    assert "timeout" not in _check_codes()
 
 
 def _fake_env(pods: list, nodes: dict[str, str]):
@@ -133,8 +143,8 @@ def _call_name(node: ast.Call) -> str | None:
 
 
 def _code_of(node: ast.AST) -> str | None:
-    """The code of a `(code, message)` tuple literal, else None."""
-    if (isinstance(node, ast.Tuple) and len(node.elts) == 2 and isinstance(node.elts[0], ast.Constant)
+    """The code of a `(code, message)` or `(code, message, mode)` tuple literal, else None."""
+    if (isinstance(node, ast.Tuple) and len(node.elts) in (2, 3) and isinstance(node.elts[0], ast.Constant)
             and isinstance(node.elts[0].value, str)):
         return node.elts[0].value
     return None
@@ -158,9 +168,8 @@ def _failure_nodes(tree: ast.Module) -> list[ast.AST]:
 
 
 def _check_codes() -> set[str]:
-    """Every code checks.py can give a failure (timed_out(e) gives its own)."""
-    codes = {c for n in _failure_nodes(_tree(CHECKS)) if (c := _code_of(n))}
-    return codes | {checks.timed_out(AssertionError("timed out"))[0]}
+    """Every code checks.py can give a failure."""
+    return {c for n in _failure_nodes(_tree(CHECKS)) if (c := _code_of(n))}
 
 
 def test_every_failure_in_checks_carries_a_snake_case_code():
@@ -168,8 +177,6 @@ def test_every_failure_in_checks_carries_a_snake_case_code():
     assert len(nodes) > 40, "the scan found too few failures: did checks.py change shape?"
     bare = []
     for n in nodes:
-        if isinstance(n, ast.Call) and _call_name(n) == "timed_out":
-            continue  # ("timeout", first line of the WaitTimeout)
         code = _code_of(n)
         if code is None or not SNAKE.match(code):
             bare.append(f"line {n.lineno}: {ast.unparse(n)[:100]}")
@@ -205,30 +212,51 @@ def _asserts_not_passed(fn: ast.FunctionDef) -> bool:
     return False
 
 
-def test_every_negative_control_demands_its_code_with_expect_failure():
+def test_every_negative_control_demands_its_registered_code_with_expect_control():
     controls = _negative_controls()
     assert len(controls) >= 15, f"found only {len(controls)} negative controls"
     bad = []
     for path, fn in controls:
-        calls = [n for n in ast.walk(fn) if isinstance(n, ast.Call) and _call_name(n) == "expect_failure"]
+        calls = [n for n in ast.walk(fn) if isinstance(n, ast.Call) and _call_name(n) == "expect_control"]
         if not calls:
-            bad.append(f"{path.name}::{fn.name} does not call expect_failure")
+            bad.append(f"{path.name}::{fn.name} does not call expect_control")
+        for n in calls:
+            if len(n.args) < 2 or not isinstance(n.args[1], ast.Constant) or n.args[1].value != fn.name:
+                bad.append(f"{path.name}::{fn.name}: expect_control must name its own test: {ast.unparse(n)}")
         if _asserts_not_passed(fn):
             bad.append(f"{path.name}::{fn.name} still asserts `not ... .passed`")
     assert not bad, "\n".join(bad)
 
 
+def test_the_registry_lists_every_control_and_claim_test_in_suites_and_no_other():
+    from hostnet_conformance.verdict import CLAIMS
+    controls = {fn.name for _, fn in _negative_controls()}
+    registered = {c.test for claim in CLAIMS.values() for c in claim.controls}
+    assert controls == registered
+    claim_tests = set()
+    for path in SUITES:
+        for node in ast.walk(_tree(path)):
+            marks = [ast.unparse(d) for d in getattr(node, "decorator_list", [])]
+            if (isinstance(node, ast.FunctionDef) and node.name.startswith("test_")
+                    and any(re.fullmatch(r"pytest\.mark\.C\d+", m) for m in marks)
+                    and not any("negative_control" in m for m in marks)):
+                claim_tests.add(node.name)
+    assert claim_tests == {t for claim in CLAIMS.values() for t in claim.claim_tests}
+
+
 def test_every_code_a_control_demands_is_one_a_check_can_produce():
+    from hostnet_conformance.verdict import CLAIMS
     produced = _check_codes()
-    demanded = []
-    for path, fn in _negative_controls():
-        for n in ast.walk(fn):
-            if isinstance(n, ast.Call) and _call_name(n) == "expect_failure":
-                assert len(n.args) >= 2 and isinstance(n.args[1], ast.Constant), \
-                    f"{path.name}::{fn.name}: the code must be a literal: {ast.unparse(n)}"
-                demanded.append((f"{path.name}::{fn.name}", n.args[1].value))
-    unknown = [f"{where}: {code!r}" for where, code in demanded if code not in produced]
-    assert demanded and not unknown, "codes no check produces:\n" + "\n".join(unknown)
+    unknown = [f"{c.test}: {c.code!r}" for claim in CLAIMS.values() for c in claim.controls if c.code not in produced]
+    assert not unknown, "codes no check produces:\n" + "\n".join(unknown)
+
+
+def test_a_control_with_modes_needs_its_code_in_one_of_them():
+    refused = Verdict("C2", False, "r", codes=["no_metrics_on_loopback"], modes=["refused"])
+    assert expect_failure(refused, "no_metrics_on_loopback", "x", ("refused",)) is refused
+    broken = Verdict("C2", False, "r", codes=["no_metrics_on_loopback"], modes=["exec_error"])
+    with pytest.raises(ControlInconclusive, match="but exec_error, not refused"):
+        expect_failure(broken, "no_metrics_on_loopback", "x", ("refused",))
 
 
 def test_pod_network_precondition_is_an_error_naming_the_nodes():
@@ -350,8 +378,8 @@ def test_c8_a_running_exporter_counts_as_stable_only_once_it_said_it_listens():
     assert v.codes == ["not_crashlooping", "wrong_exit_code", "no_bind_error"]   # the control's failure: it runs
     assert v.evidence["state"] == "running"
     # three seconds up on a starved node, no word of listening yet: the crash may still come, so wait
-    slow = checks.check_c8(_c8_env(3, 'msg="Enabled collectors"'), "ns", "pinned", timeout=1.5)
-    assert slow.codes == ["timeout"]
+    with pytest.raises(WaitTimeout):   # a wait that runs out is ERROR, never a failure code
+        checks.check_c8(_c8_env(3, 'msg="Enabled collectors"'), "ns", "pinned", timeout=1.5)
     quiet = checks.check_c8(_c8_env(31, ""), "ns", "pinned", timeout=5)   # an image that never says so
     assert quiet.evidence["state"] == "running"
 

@@ -20,7 +20,7 @@ from hostnet_conformance.waiting import WaitTimeout
 
 
 @pytest.mark.C1
-def test_c1_claim(record):
+def test_c1_pod_ip_equals_node_ip(record):
     v = record(Verdict("C1", True, "podIP == hostIP == node InternalIP for 2 pods"))
     assert v.passed, v.reason
 

@@ -20,9 +20,13 @@ CAPS = {"kubernetes": "v1.33.1", "nodes": ["kind-control-plane", "kind-worker"],
 RUN = Run("hnc-abc123", datetime(2025, 1, 2, 3, 4, 5, tzinfo=timezone.utc), CAPS)
 
 
-def result(claim, kind="claim", outcome="passed", verdict=None, **kw) -> Result:
-    return Result(claim, f"suites/test_x.py::test_{claim.lower()}_{kind}", kind, outcome,
-                  verdict.to_dict() if verdict else None, **kw)
+def result(claim, kind="claim", outcome="passed", verdict=None, test=None, **kw) -> Result:
+    """A recorded test result, named as the registry names the claim's (first) claim test or control."""
+    from hostnet_conformance.verdict import CLAIMS
+    c = CLAIMS.get(claim)
+    name = test or (c and (c.claim_tests[0] if kind == "claim" else c.controls[0].test)) \
+        or f"test_{claim.lower()}_{kind}"
+    return Result(claim, f"suites/test_x.py::{name}", kind, outcome, verdict.to_dict() if verdict else None, **kw)
 
 
 RESULTS = [
@@ -166,3 +170,15 @@ def test_a_claim_with_two_claim_tests_is_not_applicable_when_either_part_is():
         result("C9", "negative_control", outcome="skipped", status="NOT APPLICABLE", skip_reason="n/a"),
     ])
     assert s["C9"].verdict == "NOT APPLICABLE" and "admission gate" in s["C9"].reason
+
+
+def test_a_claim_passes_only_when_every_claim_test_it_lists_passed():
+    """C9 has two claim tests: with one deselected (-k), the claim is not judged, never PASS."""
+    from hostnet_conformance.report import summarize_claim
+    pod = result("C9", verdict=Verdict("C9", True, "HTTP 403"),
+                 test="test_c9_strict_pod_security_rejects_host_network_pod")
+    ds = result("C9", verdict=Verdict("C9", True, "FailedCreate, then running"),
+                test="test_c9_label_namespace_privileged_unblocks_daemonset")
+    one = summarize_claim("C9", [pod])
+    assert one.verdict == "SKIP" and "test_c9_label_namespace_privileged_unblocks_daemonset did not run" in one.reason
+    assert summarize_claim("C9", [pod, ds]).verdict == "PASS"

@@ -49,7 +49,7 @@ def test_unknown_claim_lists_valid_ids(bad):
 def test_verdict_to_dict_and_default_evidence_is_not_shared():
     v = Verdict("C1", True, "podIP == hostIP", {"nodes": 2}, 1.5)
     assert v.to_dict() == {"claim": "C1", "passed": True, "reason": "podIP == hostIP",
-                           "evidence": {"nodes": 2}, "duration_s": 1.5, "codes": []}
+                           "evidence": {"nodes": 2}, "duration_s": 1.5, "codes": [], "modes": []}
     failed = Verdict("C8", False, "container is not in CrashLoopBackOff", codes=["not_crashlooping"])
     assert failed.to_dict()["codes"] == ["not_crashlooping"]
     a, b = Verdict("C2", False, "r"), Verdict("C3", False, "r")
