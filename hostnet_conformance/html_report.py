@@ -11,6 +11,8 @@ from collections.abc import Collection, Mapping
 from html import escape
 from typing import Any
 
+from .results import Result, reason_of   # the same words as report.md's
+
 COLOURS = {"PASS": "#1a7f37", "FAIL": "#cf222e", "ERROR": "#9a6700", "NOT APPLICABLE": "#57606a",
            "SKIP": "#57606a", "NOT RUN": "#8c959f"}
 CSS = """
@@ -45,7 +47,6 @@ def _evidence(evidence: Mapping[str, Any]) -> str:
 
 
 def _tests(tests: list[Mapping[str, Any]], diagnostics: Collection[str]) -> str:
-    from .report import Result, reason_of   # report imports this module: its words, the same as report.md's
     rows = []
     for t in tests:
         result = Result(**t)

@@ -21,9 +21,10 @@ from kubernetes.stream import stream, ws_client
 from websocket import WebSocketTimeoutException
 
 from .verdict import CallTimeout
-from .waiting import STOPPING, Stopped, each, start_thread
+from .waiting import STOPPING, Stopped, each, request_timeout, set_request_timeout, start_thread  # noqa: F401
 
-REQUEST_TIMEOUT = 30.0   # seconds; --request-timeout
+_default_bound = request_timeout   # (a parameter below has its name)
+
 
 LABEL_MANAGED = "app.kubernetes.io/managed-by"
 MANAGED_VALUE = "hostnet-conformance"
@@ -48,16 +49,6 @@ def preload_api() -> threading.Thread:
     t = threading.Thread(target=load, daemon=True, name="hnc-preload-api")
     t.start()
     return t
-
-
-def request_timeout() -> float:
-    """The bound on one API request (and on an exec's connection) of every client the suite makes."""
-    return REQUEST_TIMEOUT
-
-
-def set_request_timeout(seconds: float) -> None:
-    global REQUEST_TIMEOUT
-    REQUEST_TIMEOUT = float(seconds)
 
 
 def timed_out(e: BaseException | None) -> bool:
@@ -88,7 +79,7 @@ class _Retry(urllib3.util.Retry):
 
 class ApiClient(client.ApiClient):
     """The official client with a default deadline on every request: a call that names no
-    `_request_timeout` gets `request_timeout` (default: REQUEST_TIMEOUT, --request-timeout), its body
+    `_request_timeout` gets `request_timeout` (default: waiting.request_timeout(), --request-timeout), its body
     read included. One that runs out raises CallTimeout `timed out after N s: GET /api/v1/...` (ERROR
     for the claim, never FAIL). A timeout is not retried, so no request outlasts its deadline."""
 
@@ -97,7 +88,7 @@ class ApiClient(client.ApiClient):
         if configuration.retries is None:   # read when the connection pool is made (below)
             configuration.retries = _Retry(3)
         super().__init__(configuration)
-        self.request_timeout = request_timeout or REQUEST_TIMEOUT
+        self.request_timeout = request_timeout or _default_bound()
 
     def call_api(self, method, url, header_params=None, body=None, post_params=None, _request_timeout=None):
         bound = _request_timeout or self.request_timeout
@@ -124,7 +115,7 @@ class _BoundedWebSocket(ws_client.WebSocket):
     server that accepts and never answers): this one connects, and reads, within the request timeout."""
 
     def connect(self, url, **options):
-        options.setdefault("timeout", REQUEST_TIMEOUT)
+        options.setdefault("timeout", request_timeout())
         return super().connect(url, **options)
 
 
@@ -373,7 +364,7 @@ def exec_in(core: client.CoreV1Api, ns: str, pod: str, command: list[str], conta
             ws.close()
     except Exception as e:
         if timed_out(e):   # the connection (bounded by _BoundedWebSocket) heard nothing
-            raise CallTimeout(REQUEST_TIMEOUT, f"exec {' '.join(command)[:80]} in {ns}/{pod}") from None
+            raise CallTimeout(request_timeout(), f"exec {' '.join(command)[:80]} in {ns}/{pod}") from None
         raise
     return ExecResult(rc if rc is not None else -1, out or "", err or "")
 

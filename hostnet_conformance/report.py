@@ -19,44 +19,17 @@ from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Literal, get_args
+from typing import Any, get_args
 
 from .html_report import render_html
+from .results import ClaimVerdict, Kind, Outcome, Result, TestStatus, reason_of  # noqa: F401 (re-exported)
 from .verdict import CLAIMS
 
 REPORT_SCHEMA_VERSION = 2
 EVIDENCE_WIDTH = 120
 
-Kind = Literal["claim", "negative_control"]
-Outcome = Literal["passed", "failed", "skipped"]
-ClaimVerdict = Literal["PASS", "FAIL", "NOT APPLICABLE", "ERROR", "SKIP", "NOT RUN"]
-TestStatus = Literal["PASS", "FAIL", "NOT APPLICABLE", "ERROR", "SKIP"]
-
-
 class ReportError(OSError):
     """The reports could not be written."""
-
-
-@dataclass
-class Result:
-    """One test's outcome, as the pytest hooks record it."""
-
-    claim: str
-    nodeid: str
-    kind: Kind
-    outcome: Outcome
-    verdict: dict[str, Any] | None = None  # Verdict.to_dict() when the check returned one
-    skip_reason: str | None = None
-    duration_s: float = 0.0
-    # The failure's reason in the cluster's words, for tests that failed before their check
-    # returned a verdict (a terminal signal, a WaitTimeout, an API error).
-    error: str | None = None
-    status: TestStatus | None = None   # set by the plugin (plugin/verdicts.py); derived from `outcome` when absent
-
-    def status_(self) -> str:
-        if self.status:
-            return self.status
-        return {"passed": "PASS", "failed": "FAIL"}.get(self.outcome, "SKIP")
 
 
 @dataclass(frozen=True)
@@ -77,17 +50,6 @@ class ClaimSummary:
     evidence: dict[str, Any]
     duration_s: float
     tests: list[Result]
-
-
-def reason_of(result: Result, fallback: str) -> str:
-    """A test's reason in the reports: its skip reason, its error, its verdict's reason."""
-    if result.outcome == "skipped" and result.skip_reason:
-        return result.skip_reason
-    if result.error and result.status_() == "ERROR":
-        return result.error
-    if result.verdict and result.verdict.get("reason"):
-        return str(result.verdict["reason"])
-    return result.error or fallback
 
 
 def _evidence(result: Result | None) -> dict[str, Any]:

@@ -32,6 +32,18 @@ from tenacity import (
 
 from .verdict import CallTimeout, ClusterError
 
+REQUEST_TIMEOUT = 30.0   # seconds; --request-timeout
+
+
+def request_timeout() -> float:
+    """The bound on one API request (and on an exec's connection) of every client the suite makes."""
+    return REQUEST_TIMEOUT
+
+
+def set_request_timeout(seconds: float) -> None:
+    global REQUEST_TIMEOUT
+    REQUEST_TIMEOUT = float(seconds)
+
 T = TypeVar("T")
 
 # set when the run's teardown starts: nothing is created after it, stoppable waits end
@@ -91,14 +103,12 @@ def wait_until(
     On timeout raises WaitTimeout with `describe()`'s report of the last state.
 
     The deadline is real: every attempt and the final describe() run in a thread of their own
-    and are awaited only until `timeout` plus one request timeout (kube.request_timeout(),
+    and are awaited only until `timeout` plus one request timeout (request_timeout(),
     --request-timeout) have passed since the wait began. So a wait ends within timeout + one
     request timeout even when an attempt hangs (WaitTimeout then says an attempt was still
     running); the abandoned attempt ends with its own API calls' deadlines. With `stoppable`
     (the default) the wait ends with Stopped once the run is ending (STOPPING), at its next attempt.
     """
-    from .kube import request_timeout
-
     if terminal is not None:
         condition = _with_terminal(condition, terminal, what, terminal_every)
     end = time.monotonic() + timeout + request_timeout()

@@ -43,7 +43,7 @@ def silent_server():
 
 @pytest.fixture
 def short_requests(monkeypatch):
-    monkeypatch.setattr(kube, "REQUEST_TIMEOUT", BOUND)
+    monkeypatch.setattr(waiting, "REQUEST_TIMEOUT", BOUND)
 
 
 def core_at(port: int, scheme: str = "https") -> client.CoreV1Api:
