@@ -264,12 +264,43 @@ def check_c5(env: Env, ns: str, ds: str, pod_probe) -> Verdict:
                          real["mode"]))
     if decl["ok"]:
         failures.append(("declared_port_answers", f"metrics answer on the declared port {declared}", decl["mode"]))
-    if declared not in host_ports:
-        failures.append(("declared_not_reserved",
-                         f"the pod's reserved host ports {host_ports} lack the declared {declared}"))
+    # the reservation as the scheduler shows it: a pod asking for the declared port on that node stays
+    # Pending, "didn't have free ports" (its spec alone would prove nothing)
+    outcome = _scheduling_outcome(env, ns, p.spec.node_name, declared)
+    ev["pod_asking_declared_port"] = outcome
+    if not outcome.startswith("Unschedulable") or "free ports" not in outcome:
+        failures.append(("declared_not_reserved", f"a pod asking for host port {declared} on {p.spec.node_name} "
+                                                  f"was not refused for it: {outcome}"))
     if listening in host_ports and declared != listening:
         failures.append(("real_port_reserved", f"the real port {listening} is reserved too"))
-    return verdict("C5", failures, ev, f"answers on real :{listening} only; scheduler reserves :{declared}", t0)
+    return verdict("C5", failures, ev, f"answers on real :{listening} only; a pod asking for :{declared} on "
+                   f"{p.spec.node_name} stays Pending: {outcome[:120]}", t0)
+
+
+def _scheduling_outcome(env: Env, ns: str, node: str, port: int, timeout: float = 60) -> str:
+    """Create a pod (the probe image, sleeping) that asks for host port `port` on `node` through the
+    scheduler (required affinity on the node's name), and return the scheduler's answer:
+    'Unschedulable: <its message>' or 'scheduled'. No answer within `timeout` is ERROR (WaitTimeout)."""
+    name = f"asks-{port}"
+    pod = manifests.on_one_node({
+        "apiVersion": "v1", "kind": "Pod", "metadata": {"name": name},
+        "spec": {"terminationGracePeriodSeconds": 0, "tolerations": [{"operator": "Exists"}],
+                 "containers": [{"name": "sleep", "image": env.probe_image, "imagePullPolicy": "IfNotPresent",
+                                 "command": ["sleep", "3600"], "ports": [{"containerPort": port, "hostPort": port}],
+                                 "resources": {"requests": {"cpu": "1m", "memory": "4Mi"}}}]}}, node)
+    deploy(env, ns, pod)
+
+    def decided():
+        got = env.core.read_namespaced_pod(name, ns)
+        cond = next((c for c in got.status.conditions or [] if c.type == "PodScheduled"), None)
+        if cond is None:
+            return None
+        if cond.status == "True":
+            return "scheduled"
+        return f"{cond.reason}: {' '.join((cond.message or '').split())}" if cond.reason == "Unschedulable" else None
+
+    return wait_until(decided, timeout=timeout, what=f"the scheduler's answer on {ns}/{name}",
+                      describe=lambda: kube.describe_pods(env.core, ns), retry_on=(client.ApiException,))
 
 
 # ---------------------------------------------------------------- C6 host network only at creation
