@@ -393,10 +393,26 @@ def node_internal_ip(node) -> str | None:
     return None
 
 
-def describe_pods(core: client.CoreV1Api, ns: str, selector: str | None = None, log_tail: int = 5) -> str:
-    """Phase, conditions, container states, recent events and log tails: what a timeout reports."""
+def _silent_node(core: client.CoreV1Api, node: str) -> str:
+    """For a pod bound to a node whose kubelet has said nothing of it: what the node reports."""
+    try:
+        n = core.read_node(node)
+    except client.ApiException as e:
+        return f"; its node {node}: HTTP {e.status} {e.reason}"
+    ready = next((c for c in n.status.conditions or [] if c.type == "Ready"), None)
+    if ready is None:
+        return f"; its node {node} reports no Ready condition"
+    return (f"; no kubelet has reported this pod: its node {node} is Ready={ready.status}"
+            f"{' (' + ready.reason + ')' if ready.reason else ''}")
+
+
+def describe_pods(core: client.CoreV1Api, ns: str, selector: str | None = None, log_tail: int = 5,
+                  name: str | None = None) -> str:
+    """Phase, conditions, container states, recent events and log tails: what a timeout reports
+    (with `name`, of that pod and its events only)."""
     lines = []
     pods = core.list_namespaced_pod(ns, label_selector=selector).items if selector else core.list_namespaced_pod(ns).items
+    pods = [p for p in pods if name is None or p.metadata.name == name]
     for p in pods:
         # every condition with its reason and message: the cluster's own words on why a pod waits
         conds = ", ".join(f"{c.type}={c.status}" + (f"({': '.join(x for x in (c.reason, ' '.join((c.message or '').split())[:200]) if x)})"
@@ -404,7 +420,8 @@ def describe_pods(core: client.CoreV1Api, ns: str, selector: str | None = None, 
                           for c in (p.status.conditions or []))
         where = f"on {p.spec.node_name}" if p.spec.node_name else "not scheduled"
         lines.append(f"pod {p.metadata.name} {where}: phase={p.status.phase}"
-                     + (f" reason={p.status.reason}" if p.status.reason else "") + f" [{conds}]")
+                     + (f" reason={p.status.reason}" if p.status.reason else "") + f" [{conds}]"
+                     + (_silent_node(core, p.spec.node_name) if p.spec.node_name and not p.status.conditions else ""))
         for cs in p.status.container_statuses or []:
             st = cs.state
             waiting = st.waiting and ": ".join(x for x in (st.waiting.reason, " ".join((st.waiting.message or "").split())[:200]) if x)
@@ -416,6 +433,6 @@ def describe_pods(core: client.CoreV1Api, ns: str, selector: str | None = None, 
                 lines += [f"    log: {ln}" for ln in tail.splitlines()[-log_tail:]]
             except client.ApiException:
                 pass
-    for e in events(core, ns)[-8:]:
+    for e in (events(core, ns) if name is None else [e for e in events(core, ns) if e.involved_object.name == name])[-8:]:
         lines.append(f"event {e.type} {e.reason} {e.involved_object.kind}/{e.involved_object.name}: {(e.message or '').strip()[:200]}")
     return "\n".join(lines) or f"no pods in {ns}"

@@ -39,7 +39,7 @@ def pod_running(core: client.CoreV1Api, ns: str, name: str, timeout: float = 120
         return p if p.status.phase == "Running" and kube.is_ready(p) else None
 
     return wait_until(running, timeout=timeout, what=f"pod {ns}/{name} Running and Ready",
-                      describe=lambda: kube.describe_pods(core, ns), retry_on=(client.ApiException,),
+                      describe=lambda: kube.describe_pods(core, ns, name=name), retry_on=(client.ApiException,),
                       terminal=lambda: signals.observe(core, ns, names=[name]))
 
 

@@ -44,6 +44,14 @@ def set_request_timeout(seconds: float) -> None:
     global REQUEST_TIMEOUT
     REQUEST_TIMEOUT = float(seconds)
 
+
+MAX_WAIT: float | None = None   # seconds; --max-wait: no single wait on the cluster lasts longer
+
+
+def set_max_wait(seconds: float | None) -> None:
+    global MAX_WAIT
+    MAX_WAIT = None if seconds is None else float(seconds)
+
 T = TypeVar("T")
 
 # set when the run's teardown starts: nothing is created after it, stoppable waits end
@@ -109,6 +117,8 @@ def wait_until(
     running); the abandoned attempt ends with its own API calls' deadlines. With `stoppable`
     (the default) the wait ends with Stopped once the run is ending (STOPPING), at its next attempt.
     """
+    if MAX_WAIT is not None and timeout > MAX_WAIT:   # the user's bound on every wait (--max-wait)
+        timeout = MAX_WAIT
     if terminal is not None:
         condition = _with_terminal(condition, terminal, what, terminal_every)
     end = time.monotonic() + timeout + request_timeout()

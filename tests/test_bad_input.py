@@ -58,6 +58,7 @@ def broken_manifests(tmp_path: Path) -> Path:
 CASES = {
     # id: (args, env, expected phrase)
     "port-not-a-number": (["--host-port-base", "abc"], {}, "is not a port number"),
+    "max-wait-not-seconds": (["--max-wait", "soon"], {}, "--max-wait: 'soon' is not a number of seconds"),
     "port-out-of-range": (["--host-port-base", "70000"], {}, "--host-port-base"),
     "port-in-nodeport-range": (["--host-port-base", "30001"], {}, "--host-port-base"),
     "unknown-claim": (["--claims", "C1,C99"], {}, "C99"),

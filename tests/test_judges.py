@@ -77,3 +77,18 @@ def test_a_wait_that_ran_out_reports_the_clusters_words_never_an_empty_state():
     assert seen.startswith("daemonset node-exporter: desired=2 current=2 ready=0")
     assert "PodScheduled=False(Unschedulable: 0/3 nodes are available" in seen and "event Warning FailedScheduling" in seen
     assert last_seen("") == "nothing: the wait read no state"
+
+
+def test_max_wait_bounds_every_wait_and_says_so():
+    """--max-wait: a wait asked for 600 s ends after the user's bound, as ERROR (WaitTimeout)."""
+    import time
+
+    from hostnet_conformance import waiting
+    waiting.set_max_wait(0.5)
+    try:
+        t0 = time.monotonic()
+        with pytest.raises(waiting.WaitTimeout, match="timed out after 0s waiting for nothing"):
+            waiting.wait_until(lambda: None, timeout=600, what="nothing", describe=lambda: "still nothing")
+        assert time.monotonic() - t0 < 5
+    finally:
+        waiting.set_max_wait(None)

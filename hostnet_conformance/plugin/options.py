@@ -51,6 +51,10 @@ def pytest_addoption(parser):
     g.addoption("--request-timeout", default=env("HNC_REQUEST_TIMEOUT", "30"),
                 help="seconds one Kubernetes API request (or an exec's connection) may take; past them the "
                      "claim that made it is ERROR, 'timed out after N s: <request>' (default 30)")
+    g.addoption("--max-wait", default=env("HNC_MAX_WAIT"),
+                help="seconds any one wait on the cluster may take (a pod to run, a DaemonSet to roll out, a "
+                     "scheduler's answer), whatever the claim's own bound; past them the claim is ERROR, 'timed "
+                     "out after N s waiting for ...; last seen: <the cluster's words>' (default: each wait's own)")
     g.addoption("--report-dir", default=None, help="write report.md, report.json and report.html here")
     g.addoption("--cleanup", action="store_true",
                 help="remove leftovers of runs that are over (suite-labelled only) and exit: a run's namespaces go "
@@ -81,6 +85,9 @@ def pytest_configure(config):
         config.option.request_timeout = options.parse_seconds(str(config.getoption("request_timeout")),
                                                               "--request-timeout")
         kube.set_request_timeout(config.option.request_timeout)
+        max_wait = config.getoption("max_wait")
+        config.option.max_wait = options.parse_seconds(str(max_wait), "--max-wait") if max_wait else None
+        waiting.set_max_wait(config.option.max_wait)
         registry = config.getoption("image_registry")
         registry = options.parse_registry(registry) if registry else None
         for opt in ("node_exporter_image", "probe_image"):

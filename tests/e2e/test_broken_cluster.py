@@ -7,12 +7,15 @@ cluster afterwards, also when the test fails:
   naming each node and quoting `address already in use`, well within 60 s;
 - CoreDNS scaled to zero: C3 is FAIL with a DNS reason, the claims that do not need DNS PASS;
 - the node-exporter image cannot be pulled (imagePullPolicy Never, an absent image, so no registry
-  is ever asked): no negative control passes.
+  is ever asked): no negative control passes;
+- one worker's kubelet stopped, with --max-wait 20: the waits run out, every claim is ERROR with
+  the cluster's last words (never FAIL), within 60 s.
 """
 from __future__ import annotations
 
 import json
 import shutil
+import subprocess
 import time
 
 import pytest
@@ -152,3 +155,49 @@ def test_no_negative_control_passes_when_the_image_cannot_be_pulled(e2e_cluster,
         assert t["status"] != "PASS", t
         assert t["status"] == "ERROR", t
         assert "ErrImageNeverPull" in (t["error"] or ""), t
+
+
+@pytest.fixture
+def kubelet_stopped(e2e_cluster):
+    """The kubelet of the last worker stopped: pods bound there stay Pending and nothing says why,
+    so a wait on them can only run out. Started again afterwards, also when the test fails."""
+    core = e2e_cluster["core"]
+    workers = sorted(n.metadata.name for n in core.list_node().items
+                     if "node-role.kubernetes.io/control-plane" not in (n.metadata.labels or {}))
+    node = workers[-1]   # a kind node's container has the node's name
+    subprocess.run(["docker", "exec", node, "systemctl", "stop", "kubelet"], check=True, capture_output=True,
+                   timeout=60)
+    try:
+        yield node
+    finally:
+        subprocess.run(["docker", "exec", node, "systemctl", "start", "kubelet"], check=True, capture_output=True,
+                       timeout=60)
+
+        def ready():
+            n = core.read_node(node)
+            return any(c.type == "Ready" and c.status == "True" for c in n.status.conditions or [])
+        wait_until(ready, timeout=120, what=f"node {node} Ready again", describe=lambda: "not Ready",
+                   retry_on=(client.ApiException,))
+
+
+def test_a_wait_that_runs_out_is_error_with_the_clusters_words_never_fail(e2e_cluster, kubelet_stopped, tmp_path):
+    """With one kubelet stopped, the suite's pods there never start and no signal says so: the waits
+    run out (--max-wait 20). Every claim is ERROR (or PASS), none FAIL, each reason names what it
+    waited for and what the cluster last showed, and the whole run gives its verdicts within 60 s."""
+    out = tmp_path / "report"
+    t0 = time.monotonic()
+    r = run(suite_cmd(e2e_cluster, "-m", "C1 or C7 or C15", "--max-wait", "20", "--report-dir", str(out)),
+            cwd=tmp_path)
+    wall = time.monotonic() - t0
+    claims, _ = verdicts(out)
+    print(f"kubelet stopped on {kubelet_stopped}: run {wall:.0f}s; "
+          + "; ".join(f"{k} {v['verdict']}: {v['reason'][:200]}" for k, v in claims.items() if k in ("C1", "C7", "C15")))
+    assert r.returncode != 0, r.stdout[-2000:]
+    judged = {k: v for k, v in claims.items() if k in ("C1", "C7", "C15")}
+    assert not [k for k, v in judged.items() if v["verdict"] == "FAIL"], judged
+    errors = [v for v in judged.values() if v["verdict"] == "ERROR"]
+    assert errors, judged
+    for v in errors:
+        assert "timed out after 20s waiting for" in v["reason"] and "last seen:" in v["reason"], v["reason"]
+        assert kubelet_stopped in v["reason"], v["reason"]   # the pod on the silent node, in the cluster's words
+    assert wall < 60, f"the run took {wall:.0f}s"
