@@ -92,3 +92,89 @@ def test_max_wait_bounds_every_wait_and_says_so():
         assert time.monotonic() - t0 < 5
     finally:
         waiting.set_max_wait(None)
+
+
+# ---------------------------------------------------------------- C2, C10, C11: GETs and their modes
+
+from types import SimpleNamespace as NS  # noqa: E402
+
+from hostnet_conformance import probes  # noqa: E402
+from hostnet_conformance.verdict import ControlInconclusive, expect_control  # noqa: E402
+
+METRICS = "# HELP node_exporter_build_info\nnode_exporter_build_info{version=\"1.8.2\"} 1\n"
+REFUSED = "wget: can't connect to remote host (172.18.0.2): Connection refused"
+POD = NS(metadata=NS(name="node-exporter-abcde"), spec=NS(node_name="w1"), status=NS(pod_ip="172.18.0.2"))
+
+
+@pytest.fixture
+def c2(monkeypatch):
+    """check_c2 on one node, w1, with the GETs' answers set per case (rc, stdout, stderr)."""
+    answers = {}
+    monkeypatch.setattr(checks, "node_ips", lambda env: {"w1": "172.18.0.2"})
+    monkeypatch.setattr(checks, "ds_pods", lambda env, ns, ds: [POD])
+    monkeypatch.setattr(checks, "_node_proxy_metrics", lambda env, node, port: "not asked")
+    monkeypatch.setattr(probes, "http_get_from_host", lambda url: {"ok": False, "status": None, "body": ""})
+    monkeypatch.setattr(probes, "http_get", lambda core, probe, url: probes.answer(*answers["loopback"]))
+    monkeypatch.setattr(probes, "http_get_many", lambda core, probe, urls: {"w1": probes.answer(*answers["pod"])})
+    return lambda pod, loopback: (answers.update(pod=pod, loopback=loopback),
+                                  checks.check_c2(NS(core=None), "ns", "ds", 20000, {"w1": None}, None))[1]
+
+
+def test_c2_pass_fail_control_and_error(c2):
+    assert c2((0, METRICS, ""), (0, METRICS, "")).passed
+    # the claim observed false: nothing answers on the node's port from a pod within 3 s
+    v = c2((143, "", ""), (0, METRICS, ""))
+    assert (v.codes, v.modes) == (["no_metrics_from_pod"], ["timeout"])
+    # the control (a pod-network exporter): the node's loopback refuses
+    ctl = c2((1, "", REFUSED), (1, "", REFUSED))
+    assert expect_control(ctl, "test_c2_control_without_host_network") is ctl
+    # the same code reached by a timeout proves nothing about the control
+    with pytest.raises(ControlInconclusive, match="but timeout, not refused"):
+        expect_control(c2((1, "", REFUSED), (143, "", "")), "test_c2_control_without_host_network")
+    # an exec that delivered no exit status observed nothing: ERROR
+    with pytest.raises(ClusterError, match="the exec into the suite's probe failed"):
+        c2((-1, "", ""), (0, METRICS, ""))
+
+
+def test_c10_the_control_needs_the_policy_to_drop_or_refuse(monkeypatch):
+    web = NS(status=NS(pod_ip="10.244.1.9"))
+    env = NS(core=NS(read_namespaced_pod=lambda name, ns: web),
+             cluster=NS(net=NS(list_namespaced_network_policy=lambda ns: NS(items=[NS(metadata=NS(name="deny"))]))))
+    monkeypatch.setattr(checks, "ds_pods", lambda env, ns, ds: [NS(spec=NS(node_name="w1"), status=NS(pod_ip="10.244.1.3"))])
+    got = {}
+    monkeypatch.setattr(probes, "http_get_many", lambda core, probe, urls: {k: probes.answer(*got[k]) for k in urls})
+    got.update(web=(143, "", ""), w1=(0, METRICS, ""))
+    assert checks.check_c10(env, "ns", "ds", 20001, "web", None).passed
+    got.update(w1=(1, "", "wget: can't connect to remote host (10.244.1.3): Connection refused"))
+    v = checks.check_c10(env, "ns", "ds", 20001, "web", None)
+    assert expect_control(v, "test_c10_control_pod_network_is_blocked") is v and v.modes == ["refused"]
+    got.update(w1=(-1, "", ""))
+    with pytest.raises(ClusterError):
+        checks.check_c10(env, "ns", "ds", 20001, "web", None)
+    # the normal pod answering despite the policy: the premise fails, whatever the exporter did
+    got.update(web=(0, "ok", ""), w1=(0, METRICS, ""))
+    assert checks.check_c10(env, "ns", "ds", 20001, "web", None).codes == ["policy_not_enforced"]
+
+
+def test_c11_normal_pod_asks_the_nodes_address_and_an_answer_there_is_not_applicable(monkeypatch):
+    from hostnet_conformance import facts
+    from hostnet_conformance.verdict import NotApplicable
+    monkeypatch.setattr(checks, "kubelet_of", lambda env, node: facts.Kubelet(source="configz"))
+    pod = NS(metadata=NS(name="node-exporter-abcde"), spec=NS(node_name="w1", host_network=True),
+             status=NS(host_ip="172.18.0.2"))
+    got, asked = {}, []
+    monkeypatch.setattr(checks, "exec_pod", lambda env, p, *cmd: NS(**dict(zip(("rc", "stdout", "stderr"), got["pod"]))))
+    monkeypatch.setattr(probes, "http_get", lambda core, probe, url: (asked.append(url), probes.answer(*got["normal"]))[1])
+    got.update(pod=(0, "ok", ""), normal=(1, "", REFUSED))
+    v = checks.check_c11(NS(core=None), pod, None)
+    assert v.passed and asked == ["http://172.18.0.2:10248/healthz"]   # the node's address, not 127.0.0.1
+    assert v.evidence["from_normal_pod"]["mode"] == "refused"
+    got.update(pod=(1, "", "wget: can't connect to remote host (127.0.0.1): Connection refused"))
+    ctl = checks.check_c11(NS(core=None), pod, None)
+    assert expect_control(ctl, "test_c11_control_from_normal_pod") is ctl
+    got.update(normal=(0, "ok", ""))
+    with pytest.raises(NotApplicable, match="a normal pod reaches the kubelet's healthz at http://172.18.0.2:10248"):
+        checks.check_c11(NS(core=None), pod, None)
+    got.update(pod=(-1, "", ""), normal=(1, "", REFUSED))
+    with pytest.raises(ClusterError):
+        checks.check_c11(NS(core=None), pod, None)
