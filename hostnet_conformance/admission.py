@@ -7,13 +7,21 @@ exempt the suite from:
 - a validating webhook (Kyverno, Gatekeeper, GKE Autopilot's): `admission webhook "name" denied the request: ...`;
 - OpenShift SecurityContextConstraints: `unable to validate against any security context constraint: [...]`.
 
+A gate may refuse only some host features of the vendor's Pod (OpenShift's hostnetwork-v2 SCC allows
+hostNetwork and host ports, and refuses hostPID and hostPath). Discovery dry-runs the vendor's Pod and
+one Pod per feature (manifests.host_feature_pods); `Admission` decides from those answers which
+features are refused, CLAIM_FEATURES says which claims need which, and the others are judged on the
+vendor's DaemonSet without the refused features.
+
 The decisions work on the HTTP status and the Status message, so they are unit-tested on recorded
 denials; `dry_run_pod` is the one live call (a server-side dry run creates nothing)."""
 from __future__ import annotations
 
 import json
 import re
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
+
+from .manifests import HOST_FEATURES, HOST_NETWORK, HOST_PATH, HOST_PID, HOST_PORT
 
 POD_SECURITY, VAP, WEBHOOK, SCC, OTHER = ("PodSecurity", "ValidatingAdmissionPolicy", "admission webhook",
                                           "SecurityContextConstraints", "other")
@@ -23,6 +31,9 @@ _VAP = re.compile(r"ValidatingAdmissionPolicy '(?P<name>[^']+)' with binding '(?
 _WEBHOOK = re.compile(r'admission webhook "(?P<name>[^"]+)" denied the request')
 _RBAC = re.compile(r'(User|ServiceAccount) "[^"]*" cannot [a-z]+ resource')   # not admission: authorization
 _SCC = "unable to validate against any security context constraint"
+# what precedes a gate's own words in the API server's message, most specific first
+_LEAD_INS = [re.compile(x) for x in (_PSA.pattern + ": ", "denied request: ", "denied the request: ",
+                                     _SCC + ": ", "is forbidden: ")]
 
 
 @dataclass(frozen=True)
@@ -31,13 +42,26 @@ class Gate:
     name: str          # the policy, binding or webhook that answered ("baseline:latest" for Pod Security)
     message: str       # the API server's message, as it gave it
 
-    def __str__(self) -> str:
-        what = {POD_SECURITY: f'Pod Security "{self.name}"', VAP: f"ValidatingAdmissionPolicy {self.name}",
+    @property
+    def who(self) -> str:
+        """The gate, named: `ValidatingAdmissionPolicy 'p' (binding 'b')`."""
+        return {POD_SECURITY: f'Pod Security "{self.name}"', VAP: f"ValidatingAdmissionPolicy {self.name}",
                 WEBHOOK: f"admission webhook {self.name}", SCC: "OpenShift SecurityContextConstraints"}.get(
                     self.kind, "an admission gate")
+
+    @property
+    def said(self) -> str:
+        """The gate's own words, without the API server's lead-in that names the object and the gate."""
+        for lead in _LEAD_INS:
+            m = lead.search(self.message)
+            if m:
+                return self.message[m.end():]
+        return self.message
+
+    def __str__(self) -> str:
         if self.kind == WEBHOOK and self.message.startswith("admission webhook "):
             return self.message   # the API server's words already name the webhook
-        return f"{what}: {self.message}"
+        return f"{self.who}: {self.message}"
 
     @property
     def level(self) -> str | None:
@@ -56,7 +80,8 @@ class Gate:
                  f"from the binding named above of ValidatingAdmissionPolicy {self.name.split(' ')[0]}",
             WEBHOOK: f"exempt the suite's namespaces (label app.kubernetes.io/managed-by=hostnet-conformance) "
                      f"in the webhook {self.name}'s policy or namespaceSelector",
-            SCC: "grant the suite's service accounts the privileged (or hostnetwork) SCC",
+            SCC: "grant the suite's service accounts the privileged SCC (hostnetwork and hostnetwork-v2 allow "
+                 "host networking and host ports, not hostPID or hostPath)",
         }.get(self.kind, "allow host-network pods in the suite's namespaces")
 
 
@@ -102,3 +127,117 @@ def dry_run_pod(core, ns: str, pod: dict) -> Gate | None:
         if gate is None:
             raise
         return gate
+
+
+# The host features each claim's tests need admitted (a claim needing a refused one is NOT
+# APPLICABLE); "Cn control" adds what only its negative control needs. Read from the checks
+# (checks.py) and the workloads they observe (suites/, scenarios.py, world.variants). The node
+# probes mount the node's / by hostPath (world.build) only where hostPath is admitted.
+CLAIM_FEATURES: dict[str, set[str]] = {
+    # podIPs and hostIPs of the vendor's pods: the network namespace is all it reads
+    "C1": {HOST_NETWORK},
+    # GETs nodeIP:20000 and the node's loopback: the exporter binds the node's port through
+    # hostNetwork whether the port is declared (a hostPort) or not
+    "C2": {HOST_NETWORK},
+    # the pod's resolv.conf and a lookup: dnsPolicy with hostNetwork
+    "C3": {HOST_NETWORK},
+    # compares the pod's resolv.conf with the node's file, which the node probe reads under the
+    # node's / mounted by hostPath (checks.check_c4: /host + the kubelet's resolvConf)
+    "C4": {HOST_NETWORK, HOST_PATH},
+    # the declared containerPort is a hostPort on a host-network pod, and its reservation is shown by
+    # a pod asking for that hostPort staying Pending "didn't have free ports" (checks.check_c5)
+    "C5": {HOST_NETWORK, HOST_PORT},
+    # patches hostNetwork off a bare Pod and a DaemonSet template
+    "C6": {HOST_NETWORK},
+    # FailedScheduling "didn't have free ports" and the kubelet's NodePorts rejection both count
+    # declared host ports: the second DaemonSet and the pinned pod declare 20000
+    "C7": {HOST_NETWORK, HOST_PORT},
+    # the exporter's bind on the kubelet's 10250 fails in the node's network namespace; check_c8
+    # reads the crash and the log, and no admission step counts the declared port
+    "C8": {HOST_NETWORK},
+    # the Pod part judges Pod Security's words for the vendor's Pod as written (host namespaces
+    # hostNetwork and hostPID, the hostPath volumes, hostPort: checks.PSA_HOST_NAMESPACES,
+    # PSA_HOST_PATH), and the DaemonSet part must run that Pod once the namespace is labelled privileged
+    "C9": set(HOST_FEATURES),
+    # GETs the host-network exporter's pod IP (the node's) behind a default-deny policy
+    "C10": {HOST_NETWORK},
+    # GETs the kubelet's healthz on the node's loopback from the vendor's pod
+    "C11": {HOST_NETWORK},
+    # the node's processes through hostPID and the node's /proc and /sys through the exporter's
+    # hostPath mounts (and the node probe's /host to compare with)
+    "C12": {HOST_NETWORK, HOST_PID, HOST_PATH},
+    # the vendor pod's resources, QoS and its own cgroup
+    "C13": {HOST_NETWORK},
+    # `hostname` in the vendor's pod: hostNetwork shares the node's UTS namespace
+    "C14": {HOST_NETWORK},
+    # the vendor DaemonSet's pods per node (placement.expected_nodes reads no port)
+    "C15": {HOST_NETWORK},
+    # a pod holding the variant's declared port on one node keeps that node's pod Pending ("didn't
+    # have free ports"): declared host ports on both
+    "C15 control": {HOST_NETWORK, HOST_PORT},
+}
+
+
+def needs(claim: str, control: bool = False) -> set[str]:
+    """The host features a claim's tests need (its negative control's too, with `control`)."""
+    return set(CLAIM_FEATURES.get(claim, set())) | (CLAIM_FEATURES.get(f"{claim} control", set()) if control else set())
+
+
+@dataclass(frozen=True)
+class Admission:
+    """The dry runs' answers in a namespace labelled privileged (None: admitted)."""
+    vendor: Gate | None                                  # the vendor's Pod as written
+    by_feature: dict = field(default_factory=dict)       # feature -> Gate | None: a Pod with only that feature
+    variant: Gate | None = None                          # the vendor's Pod without the refused features
+
+    @property
+    def refused(self) -> dict[str, Gate]:
+        """The features the vendor's Pod must do without, each with the gate refusing it alone. None
+        when the vendor's Pod is admitted: a feature refused alone is then no reason to drop it."""
+        if self.vendor is None:
+            return {}
+        return {f: g for f in HOST_FEATURES if (g := self.by_feature.get(f)) is not None}
+
+    @property
+    def blocked(self) -> Gate | None:
+        """The gate that leaves no host-network pod to judge: hostNetwork refused alone; or the
+        vendor's Pod refused for no feature refused alone (a combination, or something else of
+        the Pod); or the Pod without the refused features refused too."""
+        if self.vendor is None:
+            return None
+        if self.by_feature.get(HOST_NETWORK) is not None:
+            return self.by_feature[HOST_NETWORK]
+        return self.variant if self.refused else self.vendor
+
+    def by_feature_words(self) -> dict[str, str]:
+        """{feature: "admitted" or the gate's words} (report.json's capabilities)."""
+        return {f: "admitted" if self.by_feature[f] is None else str(self.by_feature[f])
+                for f in HOST_FEATURES if f in self.by_feature}
+
+    def judged_on(self) -> str:
+        """Which variant of the vendor's DaemonSet the claims are judged on, naming the gates."""
+        if self.blocked is not None:
+            return f"none: host-network pods are refused even in a namespace labelled privileged by {self.blocked.who}"
+        if not self.refused:
+            return "the vendor's DaemonSet as written"
+        return f"the vendor's DaemonSet without {', '.join(self.refused)} (" + "; ".join(
+            f"{' and '.join(fs)} refused by {who}" for who, fs in _by_gate(self.refused).items()) + ")"
+
+
+def _by_gate(refused: dict[str, Gate]) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for f, g in refused.items():
+        out.setdefault(g.who, []).append(f)
+    return out
+
+
+def not_applicable(claim: str, refused: dict[str, Gate], control: bool = False) -> str | None:
+    """Why a claim (its negative control, with `control`) cannot be judged here: each feature it
+    needs that a gate refuses, with the gate and its words; None when it can be judged."""
+    hit = [f for f in HOST_FEATURES if f in needs(claim, control) and f in refused]
+    if not hit:
+        return None
+    why = "; ".join(f"needs {f}, which {refused[f].who} refuses even in a namespace labelled privileged: "
+                    f"{refused[f].said}" for f in hit)
+    remedies = dict.fromkeys(refused[f].remedy() for f in hit)
+    return f"{why} (to run this claim: {'; '.join(remedies)})"

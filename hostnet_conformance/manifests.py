@@ -178,3 +178,68 @@ def pod_from_daemonset(ds: Manifest, name: str) -> Manifest:
     if namespace := ds.get("metadata", {}).get("namespace"):
         metadata["namespace"] = namespace
     return {"apiVersion": "v1", "kind": "Pod", "metadata": metadata, "spec": template["spec"]}
+
+
+# --- host features (admission.py decides which a cluster refuses) ----------------
+
+HOST_NETWORK, HOST_PID, HOST_PATH, HOST_PORT = "hostNetwork", "hostPID", "hostPath", "hostPort"
+HOST_FEATURES = (HOST_NETWORK, HOST_PID, HOST_PATH, HOST_PORT)
+
+
+def _refers_to(arg: str, paths: list[str]) -> bool:
+    """Whether a flag's value names a path under one of `paths` (`--path.procfs=/host/proc`)."""
+    value = arg.split("=", 1)[-1]
+    return any(value == p or value.startswith(p.rstrip("/") + "/") for p in paths)
+
+
+def without_host_features(obj: Manifest, features) -> Manifest:
+    """The Pod or workload without the host `features` it uses:
+    - hostNetwork: a pod-network pod (its hostPorts go too, as with_host_network(False));
+    - hostPID: no hostPID;
+    - hostPath: no hostPath volumes, no mounts of them, and no argument naming a path under such a
+      mount (node-exporter's --path.procfs=/host/proc: without it the exporter reads its own /proc);
+    - hostPort: no host ports. A host-network pod's containerPorts are host ports (the API server
+      sets hostPort = containerPort on a Pod), so such a pod declares no ports at all; a pod-network
+      pod keeps its containerPorts without hostPort."""
+    unknown = set(features) - set(HOST_FEATURES)
+    if unknown:
+        raise ValueError(f"unknown host feature(s) {', '.join(sorted(unknown))} (known: {', '.join(HOST_FEATURES)})")
+    out = with_host_network(obj, False) if HOST_NETWORK in features else copy.deepcopy(obj)
+    spec = pod_spec(out)
+    containers = [*spec.get("initContainers", []), *spec["containers"]]
+    if HOST_PID in features:
+        spec.pop("hostPID", None)
+    if HOST_PATH in features:
+        gone = {v["name"] for v in spec.get("volumes", []) if "hostPath" in v}
+        spec["volumes"] = [v for v in spec.get("volumes", []) if v["name"] not in gone]
+        if not spec["volumes"]:
+            spec.pop("volumes")
+        for c in containers:
+            paths = [m["mountPath"] for m in c.get("volumeMounts", []) if m["name"] in gone]
+            c["volumeMounts"] = [m for m in c.get("volumeMounts", []) if m["name"] not in gone]
+            if not c["volumeMounts"]:
+                c.pop("volumeMounts")
+            if "args" in c:
+                c["args"] = [a for a in c["args"] if not _refers_to(a, paths)]
+    if HOST_PORT in features:
+        for c in containers:
+            if spec.get("hostNetwork"):
+                c.pop("ports", None)
+            for port in c.get("ports", []):
+                port.pop("hostPort", None)
+    return out
+
+
+def host_feature_pods(pod: Manifest) -> dict[str, Manifest]:
+    """{feature: the Pod with only that host feature}, named <pod>-<feature>, for admission's dry
+    runs: hostNetwork (declaring no ports, which would be host ports), and hostPID, hostPath, hostPort
+    on the pod network (hostPort: each containerPort also taken on the node)."""
+    out = {}
+    for feature in HOST_FEATURES:
+        one = without_host_features(pod, set(HOST_FEATURES) - {feature})
+        if feature == HOST_PORT:
+            for c in pod_spec(one)["containers"]:
+                for port in c.get("ports", []):
+                    port["hostPort"] = port["containerPort"]
+        out[feature] = with_name(one, f"{pod['metadata']['name']}-{feature.lower()}")
+    return out

@@ -163,15 +163,18 @@ class World:
                 made = ClusterError(f"making scenario {s.key} failed: {e}")
             self.started[s.key] = made
 
-    def vendor_ds(self) -> dict:
-        """The vendor's DaemonSet as written, with the run's node-exporter image. On a cluster with
-        Windows (non-Linux) nodes it gets `nodeSelector: kubernetes.io/os: linux` unless it selects an
-        OS itself: the exporter is a Linux program, and C15 counts the nodes its controller selects."""
+    def vendor_ds(self, as_written: bool = False) -> dict:
+        """The vendor's DaemonSet with the run's node-exporter image, without the host features an
+        admission gate refuses (refused_features; `as_written` keeps them: admission's dry run). On a
+        cluster with Windows (non-Linux) nodes it gets `nodeSelector: kubernetes.io/os: linux` unless
+        it selects an OS itself: the exporter is a Linux program, and C15 counts the nodes its
+        controller selects."""
         ds = manifests.with_image(manifests.load("node-exporter-daemonset"), self.env.exporter_image)
         if self.env.cluster.facts.get("non_linux_nodes"):
             spec = ds["spec"]["template"]["spec"]
             spec.setdefault("nodeSelector", {}).setdefault("kubernetes.io/os", "linux")
-        return ds
+        refused = refused_features(self)
+        return manifests.without_host_features(ds, refused) if refused and not as_written else ds
 
     def pinned_pod(self, purpose: str, port: int, node: str, declared: int | None = None) -> str:
         """The vendor's pod template as a bare Pod bound to `node` by spec.nodeName (no scheduler),
@@ -203,7 +206,7 @@ def variants(w: World) -> dict[str, dict]:
     guaranteed = one_node(w, manifests.with_port(v, p("guaranteed")), 0)
     guaranteed["spec"]["template"]["spec"]["containers"][0]["resources"] = {
         "requests": {"memory": "128Mi", "cpu": "200m"}, "limits": {"memory": "128Mi", "cpu": "200m"}}
-    return {
+    out = {
         "vendor": v,
         # C4's claim observes it too, on every node
         "clusterfirst": manifests.with_dns_policy(manifests.with_port(v, p("clusterfirst")), "ClusterFirst"),
@@ -214,6 +217,12 @@ def variants(w: World) -> dict[str, dict]:
         # first worker, so the controller's pod for that node stays Pending: "didn't have free ports"
         "port-held": manifests.with_port(v, p("port-held")),
     }
+    # a variant only a control observes is not deployed when that control cannot be judged here
+    refused = refused_features(w)
+    for name, claim in (("no-hostpid", "C12"), ("port-held", "C15")):
+        if admission.not_applicable(claim, refused, control=True):
+            del out[name]
+    return out
 
 
 def _free_ports_unschedulable(s: signals.Signal) -> bool:
@@ -242,26 +251,45 @@ def await_port_holder(w: World, ns: str) -> str | None:
 
 
 def discover_admission(w: World) -> dict:
-    """Server-side dry runs of the vendor's host-network Pod: in a namespace without Pod Security
-    labels (the cluster's default level) and in one labelled privileged (what the suite's own
-    deployments need). Each answer names the gate that refused, if any. When the privileged one is
-    refused, host-network pods cannot run in the suite's namespaces at all: `w.blocked` says by
-    which gate, and the claims that need such pods are NOT APPLICABLE with that reason."""
-    pod = kube.owned(manifests.pod_from_daemonset(w.vendor_ds(), "admission-dry-run"), w.env.run_id)
-    unlabelled = admission.dry_run_pod(w.env.core, w.ns("admission-default", psa=None), pod)
-    privileged = admission.dry_run_pod(w.env.core, w.ns("admission-privileged"), pod)
+    """Server-side dry runs, all at once: the vendor's host-network Pod in a namespace without Pod
+    Security labels (the cluster's default level), and in one labelled privileged (what the suite's
+    own deployments need) the vendor's Pod and one Pod per host feature with only that feature
+    (manifests.host_feature_pods). Each answer names the gate that refused, if any. When the
+    vendor's Pod is refused, admission.Admission decides which features it must do without: the
+    claims that need one are NOT APPLICABLE (require_features) and the others are judged on the
+    vendor's DaemonSet without them (World.vendor_ds). When no host-network pod can be admitted at
+    all, `w.blocked` says by which gate, and every claim that needs one is NOT APPLICABLE."""
+    pod = kube.owned(manifests.pod_from_daemonset(w.vendor_ds(as_written=True), "admission-dry-run"), w.env.run_id)
+    privileged_ns = w.ns("admission-privileged")
+    asks = {"unlabelled": (w.ns("admission-default", psa=None), pod), "vendor": (privileged_ns, pod),
+            **{f: (privileged_ns, p) for f, p in manifests.host_feature_pods(pod).items()}}
+    got = each(lambda ask: admission.dry_run_pod(w.env.core, *ask), asks)
+    unlabelled = got.pop("unlabelled")
+    adm = admission.Admission(vendor=got.pop("vendor"), by_feature=got)
+    if adm.refused and adm.by_feature.get(manifests.HOST_NETWORK) is None:
+        # a variant is judged only if it is admitted itself
+        variant = manifests.without_host_features(pod, adm.refused)
+        adm = admission.Admission(adm.vendor, adm.by_feature, admission.dry_run_pod(w.env.core, privileged_ns, variant))
     # Pod Security runs before ValidatingAdmissionPolicy and the webhooks (kube-apiserver's plugin
     # order), so when another gate answered, Pod Security had admitted the pod
     default = unlabelled.level if unlabelled and unlabelled.kind == admission.POD_SECURITY else "privileged"
-    if privileged:
-        w.blocked = privileged.to_dict()
+    w.blocked = adm.blocked.to_dict() if adm.blocked else None
     return {
         "pod_security_default": default,
         "admission": {
             "namespace without Pod Security labels": str(unlabelled) if unlabelled else "admitted",
-            "namespace labelled privileged": str(privileged) if privileged else "admitted",
+            "namespace labelled privileged": str(adm.vendor) if adm.vendor else "admitted",
         },
+        "admission_by_feature": adm.by_feature_words(),
+        # what the vendor's DaemonSet and the pods made from it do without (World.vendor_ds)
+        "host_features_refused": {} if adm.blocked else {f: g.to_dict() for f, g in adm.refused.items()},
+        "judged_on_variant": adm.judged_on(),
     }
+
+
+def refused_features(w: World) -> dict[str, admission.Gate]:
+    """{feature: the gate refusing it} that the run's host-network pods do without (discover_admission)."""
+    return {f: admission.Gate(**g) for f, g in (w.env.cluster.facts.get("host_features_refused") or {}).items()}
 
 
 def host_network_gate(w: World) -> admission.Gate | None:
@@ -275,6 +303,14 @@ def require_host_network(w: World) -> None:
     if gate:
         raise NotApplicable(f"an admission gate refuses host-network pods even in a namespace labelled "
                             f"privileged: {gate} (to run this claim: {gate.remedy()})")
+
+
+def require_features(w: World, claim: str, control: bool = False) -> None:
+    """NOT APPLICABLE for a claim (or its negative control) that needs a host feature an admission
+    gate refuses (admission.CLAIM_FEATURES), naming the feature and the gate."""
+    why = admission.not_applicable(claim, refused_features(w), control)
+    if why:
+        raise NotApplicable(why)
 
 
 def pull_state(pod) -> str | None:
@@ -530,7 +566,7 @@ def build(env: Env, port_base: int, claims: set[str] | None = None, wave: bool =
         name = f"node-{n.metadata.name}"[:63]
         w.node_probes[n.metadata.name] = probes.start_probe(
             env.cluster.api, probe_ns, env.run_id, env.probe_image, name=name, node=n.metadata.name,
-            host_network=True, host_root=True)
+            host_network=True, host_root=manifests.HOST_PATH not in refused_features(w))
     await_earlier_runs(env)   # their pods may still hold port 20000
     done("earlier runs' pods on port 20000 gone")
     probes.wait_probes(env.core, list(w.node_probes.values()))

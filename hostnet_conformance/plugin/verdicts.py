@@ -123,14 +123,21 @@ def pytest_runtest_logreport(report):
 def _host_network_admitted(request):
     """Every claim needs an admitted host-network pod, except the ones marked `denial_only`; of the
     cluster tests, those marked `host_network_pods`. When an admission gate refuses such pods even
-    in a privileged namespace, those tests are NOT APPLICABLE, naming the gate (world.discover_admission)."""
+    in a privileged namespace, those tests are NOT APPLICABLE, naming the gate (world.discover_admission).
+    A claim's tests are NOT APPLICABLE too when the claim (or, for a negative control, the control)
+    needs a host feature a gate refuses (admission.CLAIM_FEATURES), naming the feature and the gate."""
     item = request.node
+    claim = claim_of(item)
     needs = (item.get_closest_marker("host_network_pods") is not None
-             or (claim_of(item) is not None and item.get_closest_marker("denial_only") is None))
-    if needs and "world" in request.fixturenames:
-        from hostnet_conformance.world import require_host_network
+             or (claim is not None and item.get_closest_marker("denial_only") is None))
+    if (needs or claim is not None) and "world" in request.fixturenames:
+        from hostnet_conformance.world import require_features, require_host_network
+        w = request.getfixturevalue("world")
         try:
-            require_host_network(request.getfixturevalue("world"))
+            if needs:
+                require_host_network(w)
+            if claim is not None:
+                require_features(w, claim, control=item.get_closest_marker("negative_control") is not None)
         except NotApplicable as e:
             pytest.skip(f"NOT APPLICABLE: {e}")
     yield
