@@ -85,3 +85,33 @@ def test_a_failing_test_beside_the_claims_is_a_difference():
     r = dict(REPORT, _pytest_exit=1, _pytest_last_line="1 failed, 41 passed in 50.0s")
     assert flavours.compare(f, r, wall_s=30) == ["pytest exited 1: 1 failed, 41 passed in 50.0s"]
     assert flavours.compare(f, dict(REPORT, _pytest_exit=0), wall_s=30) == []
+
+
+def test_a_policy_flavour_names_its_policy_and_binding_and_leaves_kube_system_alone():
+    import yaml
+    raw = yaml.safe_load(flavours.FILE.read_text())
+    with_policy = {name: f["policy"] for name, f in raw.items() if f.get("policy")}
+    assert "scc-hostnetwork-v2" in with_policy
+    for name, file in with_policy.items():
+        assert raw[name]["cluster"] == "kept", name
+        policy, binding = yaml.safe_load_all((ROOT / "fixtures" / "flavours" / file).read_text())
+        assert [policy["kind"], binding["kind"]] == ["ValidatingAdmissionPolicy", "ValidatingAdmissionPolicyBinding"]
+        assert binding["spec"]["policyName"] == policy["metadata"]["name"]
+        assert binding["spec"]["matchResources"]["namespaceSelector"]["matchExpressions"] == [
+            {"key": "kubernetes.io/metadata.name", "operator": "NotIn", "values": ["kube-system"]}]
+        for obj in (policy, binding):   # what scripts/flavours.py may delete: its own only
+            assert obj["metadata"]["labels"]["app.kubernetes.io/part-of"] == "hostnet-conformance-flavours"
+
+
+def test_the_scc_like_flavours_table_is_what_the_claims_feature_needs_give():
+    """Flavour j refuses hostPID and hostPath: exactly the claims that need one are NOT APPLICABLE
+    (admission.CLAIM_FEATURES), and their reasons name the policy and the feature."""
+    from hostnet_conformance import admission
+    f = flavours.load()["scc-hostnetwork-v2"]
+    gate = admission.Gate(admission.VAP, f"'hnc-flavour-scc-hostnetwork-v2' (binding 'hnc-flavour-scc-hostnetwork-v2')",
+                          "... denied request: not allowed")
+    refused = {"hostPID": gate, "hostPath": gate}
+    assert f.expect == {c: "NOT APPLICABLE" if admission.not_applicable(c, refused) else "PASS"
+                        for c in flavours.CLAIMS}
+    for claim, needle in f.reasons.items():
+        assert needle in admission.not_applicable(claim, refused), claim
