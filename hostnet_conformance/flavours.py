@@ -34,6 +34,9 @@ class Flavour:
     # suite's kind config, and the set-up that runs between `kind create cluster` and the suite
     kind: dict = field(default_factory=dict)   # networking: {...}, worker_patches: [kubeadm patch]
     setup: str | None = None
+    # kept only: a file under fixtures/flavours/ holding a ValidatingAdmissionPolicy and its binding,
+    # created before the suite runs and deleted after it
+    policy: str | None = None
 
 
 SETUPS = ("cloud-node-init", "kindnetd", "dual-stack-cni")
@@ -54,6 +57,8 @@ def load(path: Path = FILE) -> dict[str, Flavour]:
             raise ValueError(f"flavour {name}: setup must be one of {', '.join(SETUPS)}")
         if (f.get("kind") or f.get("setup")) and f.get("cluster") != "own":
             raise ValueError(f"flavour {name}: kind changes and a set-up need a cluster of its own")
+        if f.get("policy") and (f.get("cluster") != "kept" or not (FIXTURES / "flavours" / str(f["policy"])).is_file()):
+            raise ValueError(f"flavour {name}: policy must name a file under fixtures/flavours/ of a kept flavour")
         unknown = set(f.get("kind") or {}) - {"networking", "worker_patches", "pod_security_default"}
         if unknown:
             raise ValueError(f"flavour {name}: kind: unknown key(s) {', '.join(sorted(unknown))}")
@@ -62,7 +67,7 @@ def load(path: Path = FILE) -> dict[str, Flavour]:
                             suite_args=[str(a) for a in f.get("suite_args") or []],
                             kubelet=dict(f.get("kubelet") or {}), max_wall_s=f.get("max_wall_s"),
                             capabilities_contain=dict(f.get("capabilities_contain") or {}),
-                            kind=dict(f.get("kind") or {}), setup=f.get("setup"))
+                            kind=dict(f.get("kind") or {}), setup=f.get("setup"), policy=f.get("policy"))
     return out
 
 

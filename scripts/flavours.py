@@ -197,6 +197,36 @@ class Kept:
                    describe=lambda: f"still refused: {self._host_network_refused()}")
         self.core.delete_namespace("hnc-flavour-probe")
 
+    # ------------------------------------------------------------ j: a policy from fixtures/flavours/
+    def _policy(self, file: str) -> tuple[dict, dict]:
+        policy, binding = yaml.safe_load_all((ROOT / "fixtures" / "flavours" / file).read_text())
+        return policy, binding
+
+    def _refused_by(self, name: str) -> bool:
+        g = self._host_network_refused()
+        return g is not None and g.kind == admission.VAP and g.name.startswith(f"'{name}'")
+
+    def apply_policy(self, file: str) -> None:
+        """The ValidatingAdmissionPolicy and binding of fixtures/flavours/<file>, in effect once it
+        answers a dry run of the vendor's Pod."""
+        policy, binding = self._policy(file)
+        name, reg = policy["metadata"]["name"], client.AdmissionregistrationV1Api(self.api)
+        if left_by_us(reg.read_validating_admission_policy, "ValidatingAdmissionPolicy", name):
+            self.undo_policy(file)
+        reg.create_validating_admission_policy(policy)
+        reg.create_validating_admission_policy_binding(binding)
+        wait_until(lambda: self._refused_by(name), timeout=60, what=f"ValidatingAdmissionPolicy {name} to take effect",
+                   describe=lambda: f"a dry run is answered: {self._host_network_refused() or 'admitted'}")
+
+    def undo_policy(self, file: str) -> None:
+        policy, binding = self._policy(file)
+        name, reg = policy["metadata"]["name"], client.AdmissionregistrationV1Api(self.api)
+        delete_if_present(reg.delete_validating_admission_policy_binding, binding["metadata"]["name"])
+        delete_if_present(reg.delete_validating_admission_policy, name)
+        wait_until(lambda: not self._refused_by(name), timeout=60, what=f"ValidatingAdmissionPolicy {name} to be gone",
+                   describe=lambda: f"still refused: {self._host_network_refused()}")
+        delete_if_present(self.core.delete_namespace, "hnc-flavour-probe")
+
     # ------------------------------------------------------------ i: a validating admission webhook
     def apply_webhook(self, out: Path) -> None:
         """A webhook server on this machine, on the kind network's gateway address (the API server in
@@ -523,6 +553,8 @@ def run_flavour(f: flavours.Flavour, kept: Kept | None, out: Path) -> dict:
                 target = ["--kubeconfig", str(kept.identity_without_node_proxy(out)), "--context", "no-node-proxy"]
             elif f.name == "node-local-dns":
                 kept.apply_nodelocal(originals)
+            elif f.policy:
+                kept.apply_policy(f.policy)
             elif f.kubelet:
                 kept.set_kubelet(f.kubelet, originals)
             wall, data, tail = run_suite(target, report)
@@ -536,6 +568,8 @@ def run_flavour(f: flavours.Flavour, kept: Kept | None, out: Path) -> dict:
                 kept.undo_webhook()
             if f.name == "no-node-proxy":
                 kept.undo_identity()
+            if f.policy:
+                kept.undo_policy(f.policy)
             if originals:
                 kept.restore_kubelet(originals)
             if f.name == "node-local-dns":
