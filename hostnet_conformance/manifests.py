@@ -127,6 +127,16 @@ def with_node_name(pod: Manifest, node: str) -> Manifest:
     return _set_pod_field(pod, "nodeName", node)
 
 
+VENDOR_PORT = 20000   # the page's containerPort, used as written
+
+
+def one_node(w, obj: Manifest, slot: int) -> Manifest:
+    """A workload whose check observes one pod, on one worker of the run `w`: w.workers[slot] (round
+    the list). Every pod is a cost on the nodes while the whole run starts at once, and counts against
+    a node's allocatable CPU (the vendor's pod requests 100m): the slots spread them over the workers."""
+    return on_one_node(obj, w.workers[slot % len(w.workers)])
+
+
 def on_one_node(obj: Manifest, node: str) -> Manifest:
     """A DaemonSet (or Pod) placed on `node` only, by required node affinity on metadata.name (the
     node's name, whatever its hostname label says; the DaemonSet controller matches this field)."""

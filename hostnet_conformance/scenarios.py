@@ -21,7 +21,7 @@ from typing import Callable
 
 from . import manifests, timeline
 from .waiting import start_thread
-from .world import VENDOR_PORT, one_node
+from .manifests import VENDOR_PORT, one_node
 
 KUBELET_PORT = 10250   # C8: a port a node process (the kubelet) holds on every node
 

@@ -12,7 +12,9 @@ from dataclasses import dataclass, field
 from kubernetes import client
 
 from . import facts as cluster_facts
-from . import admission, kube, manifests, probes, signals, timeline
+from . import admission, kube, manifests, probes, scenarios, signals, timeline
+from .manifests import VENDOR_PORT, one_node  # noqa: F401 (suites and scenarios use them from here too)
+from .scenarios import OBSERVERS, SCENARIOS, in_background
 from .environment import Env, Steady, daemonset_ready, deploy, ds_selector, schedulable_nodes
 from .ports import PortAllocator, listening_ports
 from .verdict import CallTimeout, ClusterError, NotApplicable
@@ -22,7 +24,6 @@ from .waiting import STOPPING, Stopped, WaitTimeout, each, result_within, start_
 PORT_KEYS = ["clusterfirst", "no-hostnet", "no-hostpid", "guaranteed", "port-held",
              "c5-declared", "c5-listening", "c5-matching", "c6", "c6-ondelete", "c7-free", "c7-free-pod", "c8-free",
              "c9-pod", "c9-ds", "c10", "c10-no-hostnet", "probe-http"]
-VENDOR_PORT = 20000
 # The longest a test waits for an observation that runs in the background: longer than the shared
 # DaemonSets' settling (await_settled, 600 s) and an observation's own waits after it together.
 OBSERVATION_BOUND = 1200.0
@@ -100,7 +101,6 @@ class World:
 
     def scenario(self, key: str) -> str:
         """The namespace of a claim's scenario (scenarios.py): made by the run's wave, else now."""
-        from .scenarios import SCENARIOS
         if SCENARIOS[key].after_vendor:   # it takes port 20000 from the vendor's pods: they run first
             self.await_settled()
         self.make_scenario(SCENARIOS[key])   # made once: by the wave, or here by the first to ask
@@ -114,7 +114,6 @@ class World:
         when one was started, else computed now and kept; its exception is raised here, in the test."""
         from concurrent.futures import Future
 
-        from .scenarios import OBSERVERS
         fut = self.observations.get(key)
         if fut is None:   # computed here, once: C6's and C10's set-up serve two tests each
             fut = self.observations[key] = Future()
@@ -135,7 +134,6 @@ class World:
 
     def start_observations(self, claims: set[str] | None) -> None:
         """Start every registered observation of the selected claims (None: all), each in a thread."""
-        from .scenarios import OBSERVERS, in_background
         for o in OBSERVERS.values():
             if (claims is None or o.claim in claims) and o.key not in self.observations:
                 self.observations[o.key] = in_background(o.fn, self, name=f"observe {o.key}")
@@ -191,13 +189,6 @@ class World:
         ns = self.ns(purpose, psa)
         self.create(ns, obj)
         return ns
-
-
-def one_node(w: World, obj: dict, slot: int) -> dict:
-    """A workload whose check observes one pod, on one worker: workers[slot] (round the list).
-    Every pod is a cost on the nodes while the whole run starts at once, and counts against a
-    node's allocatable CPU (the vendor's pod requests 100m): the slots spread them over the workers."""
-    return manifests.on_one_node(obj, w.workers[slot % len(w.workers)])
 
 
 # The variants the negative controls need, each a small function of the vendor's DaemonSet.
@@ -517,7 +508,6 @@ def build(env: Env, port_base: int, claims: set[str] | None = None, wave: bool =
     the pod network checked: the shared DaemonSets settle in a thread (ds_of waits for that) while
     the observations run. pytest-xdist's controller builds without the wave, and settled: its
     workers make and observe their own."""
-    from . import scenarios
     t0 = time.monotonic()
     phases = env.cluster.facts.setdefault("timing_world_phases_s", {})
     mark = [t0]
