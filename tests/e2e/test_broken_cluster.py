@@ -165,6 +165,11 @@ def kubelet_stopped(e2e_cluster):
     workers = sorted(n.metadata.name for n in core.list_node().items
                      if "node-role.kubernetes.io/control-plane" not in (n.metadata.labels or {}))
     node = workers[-1]   # a kind node's container has the node's name
+    # earlier runs' pods leave first: with the kubelet stopped, those on that node could never go
+    wait_until(lambda: not core.list_namespace(label_selector=kube.run_selector()).items, timeout=180,
+               what="earlier runs' namespaces to be gone",
+               describe=lambda: ", ".join(n.metadata.name for n in core.list_namespace(
+                   label_selector=kube.run_selector()).items), retry_on=(client.ApiException,))
     subprocess.run(["docker", "exec", node, "systemctl", "stop", "kubelet"], check=True, capture_output=True,
                    timeout=60)
     try:
