@@ -277,6 +277,11 @@ def check_c5(env: Env, ns: str, ds: str, pod_probe) -> Verdict:
                    f"{p.spec.node_name} stays Pending: {outcome[:120]}", t0)
 
 
+def _scheduled(p):
+    """The pod's PodScheduled condition, or None while the scheduler has not answered."""
+    return next((c for c in p.status.conditions or [] if c.type == "PodScheduled"), None)
+
+
 def _scheduling_outcome(env: Env, ns: str, node: str, port: int, timeout: float = 60) -> str:
     """Create a pod (the probe image, sleeping) that asks for host port `port` on `node` through the
     scheduler (required affinity on the node's name), and return the scheduler's answer:
@@ -291,8 +296,7 @@ def _scheduling_outcome(env: Env, ns: str, node: str, port: int, timeout: float 
     deploy(env, ns, pod)
 
     def decided():
-        got = env.core.read_namespaced_pod(name, ns)
-        cond = next((c for c in got.status.conditions or [] if c.type == "PodScheduled"), None)
+        cond = _scheduled(env.core.read_namespaced_pod(name, ns))
         if cond is None:
             return None
         if cond.status == "True":
@@ -363,14 +367,13 @@ def check_c6_daemonset(env: Env, ns: str, ds: str, patch: dict, timeout: float =
         failures.append(("no_rollout", kept[-1], "controller_kept"))
     after = {p.metadata.uid: p.metadata.labels.get("controller-revision-hash") for p in fresh}
     want = ((patch.get("spec") or {}).get("template") or {}).get("spec", {}).get("hostNetwork")
+    host_network = sorted({bool(p.spec.host_network) for p in fresh})
     ev.update(old_hashes=sorted(set(before.values())), new_hashes=sorted(set(after.values())),
-              old_uids=len(before), new_uids=len(after),
-              new_pods_host_network=sorted({bool(p.spec.host_network) for p in fresh}))
+              old_uids=len(before), new_uids=len(after), new_pods_host_network=host_network)
     if fresh and set(after.values()) & set(before.values()):
         failures.append(("old_revision_hash", "new pods carry an old controller-revision-hash"))
-    if fresh and want is not None and any(bool(p.spec.host_network) != want for p in fresh):
-        failures.append(("host_network_unchanged", f"new pods have hostNetwork "
-                                                   f"{sorted({bool(p.spec.host_network) for p in fresh})}, "
+    if fresh and want is not None and host_network != [want]:
+        failures.append(("host_network_unchanged", f"new pods have hostNetwork {host_network}, "
                                                    f"not the template's {want}"))
     return verdict("C6", failures, ev, "template change accepted and rolled out new pods", t0)
 
@@ -386,7 +389,7 @@ def check_c7_scheduler(env: Env, ns: str, ds: str, timeout: float = 60) -> Verdi
         # the event can arrive before the pod's condition is written: wait for the condition itself
         if p.status.phase == "Running":
             return True
-        return any(c.type == "PodScheduled" for c in (p.status.conditions or []))
+        return _scheduled(p) is not None
 
     def observed():
         pods = ds_pods(env, ns, ds)
@@ -404,7 +407,7 @@ def check_c7_scheduler(env: Env, ns: str, ds: str, timeout: float = 60) -> Verdi
                                env.core, ns, selector=ds_selector(env, ns, ds),
                                allow=lambda s: s.code == "unschedulable" and "free ports" in s.message))
     for p in pods:
-        sched = next((c for c in (p.status.conditions or []) if c.type == "PodScheduled"), None)
+        sched = _scheduled(p)
         ev[p.metadata.name] = {"phase": p.status.phase, "PodScheduled": sched and f"{sched.status}/{sched.reason}"}
         if p.status.phase != "Pending" or not sched or sched.status != "False" or sched.reason != "Unschedulable":
             failures.append(("scheduled", f"{p.metadata.name}: phase {p.status.phase}, PodScheduled "
@@ -569,7 +572,10 @@ def check_c9_daemonset_blocked_then_fixed(env: Env, ns: str, ds: dict, timeout: 
 
     def refused_or_created():
         pods = ds_pods(env, ns, name)
-        return ("created", pods) if pods else (("refused", failed_create()) if failed_create() else None)
+        if pods:
+            return "created", pods
+        denials = failed_create()
+        return ("refused", denials) if denials else None
 
     # the controller either creates pods or reports FailedCreate; neither within the bound is ERROR
     # (WaitTimeout with the namespace's last state)
@@ -652,11 +658,7 @@ def check_c11(env: Env, pod, normal_probe) -> Verdict:
         raise NotApplicable(f"the kubelet's healthz on {pod.spec.node_name} is bound to {k.healthz_bind!r}, not to "
                             f"loopback ({k.source}): it is not a node-local service")
     node_url = probes.url(pod.status.host_ip, k.healthz_port, "/healthz")
-    def from_pod():
-        x = exec_pod(env, pod, *probes.wget(url))
-        return probes.answer(x.rc, x.stdout, x.stderr)
-
-    got = each(lambda call: call(), {"pod": from_pod,
+    got = each(lambda call: call(), {"pod": lambda: probes.http_get(env.core, probes.of_pod(pod), url),
                                      "normal": lambda: probes.http_get(env.core, normal_probe, node_url)})
     r, ctl = got["pod"], got["normal"]
     unobserved("C11", f"GET {url} in {pod.metadata.name}", r)
@@ -743,12 +745,12 @@ def check_c12(env: Env, ns: str, ds: str, port: int, node_probes: dict) -> Verdi
     got = each(lambda call: call(), {
         "exporter": lambda: exec_pod(env, p, "sh", "-c", C12_EXPORTER),
         "node": lambda: node_probes[node].run(env.core, "sh", "-c", C12_NODE),
-        "metrics": lambda: exec_pod(env, p, *probes.wget(probes.url("127.0.0.1", port, "/metrics")))})
+        "metrics": lambda: probes.http_get(env.core, probes.of_pod(p), probes.url("127.0.0.1", port, "/metrics"))})
     for key in ("exporter", "node"):
         if got[key].rc < 0:
             raise ClusterError(f"C12: the exec into the {key} pod on {node} delivered no exit status: "
                                f"{(got[key].stderr or got[key].stdout or 'no output').strip()[:200]}")
-    uname = [ln for ln in got["metrics"].stdout.splitlines() if ln.startswith("node_uname_info")]
+    uname = [ln for ln in got["metrics"]["body"].splitlines() if ln.startswith("node_uname_info")]
     failures, ev, ok = judge_c12(node, cluster_facts.os_hostname(node_json(env, node)), got["exporter"].stdout,
                                  got["node"].stdout, uname[0] if uname else None)
     ev["pod"] = p.metadata.name

@@ -23,9 +23,16 @@ class Probe:
     name: str
     node: str | None
     host_network: bool
+    container: str | None = None   # the pod's only (or first) container when None
 
     def run(self, core: client.CoreV1Api, *cmd: str, timeout: float = 30) -> kube.ExecResult:
-        return kube.exec_in(core, self.ns, self.name, list(cmd), timeout=timeout)
+        return kube.exec_in(core, self.ns, self.name, list(cmd), container=self.container, timeout=timeout)
+
+
+def of_pod(pod) -> Probe:
+    """Any running pod (a claim's own workload) as a Probe: GETs and commands in its first container."""
+    return Probe(pod.metadata.namespace, pod.metadata.name, pod.spec.node_name, bool(pod.spec.host_network),
+                 pod.spec.containers[0].name)
 
 
 def pod_running(core: client.CoreV1Api, ns: str, name: str, timeout: float = 120) -> client.V1Pod:
@@ -34,7 +41,7 @@ def pod_running(core: client.CoreV1Api, ns: str, name: str, timeout: float = 120
         if p.status.phase in ("Failed", "Succeeded"):
             # the suite's own pod ended: nothing about the claim was observed (ERROR, never FAIL)
             raise ClusterError(f"the suite's pod {ns}/{name} ended with phase {p.status.phase}: "
-                               + " | ".join(ln.strip() for ln in kube.describe_pods(core, ns).splitlines()
+                               + " | ".join(ln.strip() for ln in kube.describe_pods(core, ns, name=name).splitlines()
                                             if ln.strip())[:600])
         return p if p.status.phase == "Running" and kube.is_ready(p) else None
 
@@ -162,9 +169,7 @@ def parse_many(text: str, marker: str, keys: list, fallback: str) -> dict:
         if idx >= len(keys):
             continue
         block = text[m.end():heads[i + 1].start() if i + 1 < len(heads) else len(text)]
-        body, sep, err = block.partition(f"{marker} err\n")
-        if not sep and block.rstrip("\n").endswith(f"{marker} err"):   # an empty stderr at the very end
-            body, err = block.rstrip("\n")[:-len(f"{marker} err")], ""
+        body, _, err = block.partition(f"{marker} err\n")   # `echo` ends the marker line with a newline
         out[keys[idx]] = answer(int(m.group(2)), body, err)
     return out
 

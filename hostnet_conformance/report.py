@@ -81,13 +81,14 @@ def summarize_claim(claim_id: str, tests: Sequence[Result]) -> ClaimSummary:
     if na is not None:
         return ClaimSummary(claim_id, "NOT APPLICABLE", reason_of(na, "precondition missing"), _evidence(na),
                             duration, tests)
-    # every claim test the registry lists must have passed: a PASS with one deselected proves half a claim
-    ran = {t.nodeid.split("::")[-1].split("[")[0] for t in tests if t.kind == "claim" and t.status_() == "PASS"}
-    missing = [n for n in (CLAIMS[claim_id].claim_tests if claim_id in CLAIMS else ()) if n not in ran]
-    if missing and main is not None and main.status_() == "PASS":
-        return ClaimSummary(claim_id, "SKIP", f"not judged: its claim test {', '.join(missing)} did not run "
-                                              f"(deselected?); a PASS needs every one", _evidence(main), duration, tests)
     if main is not None and main.status_() == "PASS":
+        # every claim test the registry lists must have passed: a PASS with one deselected proves half a claim
+        ran = {t.nodeid.split("::")[-1].split("[")[0] for t in tests if t.kind == "claim" and t.status_() == "PASS"}
+        missing = [n for n in (CLAIMS[claim_id].claim_tests if claim_id in CLAIMS else ()) if n not in ran]
+        if missing:
+            return ClaimSummary(claim_id, "SKIP", f"not judged: its claim test {', '.join(missing)} did not run "
+                                                  f"(deselected?); a PASS needs every one", _evidence(main), duration,
+                                tests)
         reason = reason_of(main, "passed")
         if not any(t.kind == "negative_control" and t.status_() == "PASS" for t in tests):
             reason += " (no negative control ran)"

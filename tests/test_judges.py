@@ -160,11 +160,16 @@ def test_c11_normal_pod_asks_the_nodes_address_and_an_answer_there_is_not_applic
     from hostnet_conformance import facts
     from hostnet_conformance.verdict import NotApplicable
     monkeypatch.setattr(checks, "kubelet_of", lambda env, node: facts.Kubelet(source="configz"))
-    pod = NS(metadata=NS(name="node-exporter-abcde"), spec=NS(node_name="w1", host_network=True),
+    pod = NS(metadata=NS(name="node-exporter-abcde", namespace="ns"),
+             spec=NS(node_name="w1", host_network=True, containers=[NS(name="node-exporter")]),
              status=NS(host_ip="172.18.0.2"))
     got, asked = {}, []
-    monkeypatch.setattr(checks, "exec_pod", lambda env, p, *cmd: NS(**dict(zip(("rc", "stdout", "stderr"), got["pod"]))))
-    monkeypatch.setattr(probes, "http_get", lambda core, probe, url: (asked.append(url), probes.answer(*got["normal"]))[1])
+
+    def http_get(core, probe, url):   # the vendor's pod GETs its loopback; the normal pod (None) the node
+        if probe is None:
+            asked.append(url)
+        return probes.answer(*got["normal" if probe is None else "pod"])
+    monkeypatch.setattr(probes, "http_get", http_get)
     got.update(pod=(0, "ok", ""), normal=(1, "", REFUSED))
     v = checks.check_c11(NS(core=None), pod, None)
     assert v.passed and asked == ["http://172.18.0.2:10248/healthz"]   # the node's address, not 127.0.0.1
