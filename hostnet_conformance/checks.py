@@ -750,6 +750,7 @@ def check_c12(env: Env, ns: str, ds: str, port: int, node_probes: dict) -> Verdi
         if got[key].rc < 0:
             raise ClusterError(f"C12: the exec into the {key} pod on {node} delivered no exit status: "
                                f"{(got[key].stderr or got[key].stdout or 'no output').strip()[:200]}")
+    unobserved("C12", f"GET :{port}/metrics in {p.metadata.name}", got["metrics"])
     uname = [ln for ln in got["metrics"]["body"].splitlines() if ln.startswith("node_uname_info")]
     failures, ev, ok = judge_c12(node, cluster_facts.os_hostname(node_json(env, node)), got["exporter"].stdout,
                                  got["node"].stdout, uname[0] if uname else None)

@@ -183,3 +183,21 @@ def test_c11_normal_pod_asks_the_nodes_address_and_an_answer_there_is_not_applic
     got.update(pod=(-1, "", ""), normal=(1, "", REFUSED))
     with pytest.raises(ClusterError):
         checks.check_c11(NS(core=None), pod, None)
+
+
+def test_c12_an_exec_error_on_the_metrics_get_is_error_not_a_wrong_uname(monkeypatch):
+    exporter, node = recorded("c12-vendor.txt")
+    pod = NS(metadata=NS(name="node-exporter-abcde", namespace="ns"),
+             spec=NS(node_name="hnc-dev-worker", host_network=True, containers=[NS(name="node-exporter")]))
+    monkeypatch.setattr(checks, "ds_pods", lambda env, ns, ds: [pod])
+    monkeypatch.setattr(checks, "node_json", lambda env, n: {"status": {"addresses": [
+        {"type": "Hostname", "address": "hnc-dev-worker"}]}})
+    monkeypatch.setattr(checks, "exec_pod", lambda env, p, *cmd: NS(rc=0, stdout=exporter, stderr=""))
+    node_probe = NS(run=lambda core, *cmd: NS(rc=0, stdout=node, stderr=""))
+    metrics = {}
+    monkeypatch.setattr(probes, "http_get", lambda core, probe, url: probes.answer(*metrics["answer"]))
+    metrics["answer"] = (0, UNAME + "\n", "")
+    assert checks.check_c12(NS(core=None), "ns", "ds", 20000, {"hnc-dev-worker": node_probe}).passed
+    metrics["answer"] = (-1, "", "")
+    with pytest.raises(ClusterError, match="C12: GET :20000/metrics"):
+        checks.check_c12(NS(core=None), "ns", "ds", 20000, {"hnc-dev-worker": node_probe})
