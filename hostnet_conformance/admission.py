@@ -21,7 +21,8 @@ import json
 import re
 from dataclasses import asdict, dataclass, field
 
-from .manifests import HOST_FEATURES, HOST_NETWORK, HOST_PATH, HOST_PID, HOST_PORT
+from .manifests import HOST_FEATURES, HOST_NETWORK
+from .verdict import CLAIMS
 
 POD_SECURITY, VAP, WEBHOOK, SCC, OTHER = ("PodSecurity", "ValidatingAdmissionPolicy", "admission webhook",
                                           "SecurityContextConstraints", "other")
@@ -130,53 +131,12 @@ def dry_run_pod(core, ns: str, pod: dict) -> Gate | None:
 
 
 # The host features each claim's tests need admitted (a claim needing a refused one is NOT
-# APPLICABLE); "Cn control" adds what only its negative control needs. Read from the checks
-# (checks.py) and the workloads they observe (suites/, scenarios.py, world.variants). The node
-# probes mount the node's / by hostPath (world.build) only where hostPath is admitted.
+# APPLICABLE), and what only its negative control adds: from the claims registry (verdict.CLAIMS,
+# where each says why). The node probes mount the node's / by hostPath (world.build) only where
+# hostPath is admitted.
 CLAIM_FEATURES: dict[str, set[str]] = {
-    # podIPs and hostIPs of the vendor's pods: the network namespace is all it reads
-    "C1": {HOST_NETWORK},
-    # GETs nodeIP:20000 and the node's loopback: the exporter binds the node's port through
-    # hostNetwork whether the port is declared (a hostPort) or not
-    "C2": {HOST_NETWORK},
-    # the pod's resolv.conf and a lookup: dnsPolicy with hostNetwork
-    "C3": {HOST_NETWORK},
-    # compares the pod's resolv.conf with the node's file, which the node probe reads under the
-    # node's / mounted by hostPath (checks.check_c4: /host + the kubelet's resolvConf)
-    "C4": {HOST_NETWORK, HOST_PATH},
-    # the declared containerPort is a hostPort on a host-network pod, and its reservation is shown by
-    # a pod asking for that hostPort staying Pending "didn't have free ports" (checks.check_c5)
-    "C5": {HOST_NETWORK, HOST_PORT},
-    # patches hostNetwork off a bare Pod and a DaemonSet template
-    "C6": {HOST_NETWORK},
-    # FailedScheduling "didn't have free ports" and the kubelet's NodePorts rejection both count
-    # declared host ports: the second DaemonSet and the pinned pod declare 20000
-    "C7": {HOST_NETWORK, HOST_PORT},
-    # the exporter's bind on the kubelet's 10250 fails in the node's network namespace; check_c8
-    # reads the crash and the log, and no admission step counts the declared port
-    "C8": {HOST_NETWORK},
-    # the Pod part judges Pod Security's words for the vendor's Pod as written (host namespaces
-    # hostNetwork and hostPID, the hostPath volumes, hostPort: checks.PSA_HOST_NAMESPACES,
-    # PSA_HOST_PATH), and the DaemonSet part must run that Pod once the namespace is labelled privileged
-    "C9": set(HOST_FEATURES),
-    # GETs the host-network exporter's pod IP (the node's) behind a default-deny policy
-    "C10": {HOST_NETWORK},
-    # GETs the kubelet's healthz on the node's loopback from the vendor's pod
-    "C11": {HOST_NETWORK},
-    # the node's processes through hostPID and the node's /proc and /sys through the exporter's
-    # hostPath mounts (and the node probe's /host to compare with)
-    "C12": {HOST_NETWORK, HOST_PID, HOST_PATH},
-    # the vendor pod's resources, QoS and its own cgroup
-    "C13": {HOST_NETWORK},
-    # `hostname` in the vendor's pod: hostNetwork shares the node's UTS namespace
-    "C14": {HOST_NETWORK},
-    # the vendor DaemonSet's pods per node (placement.expected_nodes reads no port)
-    "C15": {HOST_NETWORK},
-    # a pod holding the variant's declared port on one node keeps that node's pod Pending ("didn't
-    # have free ports"): declared host ports on both
-    "C15 control": {HOST_NETWORK, HOST_PORT},
-}
-
+    **{c.id: set(c.features) for c in CLAIMS.values()},
+    **{f"{c.id} control": set(c.features | c.control_features) for c in CLAIMS.values() if c.control_features}}
 
 def needs(claim: str, control: bool = False) -> set[str]:
     """The host features a claim's tests need (its negative control's too, with `control`)."""

@@ -1,6 +1,6 @@
 """The run's environment and its workloads: the cluster target and run id (Env), making an
 object in one of the run's namespaces, a DaemonSet's pods and readiness, a node's kubelet facts,
-addresses and JSON, exec into a pod, the cluster's DNS addresses. The checks (checks.py), the
+addresses and JSON, exec into a pod, the cluster's DNS addresses. The claims (claims/), the
 world (world.py) and the suites all reach the cluster through these."""
 from __future__ import annotations
 

@@ -192,6 +192,16 @@ def write_reports(
     return md, js, page
 
 
+def write_observations(directory: Path, observations: Mapping[str, Any]) -> Path:
+    """observations.json: what each claim observed (claims/base.py), keyed by observation."""
+    path = directory / "observations.json"
+    try:
+        path.write_text(json.dumps(dict(sorted(observations.items())), indent=1, default=str))
+    except OSError as e:
+        raise ReportError(f"cannot write {path}: {e.strerror or e}") from e
+    return path
+
+
 def _write_json_and_html(directory: Path, data: Mapping[str, Any]) -> None:
     """report.json, and report.html rendered from the same dict (linking the diagnostics present)."""
     # default=str: capabilities may hold versions or IPs as non-JSON objects.

@@ -17,15 +17,28 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from .manifests import HOST_NETWORK as NET, HOST_PATH as PATH, HOST_PID as PID, HOST_PORT as PORT
+
+
+@dataclass(frozen=True)
+class ClaimTest:
+    """A test of the claim itself: suites/test_claims.py makes it from this, and it records the
+    Verdict of its observation (registered by the claim's module, hostnet_conformance/claims/)."""
+    name: str                        # the test's function name
+    observation: str                 # the key of the observation it records
+    doc: str                         # what it proves, in the page's words
+    markers: tuple[str, ...] = ()    # markers besides the claim's id
+
 
 @dataclass(frozen=True)
 class Control:
     """A negative control: a wrong setup, and the one failure its check must report for it."""
-    test: str                      # the control test's function name in suites/
+    test: str                      # the control test's function name (suites/test_claims.py makes it)
     setup: str                     # the wrong setup, in words
     code: str                      # the failure code the setup provokes
     modes: tuple[str, ...] = ()    # how that failure may have come about (a GET's mode); () any
     part: str | None = None        # for a test judging two verdicts (C6): which one
+    observation: str = ""          # the observation it records; "" for "<claim>-control"
 
 
 @dataclass(frozen=True)
@@ -35,8 +48,23 @@ class Claim:
     sentence: str  # the page's claim, as the claims table states it
     proven_by: str  # the signals that prove it (the README's "proven by" column)
     precondition: str | None = None  # a cluster capability the claim needs, if any
-    claim_tests: tuple[str, ...] = ()   # every one must PASS for the claim to PASS
+    tests: tuple[ClaimTest, ...] = ()   # every one must PASS for the claim to PASS
     controls: tuple[Control, ...] = ()
+    # the shared DaemonSets its tests observe (world.variants): a run deploys only the selected claims'
+    variants: tuple[str, ...] = ()
+    # the host ports its own scenarios take besides 20000, one key each (ports.PortAllocator)
+    ports: tuple[str, ...] = ()
+    # the host features its tests need admitted, and what only its controls add: a claim needing a
+    # refused feature is NOT APPLICABLE (admission.needs)
+    features: frozenset[str] = frozenset({NET})
+    control_features: frozenset[str] = frozenset()
+
+    @property
+    def claim_tests(self) -> tuple[str, ...]:
+        return tuple(t.name for t in self.tests)
+
+    def control_observation(self, ctl: Control) -> str:
+        return ctl.observation or f"{self.id.lower()}-control"
 
 
 PASS, FAIL, NOT_APPLICABLE, ERROR = "PASS", "FAIL", "NOT APPLICABLE", "ERROR"
@@ -128,118 +156,195 @@ class UnknownClaim(ValueError):
     """A claim id that is not in CLAIMS."""
 
 
-C = Control
-# The claims registry: the markers, the README's claims table (tests/test_verdict.py checks it), the
-# claim tests a PASS needs, each control's expected failure, and every report take their words from here.
+C, T = Control, ClaimTest
+# The claims registry: the markers, the tests (suites/test_claims.py), the README's claims table
+# (tests/test_verdict.py checks it), the claim tests a PASS needs, each control's expected failure,
+# the shared DaemonSets and host ports a run makes, the host features each claim needs, and every
+# report take their words from here. Each claim's observe and judge are hostnet_conformance/claims/cN.py.
 CLAIMS: dict[str, Claim] = {c.id: c for c in (
     Claim("C1", "pod IP is the node IP",
           "the pod shares the node's network namespace",
           "podIPs == hostIPs ⊆ node InternalIPs, as sets (dual-stack)",
-          claim_tests=("test_c1_pod_ip_equals_node_ip",),
+          tests=(T("test_c1_pod_ip_equals_node_ip", "c1",
+                   '"The pod shares the node\'s network namespace": podIP == hostIP == the node\'s InternalIP.'),),
           controls=(C("test_c1_control_without_host_network", "a DaemonSet without hostNetwork",
-                      "pod_ip_not_node_ip"),)),
+                      "pod_ip_not_node_ip"),),
+          # podIPs and hostIPs of the vendor's pods: the network namespace is all it reads
+          variants=("vendor", "no-hostnet")),
     Claim("C2", "metrics on the host port",
           "metrics are served on the host port",
           "GET nodeIP:20000/metrics from a pod, the node's loopback and the test host",
-          claim_tests=("test_c2_metrics_on_host_port",),
+          tests=(T("test_c2_metrics_on_host_port", "c2",
+                   '"Metrics are served on the host port": GET <nodeIP>:20000/metrics, and localhost:20000 on the '
+                   'node.'),),
           # nothing listens on the node's loopback port when the exporter is in its own network namespace
           controls=(C("test_c2_control_without_host_network",
                       "a pod-network DaemonSet, metrics sought on the node's loopback",
-                      "no_metrics_on_loopback", ("refused",)),)),
+                      "no_metrics_on_loopback", ("refused",)),),
+          # the exporter binds the node's port through hostNetwork whether the port is declared or not
+          variants=("vendor", "no-hostnet")),
     Claim("C3", "cluster DNS kept",
           "ClusterFirstWithHostNet keeps cluster DNS",
           "resolv.conf (kube-dns IP, search list, ndots:5), lookup of kubernetes.default",
-          claim_tests=("test_c3_cluster_first_with_host_net_keeps_cluster_dns",),
+          tests=(T("test_c3_cluster_first_with_host_net_keeps_cluster_dns", "c3",
+                   '"dnsPolicy: ClusterFirstWithHostNet" keeps cluster DNS for a host-network pod.'),),
           controls=(C("test_c3_control_cluster_first", "dnsPolicy ClusterFirst on a host-network pod",
-                      "nameserver_not_cluster_dns"),)),
+                      "nameserver_not_cluster_dns"),),
+          variants=("vendor", "clusterfirst")),
     Claim("C4", "ClusterFirst falls back to node DNS",
           "ClusterFirst + hostNetwork falls back to node DNS, silently",
           "pod resolv.conf == the node's file; the node's nameserver answers NXDOMAIN for the cluster name; no event",
-          claim_tests=("test_c4_cluster_first_falls_back_to_node_dns",),
+          tests=(T("test_c4_cluster_first_falls_back_to_node_dns", "c4",
+                   '"With ClusterFirst, a host-network pod uses the node\'s DNS", silently: no event.'),),
           controls=(C("test_c4_control_cluster_first_with_host_net",
-                      "dnsPolicy ClusterFirstWithHostNet, which keeps cluster DNS", "cluster_dns_in_pod"),)),
+                      "dnsPolicy ClusterFirstWithHostNet, which keeps cluster DNS", "cluster_dns_in_pod"),),
+          variants=("vendor", "clusterfirst"),
+          # the node's file is read by the node probe under the node's / mounted by hostPath
+          features=frozenset({NET, PATH})),
     Claim("C5", "containerPort must match",
           "containerPort must match the app's port",
           "metrics answer on the real port only; the scheduler reserves the declared one",
-          claim_tests=("test_c5_container_port_must_match",),
+          tests=(T("test_c5_container_port_must_match", "c5",
+                   '"containerPort must match the port the application listens on": a mismatch answers on the real '
+                   'port only, while the scheduler reserves the declared one.'),),
           # observed on the cluster: the metrics answer on the declared port (not only the spec saying so)
           controls=(C("test_c5_control_matching_ports", "a containerPort that matches the listen port",
-                      "declared_port_answers"),)),
+                      "declared_port_answers"),),
+          ports=("c5-declared", "c5-listening", "c5-matching"),
+          # the declared containerPort is a hostPort, shown reserved by a pod asking for it staying Pending
+          features=frozenset({NET, PORT})),
     Claim("C6", "hostNetwork fixed at creation",
           "host network mode only at creation",
           "Pod patch gets 422; a DaemonSet template change rolls out new pods without hostNetwork",
-          claim_tests=("test_c6_host_network_only_at_creation",),
+          tests=(T("test_c6_host_network_only_at_creation", "c6",
+                   '"Host network mode can only be set when the pod is created": a Pod patch is refused (422), '
+                   'while a DaemonSet template change is accepted and replaces the pods.'),),
           # the DaemonSet part: the controller's own status says it keeps the old pods (never a timeout)
           controls=(C("test_c6_control_mutable_field_and_noop_template",
                       "a patch of a mutable Pod field (activeDeadlineSeconds)", "patch_accepted", part="pod"),
                     C("test_c6_control_mutable_field_and_noop_template",
                       "a template change on a DaemonSet with updateStrategy OnDelete", "no_rollout",
-                      ("controller_kept",), part="daemonset"))),
+                      ("controller_kept",), part="daemonset")),
+          ports=("c6", "c6-ondelete")),
     Claim("C7", "port conflict keeps pod Pending",
           "port conflict keeps the pod Pending",
           "Unschedulable + FailedScheduling \"didn't have free ports\"; kubelet rejects a nodeName pod (NodePorts)",
-          claim_tests=("test_c7_port_conflict_keeps_pod_pending",
-                       "test_c7_pod_bound_by_node_name_is_rejected_by_kubelet"),
+          tests=(T("test_c7_port_conflict_keeps_pod_pending", "c7",
+                   '"If another workload uses the port, the pod stays Pending": a second DaemonSet on 20000.'),
+                 T("test_c7_pod_bound_by_node_name_is_rejected_by_kubelet", "c7-kubelet",
+                   "Without the scheduler (spec.nodeName), the kubelet itself refuses the conflicting port: "
+                   "NodePorts.")),
           controls=(C("test_c7_control_free_port_schedules", "a second DaemonSet on a free host port", "scheduled"),
                     C("test_c7_control_pod_bound_to_free_port_runs", "a pod bound by nodeName to a free host port",
-                      "not_rejected"))),
+                      "not_rejected", observation="c7-kubelet-control")),
+          # the vendor's pods hold 20000; both the scheduler and the kubelet count declared host ports
+          variants=("vendor",), ports=("c7-free", "c7-free-pod"), features=frozenset({NET, PORT})),
     Claim("C8", "port in use fails the pod",
           "port in use on the node makes the pod fail",
           "exit 1, \"bind: address already in use\", CrashLoopBackOff; reserved ports really bound per node",
-          claim_tests=("test_c8_port_held_by_node_process_crashes",),
+          tests=(T("test_c8_port_held_by_node_process_crashes", "c8",
+                   '"If a process on the node already uses the port, the pod fails": listening on the kubelet\'s '
+                   'port.'),),
           controls=(C("test_c8_control_free_port_runs", "a pod on a port no node process holds",
-                      "not_crashlooping"),)),
+                      "not_crashlooping"),),
+          # the bind fails in the node's network namespace; no admission step counts the declared port
+          ports=("c8-free",)),
     Claim("C9", "Pod Security needs privileged",
           "strict Pod Security blocks host networking until the namespace is labelled privileged",
           "403 with the violations; DaemonSet FailedCreate, then running after labelling",
-          claim_tests=("test_c9_strict_pod_security_rejects_host_network_pod",
-                       "test_c9_label_namespace_privileged_unblocks_daemonset"),
+          tests=(T("test_c9_strict_pod_security_rejects_host_network_pod", "c9-pod",
+                   '"Clusters with strict security policies block host networking": the Pod gets HTTP 403.',
+                   ("denial_only",)),
+                 T("test_c9_label_namespace_privileged_unblocks_daemonset", "c9-ds",
+                   '"Label the namespace pod-security.kubernetes.io/enforce=privileged": FailedCreate until then, '
+                   'pods after.')),
           controls=(C("test_c9_control_privileged_namespace_admits_pod",
-                      "a host-network Pod in a privileged namespace", "admitted"),)),
+                      "a host-network Pod in a privileged namespace", "admitted",
+                      observation="c9-pod-control"),),
+          ports=("c9-pod", "c9-ds"),
+          # Pod Security's words for the vendor's Pod as written (host namespaces, hostPath, hostPort),
+          # and the DaemonSet part must run that Pod once the namespace is labelled privileged
+          features=frozenset({NET, PID, PATH, PORT})),
     Claim("C10", "NetworkPolicy bypassed",
           "host-network pods bypass NetworkPolicy",
           "default-deny blocks a normal pod (enforcement is proven first), nodeIP:port still answers",
           "networkpolicy",
-          claim_tests=("test_c10_host_network_bypasses_network_policy",),
+          tests=(T("test_c10_host_network_bypasses_network_policy", "c10",
+                   '"Host-network pods bypass NetworkPolicy": default-deny blocks a normal pod, nodeIP:port still '
+                   'answers.'),),
           # the policy drops (no answer within the bound) or rejects; an exec error proves nothing
           controls=(C("test_c10_control_pod_network_is_blocked", "a pod-network DaemonSet behind default-deny ingress",
-                      "host_network_blocked", ("timeout", "refused", "unreachable")),)),
+                      "host_network_blocked", ("timeout", "refused", "unreachable")),),
+          ports=("c10", "c10-no-hostnet")),
     Claim("C11", "node services reachable",
           "a compromised pod reaches node-local services",
           "the kubelet's healthz (address and port from its configz; 127.0.0.1:10248 by default) answers from the "
           "pod; a normal pod's GET of nodeIP:healthzPort is refused or unanswered",
-          claim_tests=("test_c11_pod_reaches_node_local_services",),
+          tests=(T("test_c11_pod_reaches_node_local_services", "c11",
+                   '"A compromised pod reaches the node\'s network services": the kubelet\'s loopback healthz.'),),
           # the normal pod's own loopback: nothing listens there
           controls=(C("test_c11_control_from_normal_pod", "a normal pod-network pod seeking the kubelet on loopback",
-                      "healthz_unreachable", ("refused",)),)),
+                      "healthz_unreachable", ("refused",)),),
+          variants=("vendor",)),
     Claim("C12", "hostPID exposes node state",
           "hostPID and /proc, /sys expose the node",
           "PID 1 is the node's init (comm and start time as the node's /proc shows them); /host/proc and "
           "/host/sys show the node's; node_uname_info names the node",
-          claim_tests=("test_c12_host_pid_and_proc_sys_expose_node",),
-          controls=(C("test_c12_control_without_host_pid", "a DaemonSet without hostPID", "pid1_not_node_init"),)),
+          tests=(T("test_c12_host_pid_and_proc_sys_expose_node", "c12",
+                   '"hostPID and the /proc, /sys mounts give the exporter the node\'s view": the node\'s PID 1, the '
+                   'node\'s /proc and /sys through the mounts, node_uname_info.'),),
+          controls=(C("test_c12_control_without_host_pid", "a DaemonSet without hostPID", "pid1_not_node_init"),),
+          variants=("vendor", "no-hostpid"),
+          # the node's processes through hostPID, its /proc and /sys through the exporter's hostPath
+          # mounts, and the node probe's /host to compare with
+          features=frozenset({NET, PID, PATH})),
     Claim("C13", "requests/limits as written",
           "requests/limits as written",
           "64Mi/100m, 128Mi/200m on the running pod and in its cgroup; QoS Burstable",
-          claim_tests=("test_c13_requests_and_limits_as_written",),
+          tests=(T("test_c13_requests_and_limits_as_written", "c13",
+                   '"requests 64Mi/100m, limits 128Mi/200m": carried by the running pod, Burstable QoS.'),),
           # observed on the cluster: the API server classes the running pod Guaranteed (status.qosClass)
           controls=(C("test_c13_control_guaranteed_variant", "a Guaranteed variant (requests == limits = 128Mi/200m)",
-                      "qos_differs"),)),
+                      "qos_differs"),),
+          variants=("vendor", "guaranteed")),
     Claim("C14", "hostname is the node's",
           "the pod's hostname is the node's",
           "`hostname` == the node's Hostname address (spec.nodeName without --hostname-override)",
-          claim_tests=("test_c14_hostname_is_node_name",),
+          tests=(T("test_c14_hostname_is_node_name", "c14",
+                   '"The pod\'s hostname is the node\'s": `hostname` in the container == the node\'s Hostname '
+                   'address.'),),
           controls=(C("test_c14_control_without_host_network", "a DaemonSet without hostNetwork",
-                      "hostname_differs"),)),
+                      "hostname_differs"),),
+          variants=("vendor", "no-hostnet")),
     Claim("C15", "one pod per node",
           "one pod per node",
           "desired == current == ready == the nodes the DaemonSet controller selects (taints vs. tolerations, its "
           "own added tolerations, selectors, affinity; Linux nodes only on mixed clusters), one ready pod on each",
-          claim_tests=("test_c15_one_pod_per_schedulable_node",),
+          tests=(T("test_c15_one_pod_per_schedulable_node", "c15",
+                   '"The DaemonSet places one pod on each node": on each node the DaemonSet controller\'s own rules '
+                   'select (its taints against the pod\'s tolerations and the controller\'s, selectors, '
+                   'affinity).'),),
           controls=(C("test_c15_control_port_held_on_one_node",
-                      "a DaemonSet whose port a pod already holds on one node", "counts_differ"),)),
+                      "a DaemonSet whose port a pod already holds on one node", "counts_differ"),),
+          variants=("vendor", "port-held"),
+          # a pod holding the variant's declared port on one node keeps that node's pod Pending
+          control_features=frozenset({PORT})),
 )}
 
+# the shared DaemonSets (world.variants) in the order a run makes their ports, and the host ports
+# that are the run's, not a claim's (the probes' HTTP server)
+VARIANTS = ("vendor", "clusterfirst", "no-hostnet", "no-hostpid", "guaranteed", "port-held")
+RUN_PORTS = ("probe-http",)
+
+
+def variant_claims() -> dict[str, set[str]]:
+    """Which claims observe each shared DaemonSet."""
+    return {v: {c.id for c in CLAIMS.values() if v in c.variants} for v in VARIANTS}
+
+
+def port_keys() -> list[str]:
+    """Every host port the suite takes besides the vendor's 20000, one key each."""
+    return [v for v in VARIANTS if v != "vendor"] + [k for c in CLAIMS.values() for k in c.ports] + list(RUN_PORTS)
 
 def claim(claim_id: str) -> Claim:
     """The claim with this id ('C7' or 'c7')."""

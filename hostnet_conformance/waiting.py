@@ -77,6 +77,23 @@ class WaitTimeout(AssertionError):
             f"timed out after {timeout:.0f}s waiting for {what}; last observed state:\n{state}"
         )
 
+    def in_words(self, limit: int = 600) -> str:
+        """One line for a verdict's reason: what was awaited, and the last state in the cluster's words."""
+        return " ".join(f"timed out after {self.timeout:.0f}s waiting for {self.what}; last seen: "
+                        f"{last_seen(self.state)}".split())[:limit]
+
+
+def last_seen(state: str, limit: int = 480) -> str:
+    """A wait's last observed state in the cluster's words, shortest first: the object's own line,
+    its pods with their conditions, then the latest Warning events (describe_pods/ds_state)."""
+    lines = [ln.strip() for ln in state.splitlines() if ln.strip()]
+    if not lines:
+        return "nothing: the wait read no state"
+    warnings = [ln for ln in lines if ln.startswith("event Warning")][-2:]
+    pods = [ln for ln in lines[1:] if ln.startswith("pod ")][:2]
+    picked = list(dict.fromkeys([lines[0], *pods, *warnings]))
+    return " | ".join(picked)[:limit]
+
 
 def _safe_describe(describe: Callable[[], str], seconds: float = 30.0) -> str:
     # The state report must never hide the timeout itself (e.g. the API went away), nor delay it

@@ -17,27 +17,17 @@ from .manifests import VENDOR_PORT, one_node  # noqa: F401 (suites and scenarios
 from .scenarios import OBSERVERS, SCENARIOS, in_background
 from .environment import Env, Steady, daemonset_ready, deploy, ds_selector, schedulable_nodes
 from .ports import PortAllocator, listening_ports
-from .verdict import CallTimeout, ClusterError, NotApplicable
+from .verdict import CallTimeout, ClusterError, NotApplicable, port_keys, variant_claims
 from .waiting import STOPPING, Stopped, WaitTimeout, each, result_within, start_thread, wait_until
 
-# Every host port the suite uses besides the vendor's 20000, one per key (see ports.py).
-PORT_KEYS = ["clusterfirst", "no-hostnet", "no-hostpid", "guaranteed", "port-held",
-             "c5-declared", "c5-listening", "c5-matching", "c6", "c6-ondelete", "c7-free", "c7-free-pod", "c8-free",
-             "c9-pod", "c9-ds", "c10", "c10-no-hostnet", "probe-http"]
+# Every host port the suite uses besides the vendor's 20000, one per key (see ports.py), from the
+# claims registry
+PORT_KEYS = port_keys()
 # The longest a test waits for an observation that runs in the background: longer than the shared
 # DaemonSets' settling (await_settled, 600 s) and an observation's own waits after it together.
 OBSERVATION_BOUND = 1200.0
-# which claims' tests observe each shared DaemonSet (ds_of); a run deploys only the selected claims'
-# (tests/test_hooks.py checks every ds_of in suites/ against this)
-VARIANT_CLAIMS = {
-    "vendor": {"C1", "C2", "C3", "C4", "C7", "C11", "C12", "C13", "C14", "C15"},   # C7: it holds 20000
-    "clusterfirst": {"C3", "C4"},
-    "no-hostnet": {"C1", "C2", "C14"},
-    "no-hostpid": {"C12"},
-    "guaranteed": {"C13"},
-    "port-held": {"C15"},
-}
-
+# which claims' tests observe each shared DaemonSet (ds_of): a run deploys only the selected claims'
+VARIANT_CLAIMS = variant_claims()
 
 @dataclass
 class World:

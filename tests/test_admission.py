@@ -73,7 +73,7 @@ def test_restricted_level_is_read_from_its_own_message():
 
 def _c9_on(monkeypatch, name: str):
     """check_c9_pod_rejected with the API server's recorded answer to the create."""
-    from hostnet_conformance import checks
+    from hostnet_conformance.claims import c9 as checks
 
     code, _ = answer(name)
 

@@ -1,6 +1,6 @@
 """Typed failure codes: checks name every failure, negative controls demand the one they provoke.
 
-Pure unit tests: the verdict helper, expect_failure, and static (ast) scans of checks.py and the
+Pure unit tests: the verdict helper, expect_failure, and static (ast) scans of the claim modules (claims/) and the
 suites, so a new failure without a code, or a control that only asserts `not passed`, is caught
 without a cluster."""
 from __future__ import annotations
@@ -13,20 +13,19 @@ from types import SimpleNamespace
 
 import pytest
 
-from hostnet_conformance import checks
+from hostnet_conformance.claims import c8, c14, base
 from hostnet_conformance.verdict import ClusterError, ControlInconclusive, NotApplicable, Verdict, expect_failure
 from hostnet_conformance.waiting import WaitTimeout
 
 ROOT = Path(__file__).resolve().parent.parent
-CHECKS = ROOT / "hostnet_conformance" / "checks.py"
-SUITES = sorted((ROOT / "suites").glob("*.py"))
+CLAIM_MODULES = sorted((ROOT / "hostnet_conformance" / "claims").glob("*.py"))
 SNAKE = re.compile(r"^[a-z][a-z0-9]*(_[a-z0-9]+)*$")
 
 
-# ---------------------------------------------------------------- checks.verdict
+# ---------------------------------------------------------------- base.verdict
 
 def test_tuple_failures_give_codes_in_order_and_joined_messages():
-    v = checks.verdict("C8", [("not_crashlooping", "container is not in CrashLoopBackOff"),
+    v = base.verdict("C8", [("not_crashlooping", "container is not in CrashLoopBackOff"),
                               ("wrong_exit_code", "last exit code None, not 1")],
                        {"restarts": 0}, "exit 1 ...", time.monotonic())
     assert not v.passed
@@ -36,28 +35,28 @@ def test_tuple_failures_give_codes_in_order_and_joined_messages():
 
 
 def test_a_plain_string_failure_gets_the_code_failed():
-    v = checks.verdict("C1", ["something odd", ("no_pods", "no DaemonSet pods")], {}, "ok", time.monotonic())
+    v = base.verdict("C1", ["something odd", ("no_pods", "no DaemonSet pods")], {}, "ok", time.monotonic())
     assert not v.passed
     assert v.codes == ["failed", "no_pods"]
     assert v.reason == "something odd; no DaemonSet pods"
 
 
 def test_no_failures_pass_with_the_ok_reason_and_no_codes():
-    v = checks.verdict("C14", [], {"n": 1}, "hostname == nodeName", time.monotonic())
+    v = base.verdict("C14", [], {"n": 1}, "hostname == nodeName", time.monotonic())
     assert v.passed and v.reason == "hostname == nodeName" and v.codes == []
     assert v.duration_s >= 0
 
 
 def test_a_failure_may_say_how_it_came_about():
-    v = checks.verdict("C2", [("no_metrics_on_loopback", "localhost:20101 on w1: refused", "refused"),
+    v = base.verdict("C2", [("no_metrics_on_loopback", "localhost:20101 on w1: refused", "refused"),
                               ("no_pods", "none")], {}, "", time.monotonic())
     assert (v.codes, v.modes) == (["no_metrics_on_loopback", "no_pods"], ["refused", ""])
 
 
 def test_no_wait_that_runs_out_becomes_a_failure():
-    """A WaitTimeout (an AssertionError) is ERROR: checks.py never turns one into a failure code.
+    """A WaitTimeout (an AssertionError) is ERROR: no claim module turns one into a failure code.
     An `except AssertionError` handler must raise again, whatever else it looks at first."""
-    tree = _tree(CHECKS)
+    tree = _checks_tree()
     handlers = [h for h in ast.walk(tree) if isinstance(h, ast.ExceptHandler) and h.type is not None
                 and "AssertionError" in ast.unparse(h.type)]
     swallowed = [f"line {h.lineno}" for h in handlers if not any(isinstance(n, ast.Raise) for n in ast.walk(h))]
@@ -65,38 +64,10 @@ def test_no_wait_that_runs_out_becomes_a_failure():
     assert "timeout" not in _check_codes()
 
 
-def _fake_env(pods: list, nodes: dict[str, str]):
-    """Just enough of Env for check_c1: a DaemonSet selector, its pods, the nodes' InternalIPs."""
-    ns_ = SimpleNamespace
-    ds = ns_(spec=ns_(selector=ns_(match_labels={"app": "node-exporter"})))
-    cluster = ns_(apps=ns_(read_namespaced_daemon_set=lambda name, ns: ds),
-                  nodes=lambda: [ns_(metadata=ns_(name=n), status=ns_(addresses=[ns_(type="InternalIP", address=ip)]))
-                                 for n, ip in nodes.items()])
-    core = ns_(list_namespaced_pod=lambda ns, label_selector: ns_(items=pods),
-               read_node=lambda name: {"metadata": {"name": name},
-                                       "status": {"addresses": [{"type": "InternalIP", "address": nodes[name]},
-                                                                {"type": "Hostname", "address": name}]}})
-    cluster.api = ns_(sanitize_for_serialization=lambda obj: obj)   # read_node already gives the API's JSON
-    return ns_(cluster=cluster, core=core)
-
-
-def _pod(name: str, node: str, pod_ip: str, host_ip: str):
-    return SimpleNamespace(metadata=SimpleNamespace(name=name), spec=SimpleNamespace(node_name=node),
-                           status=SimpleNamespace(pod_ip=pod_ip, host_ip=host_ip, pod_ips=[SimpleNamespace(ip=pod_ip)],
-                                                  host_ips=[SimpleNamespace(ip=host_ip)]))
-
-
-def test_a_check_gives_its_codes_and_a_control_can_demand_them():
-    nodes = {"w1": "172.18.0.2", "w2": "172.18.0.3"}
-    ok = checks.check_c1(_fake_env([_pod("a", "w1", "172.18.0.2", "172.18.0.2"),
-                                    _pod("b", "w2", "172.18.0.3", "172.18.0.3")], nodes), "ns", "ds")
-    assert ok.passed and ok.codes == []
-    wrong = checks.check_c1(_fake_env([_pod("a", "w1", "10.244.1.5", "172.18.0.2")], nodes), "ns", "ds")
-    assert wrong.codes == ["pod_ip_not_node_ip"]
-    assert wrong.reason == "a: podIPs ['10.244.1.5'] != hostIPs ['172.18.0.2'] / node InternalIPs ['172.18.0.2']"
+def test_a_control_demands_its_code_not_another():
+    wrong = Verdict("C1", False, "a: podIPs", codes=["pod_ip_not_node_ip"], modes=[""])
     assert expect_failure(wrong, "pod_ip_not_node_ip", "no hostNetwork") is wrong
-    none = checks.check_c1(_fake_env([], nodes), "ns", "ds")
-    assert none.codes == ["no_pods"]
+    none = Verdict("C1", False, "no DaemonSet pods", codes=["no_pods"], modes=[""])
     with pytest.raises(ControlInconclusive, match="no_pods"):
         expect_failure(none, "pod_ip_not_node_ip", "no hostNetwork")
 
@@ -137,6 +108,11 @@ def _tree(path: Path) -> ast.Module:
     return ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
 
 
+def _checks_tree() -> ast.Module:
+    """Every claim module's code (hostnet_conformance/claims/) as one module."""
+    return ast.Module(body=[n for p in CLAIM_MODULES for n in _tree(p).body], type_ignores=[])
+
+
 def _call_name(node: ast.Call) -> str | None:
     f = node.func
     return f.id if isinstance(f, ast.Name) else f.attr if isinstance(f, ast.Attribute) else None
@@ -151,7 +127,7 @@ def _code_of(node: ast.AST) -> str | None:
 
 
 def _failure_nodes(tree: ast.Module) -> list[ast.AST]:
-    """Every failure checks.py records: `failures.append(x)` arguments and the items of a list
+    """Every failure a claim module records: `failures.append(x)` arguments and the items of a list
     literal handed to `verdict(...)`."""
     out = []
     for node in ast.walk(tree):
@@ -168,13 +144,13 @@ def _failure_nodes(tree: ast.Module) -> list[ast.AST]:
 
 
 def _check_codes() -> set[str]:
-    """Every code checks.py can give a failure."""
-    return {c for n in _failure_nodes(_tree(CHECKS)) if (c := _code_of(n))}
+    """Every code a claim module can give a failure."""
+    return {c for n in _failure_nodes(_checks_tree()) if (c := _code_of(n))}
 
 
 def test_every_failure_in_checks_carries_a_snake_case_code():
-    nodes = _failure_nodes(_tree(CHECKS))
-    assert len(nodes) > 40, "the scan found too few failures: did checks.py change shape?"
+    nodes = _failure_nodes(_checks_tree())
+    assert len(nodes) > 40, "the scan found too few failures: did the claim modules change shape?"
     bare = []
     for n in nodes:
         code = _code_of(n)
@@ -184,7 +160,7 @@ def test_every_failure_in_checks_carries_a_snake_case_code():
 
 
 def test_failures_append_takes_only_tuples():
-    tree = _tree(CHECKS)
+    tree = _checks_tree()
     appends = [n for n in ast.walk(tree) if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute)
                and n.func.attr == "append" and isinstance(n.func.value, ast.Name) and n.func.value.id == "failures"]
     assert appends
@@ -192,56 +168,64 @@ def test_failures_append_takes_only_tuples():
     assert not not_tuples, "failures.append of a non-tuple (no code):\n" + "\n".join(not_tuples)
 
 
-def _negative_controls() -> list[tuple[Path, ast.FunctionDef]]:
-    out = []
-    for path in SUITES:
-        for node in ast.walk(_tree(path)):
-            if isinstance(node, ast.FunctionDef) and any(
-                    "negative_control" in ast.unparse(d) for d in node.decorator_list):
-                out.append((path, node))
-    return out
+def _generated() -> dict[str, set[str]]:
+    """The tests suites/test_claims.py makes, each with its markers."""
+    import importlib
+    mod = importlib.import_module("suites.test_claims")
+    return {name: {m.name for m in getattr(fn, "pytestmark", [])} for name, fn in vars(mod).items()
+            if name.startswith("test_") and callable(fn)}
 
 
-def _asserts_not_passed(fn: ast.FunctionDef) -> bool:
-    for node in ast.walk(fn):
-        if isinstance(node, ast.Assert):
-            for sub in ast.walk(node.test):
-                if (isinstance(sub, ast.UnaryOp) and isinstance(sub.op, ast.Not)
-                        and any(isinstance(a, ast.Attribute) and a.attr == "passed" for a in ast.walk(sub.operand))):
-                    return True
-    return False
-
-
-def test_every_negative_control_demands_its_registered_code_with_expect_control():
-    controls = _negative_controls()
-    assert len(controls) >= 15, f"found only {len(controls)} negative controls"
-    bad = []
-    for path, fn in controls:
-        calls = [n for n in ast.walk(fn) if isinstance(n, ast.Call) and _call_name(n) == "expect_control"]
-        if not calls:
-            bad.append(f"{path.name}::{fn.name} does not call expect_control")
-        for n in calls:
-            if len(n.args) < 2 or not isinstance(n.args[1], ast.Constant) or n.args[1].value != fn.name:
-                bad.append(f"{path.name}::{fn.name}: expect_control must name its own test: {ast.unparse(n)}")
-        if _asserts_not_passed(fn):
-            bad.append(f"{path.name}::{fn.name} still asserts `not ... .passed`")
-    assert not bad, "\n".join(bad)
-
-
-def test_the_registry_lists_every_control_and_claim_test_in_suites_and_no_other():
+def test_the_suite_makes_every_claim_test_and_control_of_the_registry_and_no_other():
     from hostnet_conformance.verdict import CLAIMS
-    controls = {fn.name for _, fn in _negative_controls()}
-    registered = {c.test for claim in CLAIMS.values() for c in claim.controls}
-    assert controls == registered
-    claim_tests = set()
-    for path in SUITES:
-        for node in ast.walk(_tree(path)):
-            marks = [ast.unparse(d) for d in getattr(node, "decorator_list", [])]
-            if (isinstance(node, ast.FunctionDef) and node.name.startswith("test_")
-                    and any(re.fullmatch(r"pytest\.mark\.C\d+", m) for m in marks)
-                    and not any("negative_control" in m for m in marks)):
-                claim_tests.add(node.name)
-    assert claim_tests == {t for claim in CLAIMS.values() for t in claim.claim_tests}
+    made = _generated()
+    controls = {n for n, marks in made.items() if "negative_control" in marks}
+    assert controls == {c.test for claim in CLAIMS.values() for c in claim.controls}
+    assert set(made) - controls == {t for claim in CLAIMS.values() for t in claim.claim_tests}
+    for claim in CLAIMS.values():
+        for t in (*claim.claim_tests, *(c.test for c in claim.controls)):
+            assert claim.id in made[t], f"{t} lacks the marker {claim.id}"
+
+
+class _World:
+    def __init__(self, v):
+        self.v, self.asked = v, []
+
+    def observed(self, key):
+        self.asked.append(key)
+        return self.v
+
+
+def test_a_generated_control_demands_its_registered_code_and_mode_and_fails_a_passing_check():
+    import importlib
+    mod = importlib.import_module("suites.test_claims")
+    control = mod.test_c2_control_without_host_network
+    right = Verdict("C2", False, "refused", codes=["no_metrics_on_loopback"], modes=["refused"])
+    w = _World(right)
+    control(w, lambda v: v)
+    assert w.asked == ["c2-control"]
+    with pytest.raises(ControlInconclusive):   # the right code reached another way proves nothing
+        control(_World(Verdict("C2", False, "x", codes=["no_metrics_on_loopback"], modes=["exec_error"])), lambda v: v)
+    with pytest.raises(ControlInconclusive):
+        control(_World(Verdict("C2", False, "x", codes=["no_pods"], modes=[""])), lambda v: v)
+    with pytest.raises(AssertionError, match="negative control passed a wrong setup"):
+        control(_World(Verdict("C2", True, "all fine")), lambda v: v)
+    claim_test = mod.test_c2_metrics_on_host_port
+    with pytest.raises(AssertionError, match="refused"):
+        claim_test(_World(right), lambda v: v)
+
+
+def test_a_control_of_two_parts_judges_each_part_on_its_own():
+    import importlib
+    from hostnet_conformance.claims.c6 import both
+    mod = importlib.import_module("suites.test_claims")
+    control = mod.test_c6_control_mutable_field_and_noop_template
+    pod = Verdict("C6", False, "accepted", codes=["patch_accepted"], modes=[""])
+    kept = Verdict("C6", False, "kept", codes=["no_rollout"], modes=["controller_kept"])
+    control(_World(both(pod, kept, False)), lambda v: v)
+    # each code in the other part proves nothing
+    with pytest.raises(ControlInconclusive):
+        control(_World(both(kept, pod, False)), lambda v: v)
 
 
 def test_every_code_a_control_demands_is_one_a_check_can_produce():
@@ -314,20 +298,6 @@ def test_admission_gate_refusing_host_network_makes_claims_not_applicable_naming
     assert json.loads(json.dumps(w.blocked)) == w.blocked   # travels to xdist workers as JSON
 
 
-def test_c1_compares_dual_stack_addresses_as_sets():
-    nodes = {"w1": "172.18.0.2"}
-    env = _fake_env([], nodes)
-    both = SimpleNamespace(metadata=SimpleNamespace(name="a"), spec=SimpleNamespace(node_name="w1"),
-                           status=SimpleNamespace(pod_ip="fc00:f853::2", host_ip="172.18.0.2",
-                                                  pod_ips=[SimpleNamespace(ip="fc00:f853::2"), SimpleNamespace(ip="172.18.0.2")],
-                                                  host_ips=[SimpleNamespace(ip="172.18.0.2"), SimpleNamespace(ip="fc00:f853::2")]))
-    env.core.list_namespaced_pod = lambda ns, label_selector: SimpleNamespace(items=[both])
-    env.core.read_node = lambda name: {"status": {"addresses": [
-        {"type": "InternalIP", "address": "172.18.0.2"}, {"type": "InternalIP", "address": "fc00:f853::2"}]}}
-    v = checks.check_c1(env, "ns", "ds")
-    assert v.passed, v.reason   # the IPv6 podIP first, the IPv4 hostIP first: the same sets
-
-
 # ---------------------------------------------------------------- C14 on recorded nodes
 
 def _node(name):
@@ -339,21 +309,21 @@ def test_c14_with_hostname_override_judges_on_the_hostname_address_and_notes_the
     # recorded on flavour f: the kubelet ran with --hostname-override, a cloud controller set the address
     node = _node("node-hostname-override.json")
     assert node["metadata"]["name"] == "node-1.hnc-flavour.internal"
-    failures, ev, ok = checks.judge_c14([("exporter-x", "hnc-flavour-f-worker", node)])
+    failures, ev, ok = c14.judge_c14([("exporter-x", "hnc-flavour-f-worker", node)])
     assert failures == []
     assert "node-1.hnc-flavour.internal the node name is not the OS hostname" in ok
     assert ev["exporter-x"] == {"hostname": "hnc-flavour-f-worker", "nodeName": "node-1.hnc-flavour.internal",
                                 "nodeHostnameAddress": "hnc-flavour-f-worker"}
     # the pod's own hostname (no hostNetwork) is neither: a failure, not a note
-    failures, _, _ = checks.judge_c14([("exporter-x", "exporter-x", node)])
+    failures, _, _ = c14.judge_c14([("exporter-x", "exporter-x", node)])
     assert [c for c, _ in failures] == ["hostname_differs"]
 
 
 def test_c14_on_a_kind_node_has_no_note_and_no_pods_fail():
     node = _node("node-kind-worker.json")
-    failures, _, ok = checks.judge_c14([("p", "hnc-ci-worker", node)])
+    failures, _, ok = c14.judge_c14([("p", "hnc-ci-worker", node)])
     assert failures == [] and "note" not in ok
-    failures, _, _ = checks.judge_c14([])
+    failures, _, _ = c14.judge_c14([])
     assert [c for c, _ in failures] == ["no_pods"]
 
 
@@ -374,13 +344,13 @@ def _c8_env(started_ago: float, log: str):
 
 def test_c8_a_running_exporter_counts_as_stable_only_once_it_said_it_listens():
     listening = 'ts=... level=info caller=tls_config.go:313 msg="Listening on" address=[::]:20107'
-    v = checks.check_c8(_c8_env(3, "msg=\"Starting node_exporter\"\n" + listening), "ns", "pinned", timeout=5)
+    v = c8.check_c8(_c8_env(3, "msg=\"Starting node_exporter\"\n" + listening), "ns", "pinned", timeout=5)
     assert v.codes == ["not_crashlooping", "wrong_exit_code", "no_bind_error"]   # the control's failure: it runs
     assert v.evidence["state"] == "running"
     # three seconds up on a starved node, no word of listening yet: the crash may still come, so wait
     with pytest.raises(WaitTimeout):   # a wait that runs out is ERROR, never a failure code
-        checks.check_c8(_c8_env(3, 'msg="Enabled collectors"'), "ns", "pinned", timeout=1.5)
-    quiet = checks.check_c8(_c8_env(31, ""), "ns", "pinned", timeout=5)   # an image that never says so
+        c8.check_c8(_c8_env(3, 'msg="Enabled collectors"'), "ns", "pinned", timeout=1.5)
+    quiet = c8.check_c8(_c8_env(31, ""), "ns", "pinned", timeout=5)   # an image that never says so
     assert quiet.evidence["state"] == "running"
 
 

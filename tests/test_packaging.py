@@ -53,5 +53,5 @@ def test_the_cli_runs_the_packaged_suite_and_refuses_bad_input_in_one_line(tmp_p
     r = subprocess.run([sys.executable, "-m", "hostnet_conformance.cli", "--collect-only", "-q"],
                        capture_output=True, text=True, cwd=tmp_path, timeout=120)
     assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]
-    assert "test_network.py::test_c1_pod_ip_equals_node_ip" in r.stdout
+    assert "test_claims.py::test_c1_pod_ip_equals_node_ip" in r.stdout
     assert not (tmp_path / ".pytest_cache").exists()

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 from hostnet_conformance import scenarios
+from hostnet_conformance.verdict import CLAIMS
 from hostnet_conformance.world import VARIANT_CLAIMS
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -83,6 +84,11 @@ def _load_suites():
 def test_every_observation_a_test_asks_for_belongs_to_its_claim_and_each_scenario_to_its_observations():
     observers = _load_suites()
     asked = set()
+    for claim in CLAIMS.values():   # the claims' tests, made from the registry
+        for key in [t.observation for t in claim.tests] + [claim.control_observation(c) for c in claim.controls]:
+            assert key in observers, f"{claim.id}: no observation {key!r}"
+            assert observers[key].claim == claim.id, f"{claim.id} asks for {key!r} of {observers[key].claim}"
+            asked.add(key)
     for path in SUITES:
         text = path.read_text()
         for f in ast.parse(text).body:

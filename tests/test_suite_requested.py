@@ -27,19 +27,19 @@ def other_checkout(tmp_path):
     return suites
 
 
-@pytest.mark.parametrize("args", [["suites"], ["suites/test_ports.py::test_c7_claim"], ["."]])
+@pytest.mark.parametrize("args", [["suites"], ["suites/test_claims.py::test_c7_claim"], ["."]])
 def test_the_plugins_own_suite(args):
     assert suite_requested(config(args, ROOT))
 
 
 def test_the_suite_of_another_checkout(other_checkout, tmp_path):
     assert suite_requested(config([other_checkout], tmp_path))
-    assert suite_requested(config(["suites/test_network.py"], other_checkout.parent))
+    assert suite_requested(config(["suites/test_claims.py"], other_checkout.parent))
     assert suite_requested(config(["."], other_checkout.parent))
 
 
 def test_not_the_projects_own_tests_or_an_unrelated_directory(tmp_path):
     assert not suite_requested(config(["tests"], ROOT))
     (tmp_path / "suites").mkdir()
-    (tmp_path / "suites" / "test_network.py").write_text("")
+    (tmp_path / "suites" / "test_claims.py").write_text("")
     assert not suite_requested(config([tmp_path / "suites"], tmp_path))

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from hostnet_conformance import report, timeline
+from hostnet_conformance.claims.base import RECORDED
 
 from .state import STATE
 
@@ -26,6 +27,8 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
         try:
             written = report.write_reports(Path(out), STATE["results"], run)
             STATE["report_json"] = written[1]
+            if RECORDED:   # what each claim observed, to judge again (claims/base.py); this process's
+                written = (*written, report.write_observations(Path(out), RECORDED))
             tr.write_line(f"reports: {' '.join(str(p) for p in written)}")
         except report.ReportError as e:
             tr.write_line(f"hostnet-conformance: {e}")

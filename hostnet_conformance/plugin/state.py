@@ -105,4 +105,4 @@ def is_suite_dir(d: Path) -> bool:
     return d.name == "suites" and all((d / m).is_file() for m in SUITE_MODULES)
 
 
-SUITE_MODULES = ("test_network.py", "test_ports.py", "test_security.py")
+SUITE_MODULES = ("test_claims.py", "test_cluster.py")

@@ -50,8 +50,7 @@ def status_and_reason(rep, excinfo) -> tuple[str, str | None]:
     if isinstance(exc, (ClusterError, TerminalSignal)):
         return ERROR, one_line(str(exc))
     if isinstance(exc, WaitTimeout):
-        return ERROR, one_line(f"timed out after {exc.timeout:.0f}s waiting for {exc.what}; last seen: "
-                               + last_seen(exc.state), limit=600)
+        return ERROR, one_line(exc.in_words(), limit=600)
     if isinstance(exc, client.ApiException):
         return ERROR, one_line(f"the API answered HTTP {exc.status} {exc.reason}: {kube.api_message(exc)}")
     if isinstance(exc, AssertionError):
@@ -62,18 +61,6 @@ def status_and_reason(rep, excinfo) -> tuple[str, str | None]:
     if exc is not None:
         return ERROR, one_line(str(exc)) or "the test could not run"
     return (FAIL if rep.when == "call" else ERROR), None
-
-
-def last_seen(state: str, limit: int = 480) -> str:
-    """A wait's last observed state in the cluster's words, shortest first: the object's own line,
-    its pods with their conditions, then the latest Warning events (describe_pods/ds_state)."""
-    lines = [ln.strip() for ln in state.splitlines() if ln.strip()]
-    if not lines:
-        return "nothing: the wait read no state"
-    warnings = [ln for ln in lines if ln.startswith("event Warning")][-2:]
-    pods = [ln for ln in lines[1:] if ln.startswith("pod ")][:2]
-    picked = list(dict.fromkeys([lines[0], *pods, *warnings]))
-    return " | ".join(picked)[:limit]
 
 
 def one_line(text: str, limit: int = 400) -> str:
