@@ -71,3 +71,48 @@ def test_no_import_cycle_among_the_packages_modules():
 
 def test_a_cycle_would_be_found():
     assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": set()}) == [["a", "b", "c"]]
+
+
+SUITES = PKG.parent / "suites"
+
+
+def _shapes(path: Path) -> list[tuple[int, str]]:
+    """Each code line of a file as its shape: keywords and operators kept, every other name, string
+    and number replaced by one placeholder (so two tests that differ only in names, claims or
+    messages have the same shape). Blank lines, comments and docstrings drop out."""
+    import io
+    import keyword
+    import tokenize
+    lines: dict[int, list[str]] = {}
+    prev = None
+    for tok in tokenize.generate_tokens(io.StringIO(path.read_text(encoding="utf-8")).readline):
+        if tok.type in (tokenize.COMMENT, tokenize.NL, tokenize.NEWLINE, tokenize.INDENT, tokenize.DEDENT,
+                        tokenize.ENDMARKER):
+            prev = tok.type if tok.type in (tokenize.NEWLINE, tokenize.INDENT, tokenize.DEDENT) else prev
+            continue
+        if tok.type == tokenize.STRING and prev in (None, tokenize.NEWLINE, tokenize.INDENT, tokenize.DEDENT):
+            prev = tok.type   # a docstring or a bare string statement
+            continue
+        prev = tok.type
+        text = (tok.string if tok.type == tokenize.OP or (tok.type == tokenize.NAME and keyword.iskeyword(tok.string))
+                else {tokenize.NAME: "N", tokenize.STRING: "S", tokenize.NUMBER: "0"}.get(tok.type, tok.string))
+        lines.setdefault(tok.start[0], []).append(text)
+    return [(n, " ".join(t)) for n, t in sorted(lines.items())]
+
+
+def test_no_two_places_in_suites_share_six_lines_of_the_same_shape():
+    """The suites are made from the claims registry, not written out claim by claim: six lines of
+    the same shape in two places are a pattern to make from data (issue 20)."""
+    seen: dict[tuple[str, ...], str] = {}
+    repeated = []
+    for path in sorted(SUITES.glob("*.py")):
+        shapes = _shapes(path)
+        last_end: dict[tuple[str, ...], int] = {}
+        for i in range(len(shapes) - 5):
+            window = tuple(s for _, s in shapes[i:i + 6])
+            where = f"{path.name}:{shapes[i][0]}"
+            if window in seen and last_end.get(window, -1) < i:
+                repeated.append(f"{where} has the shape of {seen[window]}")
+            seen.setdefault(window, where)
+            last_end[window] = i + 5
+    assert not repeated, "\n".join(repeated)
