@@ -342,6 +342,17 @@ def variant_claims() -> dict[str, set[str]]:
     return {v: {c.id for c in CLAIMS.values() if v in c.variants} for v in VARIANTS}
 
 
+def needs_table() -> list[str]:
+    """docs/verdicts.md's table of what each claim needs, as the registry says it (markdown rows)."""
+    rows = ["| claim | host features it needs admitted | and for its controls | shared DaemonSets it observes "
+            "| host ports of its own |", "|---|---|---|---|---|"]
+    for c in CLAIMS.values():
+        extra = sorted(c.control_features - c.features)
+        rows.append(f"| {c.id} | {', '.join(sorted(c.features))} | {', '.join(extra) or '-'} | "
+                    f"{', '.join(c.variants) or '-'} | {len(c.ports) or '-'} |")
+    return rows
+
+
 def port_keys() -> list[str]:
     """Every host port the suite takes besides the vendor's 20000, one key each."""
     return [v for v in VARIANTS if v != "vendor"] + [k for c in CLAIMS.values() for k in c.ports] + list(RUN_PORTS)

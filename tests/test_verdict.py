@@ -21,6 +21,14 @@ def test_the_readme_claims_table_is_the_registry():
     assert table == [(c.id, c.sentence, c.proven_by) for c in CLAIMS.values()]
 
 
+def test_the_docs_table_of_what_each_claim_needs_is_the_registry():
+    """docs/verdicts.md's host features, shared DaemonSets and ports per claim are what CLAIMS says
+    (regenerate with `python3 -c "from hostnet_conformance.verdict import needs_table; print(*needs_table(), sep=chr(10))"`)."""
+    doc = (Path(__file__).resolve().parent.parent / "docs" / "verdicts.md").read_text()
+    from hostnet_conformance.verdict import needs_table
+    assert "\n".join(needs_table()) in doc
+
+
 def test_markers_come_from_the_registry(pytester):
     pytester.makeconftest('pytest_plugins = ["hostnet_conformance.plugin"]')
     out = pytester.runpytest("--markers").stdout.str()
