@@ -4,7 +4,7 @@ The one wait loop of the suite (style: never sleep, never copy a wait loop). A t
 reads like the Kubernetes e2e framework's: what was awaited, for how long, and what the
 cluster looked like at the end, so a failure explains itself without a re-run.
 
-Every wait here has a real bound (issue 19): an attempt, a describe(), each call of `each` and
+Every wait here has a real bound: an attempt, a describe(), each call of `each` and
 `within` is awaited only until its bound, also when it hangs. And the run's stop: STOPPING is set
 when teardown starts (stop_run); from then on nothing is created (kube checks it) and every
 stoppable wait ends at its next attempt; stop_run joins the run's background threads

@@ -52,12 +52,11 @@ def _cross_node(world):
     client_probe = probes.Probe(ns, "client", world.workers[-1], False)
     web_pod = probes.pod_running(env.core, ns, "web")
     probes.wait_probes(env.core, [client_probe])
-    url = f"http://{web_pod.status.pod_ip}:8080/"
+    url = probes.url(web_pod.status.pod_ip, 8080)
     # the plain GET happens here, before the default-deny observation (which waits for this one)
-    # adds its policy: observed concurrently, that policy refused the GET (CI, f0a5e20). On a fresh
-    # cluster the CNI's route to the other worker can trail the pods by seconds (a benchmark run,
-    # 2026-11-30: one GET right after both pods ran timed out, the next ones answered): asked again
-    # for up to 30 s, and the test reports the last answer
+    # adds its policy, which would refuse it. On a fresh cluster the CNI's route to the other worker
+    # can trail the pods by seconds (one GET right after both pods ran can time out while the next
+    # ones answer): asked again for up to 30 s, and the test reports the last answer
     last = {}
 
     def answered():
@@ -150,9 +149,9 @@ def _refused_by_the_node(env, probe: probes.Probe, url: str, last: dict):
     r = probes.http_get(env.core, probe, url, timeout=3)
     last[probe.name] = r["error"] or r["body"][:200]
     # wget's own words decide: "Connection refused" is the node's REJECT, a body or an HTTP status
-    # line is an answer from somewhere; the exec's exit code alone decides nothing (CI, 2026-12-03,
-    # twice: exit status 0 with that refusal on stderr, and exit status 0 with no output at all,
-    # which is asked again)
+    # line is an answer from somewhere; the exec's exit code alone decides nothing (an exec can end
+    # with status 0 and that refusal on stderr, or with status 0 and no output at all, which is
+    # asked again)
     refused = "Connection refused" in r["error"]
     if not refused and (r["body"] or "server returned" in r["error"]):
         raise AssertionError(f"{url} has no endpoints, yet {probe.name} on {probe.node or 'the pod network'} "
@@ -173,7 +172,7 @@ def _no_endpoints(world, client):
         from hostnet_conformance.world import require_host_network
         require_host_network(world)
         probe = world.node_probes[world.workers[-1]]
-    url = f"http://{ip}:80/"
+    url = probes.url(ip, 80)
     last: dict = {}
     error = wait_until(lambda: _refused_by_the_node(env, probe, url, last), timeout=30, interval=0.5,
                        what=f"{url} (no endpoints) to be refused for {probe.name}",
