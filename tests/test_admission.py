@@ -71,35 +71,27 @@ def test_restricted_level_is_read_from_its_own_message():
     assert g.kind == adm.POD_SECURITY and g.level == "restricted"
 
 
-def _c9_on(monkeypatch, name: str):
-    """check_c9_pod_rejected with the API server's recorded answer to the create."""
-    from hostnet_conformance.claims import c9 as checks
+def _c9_judged(name: str):
+    """C9's judge on the Pod part's facts with the API server's recorded answer to creating the
+    vendor's Pod (the one these answers were recorded for)."""
+    from hostnet_conformance.claims import base, c9
 
-    code, _ = answer(name)
-
-    def refuse(env, ns, obj):
-        raise _api_exception(code, (DATA / f"{name}.json").read_text())
-    monkeypatch.setattr(checks, "deploy", refuse)
-    core = SimpleNamespace(read_namespace=lambda ns: SimpleNamespace(metadata=SimpleNamespace(labels={})))
-    return checks.check_c9_pod_rejected(SimpleNamespace(core=core), "ns", {})
-
-
-def _api_exception(status: int, body: str):
-    from kubernetes import client
-    e = client.ApiException(status=status, reason="Forbidden")
-    e.body = body
-    return e
+    code, message = answer(name)
+    facts = {"kind": "pod", "namespace": "ns", "namespace_enforce_label": None,
+             "pod_sent": c9.host_features(vendor_pod()), "status": code, "message": message}
+    return base.judged({"claim": "C9", "key": "c9-pod", "facts": facts}, c9.judge)
 
 
 @pytest.mark.parametrize("name,level", [("pod-security-baseline", "baseline"), ("pod-security-restricted", "restricted")])
-def test_c9_passes_on_either_pod_security_level_in_its_own_words(monkeypatch, name, level):
-    v = _c9_on(monkeypatch, name)
+def test_c9_passes_on_either_pod_security_level_in_its_own_words(name, level):
+    v = _c9_judged(name)
     assert v.passed, v.reason
     assert v.evidence["level"] == level and v.evidence["gate"] == f"PodSecurity {level}:latest"
+    assert v.reason == f"HTTP 403 violates PodSecurity {level}: host namespaces, hostPath, hostPort"
 
 
-def test_c9_names_another_gate_that_refused_instead_of_pod_security(monkeypatch):
-    v = _c9_on(monkeypatch, "validating-admission-policy")
+def test_c9_names_another_gate_that_refused_instead_of_pod_security():
+    v = _c9_judged("validating-admission-policy")
     assert v.codes == ["other_gate"]
     assert "refused by ValidatingAdmissionPolicy 'hnc-flavour-no-host-network'" in v.reason
 
@@ -212,14 +204,14 @@ def test_the_claims_needing_a_refused_feature_are_not_applicable_naming_the_gate
                         "'hnc-flavour-scc-hostnetwork-v2')")
     c4 = adm.not_applicable("C4", refused)
     assert c4.startswith(f"needs hostPath, which {SCC_VAP}") and "hostPID" not in c4
-    assert [c for c in CLAIMS if adm.not_applicable(c, refused)] == ["C4", "C9", "C12"]
-    assert [c for c in CLAIMS if adm.not_applicable(c, refused, control=True)] == ["C4", "C9", "C12"]
+    assert [c for c in CLAIMS if adm.not_applicable(c, refused)] == ["C4", "C12"]
+    assert [c for c in CLAIMS if adm.not_applicable(c, refused, control=True)] == ["C4", "C12"]
 
 
 def test_a_refused_host_port_costs_the_port_claims_and_c15s_control_only():
     refused = {"hostPort": adm.Gate(adm.WEBHOOK, '"no-host-ports"', 'admission webhook "no-host-ports" denied the '
                                                                      'request: hostPort is not allowed')}
-    assert [c for c in CLAIMS if adm.not_applicable(c, refused)] == ["C5", "C7", "C9"]
+    assert [c for c in CLAIMS if adm.not_applicable(c, refused)] == ["C5", "C7"]
     assert adm.not_applicable("C15", refused) is None
     assert adm.not_applicable("C15", refused, control=True).startswith(
         'needs hostPort, which admission webhook "no-host-ports" refuses even in a namespace labelled privileged: '

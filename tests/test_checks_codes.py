@@ -305,36 +305,48 @@ def _node(name):
     return json.loads((ROOT / "tests" / "data" / "facts" / name).read_text())
 
 
+def _c14(seen):
+    """c14.judge on facts made of (pod name, what `hostname` printed in it, its node's JSON)."""
+    return c14.judge({"pods": [{"metadata": {"name": pod}, "spec": {"nodeName": node["metadata"]["name"]}}
+                               for pod, _, node in seen],
+                      "nodes": {node["metadata"]["name"]: node for _, _, node in seen},
+                      "hostname": {pod: {"rc": 0, "stdout": out + "\n", "stderr": ""} for pod, out, _ in seen}})
+
+
 def test_c14_with_hostname_override_judges_on_the_hostname_address_and_notes_the_node_name():
     # recorded on flavour f: the kubelet ran with --hostname-override, a cloud controller set the address
     node = _node("node-hostname-override.json")
     assert node["metadata"]["name"] == "node-1.hnc-flavour.internal"
-    failures, ev, ok = c14.judge_c14([("exporter-x", "hnc-flavour-f-worker", node)])
+    failures, ev, ok = _c14([("exporter-x", "hnc-flavour-f-worker", node)])
     assert failures == []
     assert "node-1.hnc-flavour.internal the node name is not the OS hostname" in ok
     assert ev["exporter-x"] == {"hostname": "hnc-flavour-f-worker", "nodeName": "node-1.hnc-flavour.internal",
                                 "nodeHostnameAddress": "hnc-flavour-f-worker"}
     # the pod's own hostname (no hostNetwork) is neither: a failure, not a note
-    failures, _, _ = c14.judge_c14([("exporter-x", "exporter-x", node)])
+    failures, _, _ = _c14([("exporter-x", "exporter-x", node)])
     assert [c for c, _ in failures] == ["hostname_differs"]
 
 
 def test_c14_on_a_kind_node_has_no_note_and_no_pods_fail():
     node = _node("node-kind-worker.json")
-    failures, _, ok = c14.judge_c14([("p", "hnc-ci-worker", node)])
+    failures, _, ok = _c14([("p", "hnc-ci-worker", node)])
     assert failures == [] and "note" not in ok
-    failures, _, _ = c14.judge_c14([])
+    failures, _, _ = _c14([])
     assert [c for c, _ in failures] == ["no_pods"]
 
 
 def _c8_env(started_ago: float, log: str):
     """A pod whose one container has run for `started_ago` s without a restart, and its current log."""
     from datetime import datetime, timedelta, timezone
+
+    from kubernetes import client as k
     ns_ = SimpleNamespace
-    cs = ns_(restart_count=0, last_state=ns_(terminated=None),
-             state=ns_(running=ns_(started_at=datetime.now(timezone.utc) - timedelta(seconds=started_ago)),
-                       waiting=None))
-    pod = ns_(metadata=ns_(name="pinned"), status=ns_(container_statuses=[cs]))
+    # the client's own models: c8.observe records the pod as the API serves it
+    started = datetime.now(timezone.utc) - timedelta(seconds=started_ago)
+    cs = k.V1ContainerStatus(name="node-exporter", image="prom/node-exporter:v1.8.2", image_id="", ready=True,
+                             restart_count=0, last_state=k.V1ContainerState(),
+                             state=k.V1ContainerState(running=k.V1ContainerStateRunning(started_at=started)))
+    pod = k.V1Pod(metadata=k.V1ObjectMeta(name="pinned", namespace="ns"), status=k.V1PodStatus(container_statuses=[cs]))
     core = ns_(read_namespaced_pod=lambda name, ns: pod,
                read_namespaced_pod_log=lambda name, ns, **kw: log,
                list_namespaced_event=lambda ns, **kw: ns_(items=[]),
@@ -344,14 +356,16 @@ def _c8_env(started_ago: float, log: str):
 
 def test_c8_a_running_exporter_counts_as_stable_only_once_it_said_it_listens():
     listening = 'ts=... level=info caller=tls_config.go:313 msg="Listening on" address=[::]:20107'
-    v = c8.check_c8(_c8_env(3, "msg=\"Starting node_exporter\"\n" + listening), "ns", "pinned", timeout=5)
-    assert v.codes == ["not_crashlooping", "wrong_exit_code", "no_bind_error"]   # the control's failure: it runs
-    assert v.evidence["state"] == "running"
+    facts = c8.observe(_c8_env(3, "msg=\"Starting node_exporter\"\n" + listening), "ns", "pinned", timeout=5)
+    assert facts["settled"] == "running" and facts["previous_log"] is None   # it never ended: no previous log
+    failures, ev, _ = c8.judge(facts)
+    assert [f[0] for f in failures] == ["not_crashlooping", "wrong_exit_code", "no_bind_error"]   # the control's
+    assert ev["state"] == "running"
     # three seconds up on a starved node, no word of listening yet: the crash may still come, so wait
     with pytest.raises(WaitTimeout):   # a wait that runs out is ERROR, never a failure code
-        c8.check_c8(_c8_env(3, 'msg="Enabled collectors"'), "ns", "pinned", timeout=1.5)
-    quiet = c8.check_c8(_c8_env(31, ""), "ns", "pinned", timeout=5)   # an image that never says so
-    assert quiet.evidence["state"] == "running"
+        c8.observe(_c8_env(3, 'msg="Enabled collectors"'), "ns", "pinned", timeout=1.5)
+    quiet = c8.observe(_c8_env(31, ""), "ns", "pinned", timeout=5)   # an image that never says so
+    assert quiet["settled"] == "running" and c8.judge(quiet)[1]["state"] == "running"
 
 
 def test_an_xdist_worker_gets_a_world_that_is_settled_and_never_waits():

@@ -107,7 +107,8 @@ def with_status(ds: dict, desired: int, ready: int) -> dict:
 
 def test_c15_passes_with_one_ready_pod_on_each_selected_node_including_a_cordoned_one():
     nodes = [node("control-plane"), node("worker", "w1"), cordoned(node("worker", "w2"))]
-    failures, ev, summary = c15.judge_c15(with_status(vendor(), 2, 2), nodes, [pod_on("w1"), pod_on("w2")])
+    failures, ev, summary = c15.judge({"daemonset": with_status(vendor(), 2, 2), "nodes": nodes,
+                                      "pods": [pod_on("w1"), pod_on("w2")]})
     assert failures == [] and ev["expected_nodes"] == ["w1", "w2"]
     assert "2 nodes the DaemonSet controller selects" in summary
 
@@ -118,7 +119,8 @@ def test_c15_fails_when_a_held_port_keeps_one_pod_pending():
     nodes = [node("control-plane"), node("worker", "w1"), node("worker", "w2")]
     pending = {"metadata": {"name": "node-exporter-p"}, "spec": {},
                "status": {"conditions": [{"type": "PodScheduled", "status": "False", "reason": "Unschedulable"}]}}
-    failures, ev, _ = c15.judge_c15(with_status(vendor(), 2, 1), nodes, [pod_on("w2"), pending])
+    failures, ev, _ = c15.judge({"daemonset": with_status(vendor(), 2, 1), "nodes": nodes,
+                                 "pods": [pod_on("w2"), pending]})
     codes = [c for c, _ in failures]
     assert codes == ["counts_differ", "placement_differs"] and "no pod on ['w1']" in failures[1][1]
 
@@ -127,6 +129,7 @@ def test_c15_names_a_pod_on_a_node_that_should_run_none_and_a_pod_not_ready():
     nodes = [node("worker", "w1"), windows(node("worker", "win1"))]
     ds = vendor()
     ds["spec"]["template"]["spec"]["nodeSelector"] = {"kubernetes.io/os": "linux"}
-    failures, _, _ = c15.judge_c15(with_status(ds, 1, 0), nodes, [pod_on("w1", ready=False), pod_on("win1")])
+    failures, _, _ = c15.judge({"daemonset": with_status(ds, 1, 0), "nodes": nodes,
+                                "pods": [pod_on("w1", ready=False), pod_on("win1")]})
     assert [c for c, _ in failures] == ["counts_differ", "placement_differs", "not_ready"]
     assert "pods on ['win1'], which should run none" in failures[1][1]

@@ -53,19 +53,24 @@ def observe(key: str, claim: str, fn: Callable[..., dict], *args: Any, **kwargs:
     return obs
 
 
-Judge = Callable[[dict], tuple[list, dict, str]]
+# a judge of parts (C6) composes its Verdict itself, each part's Verdict in its `parts`
+Judge = Callable[[dict], tuple[list, dict, str] | Verdict]
 
 
 def judged(obs: dict, judge: Judge) -> Verdict:
-    """The Verdict of a recorded observation: `judge(facts)` gives (failures, evidence, summary);
-    what was not observed is ERROR (ClusterError, its message the cluster's words), a missing
-    precondition NOT APPLICABLE."""
+    """The Verdict of a recorded observation: `judge(facts)` gives (failures, evidence, summary),
+    or the Verdict itself (timed here); what was not observed is ERROR (ClusterError, its message
+    the cluster's words), a missing precondition NOT APPLICABLE."""
     if "unobserved" in obs:
         u = obs["unobserved"]
         raise _RAISES.get(u.get("kind"), ClusterError)(u["message"])
     if "not_applicable" in obs:
         raise NotApplicable(obs["not_applicable"])
-    failures, evidence, summary = judge(obs["facts"])
+    judgement = judge(obs["facts"])
+    if isinstance(judgement, Verdict):
+        judgement.duration_s = obs.get("duration_s", 0.0)
+        return judgement
+    failures, evidence, summary = judgement
     return decided(obs["claim"], failures, evidence, summary, obs.get("duration_s", 0.0))
 
 

@@ -1,21 +1,48 @@
-"""C12: hostPID and /proc, /sys. Its spec is verdict.CLAIMS["C12"]; this module observes the cluster and judges."""
+"""C12: hostPID and /proc, /sys. Spec: verdict.CLAIMS["C12"].
+
+Observed on the node of the DaemonSet's first pod: the pods and that node as the API serves them;
+an exec in the exporter (its PID 1, the node's PID 1 through /host/proc, the interfaces in
+/host/sys, how many processes it sees), an exec in the node probe there (PID 1 and interfaces of
+the node itself; null when no node probe runs there) and the exporter's GET of its own /metrics.
+Judged: the exporter's PID 1 is the node's (name and start time: a PID namespace of its own starts
+its PID 1 later), /host/proc and /host/sys show the node's, node_uname_info names the node's OS
+hostname. No node probe, an exec without an exit status, a node PID 1 the probe could not read:
+nothing was observed (ERROR)."""
 from __future__ import annotations
 
-import time
+from dataclasses import asdict
 
 from .. import facts as cluster_facts, probes
 from ..environment import Env, ds_pods, exec_pod, node_json
 from ..scenarios import observer
-from ..verdict import ClusterError, Verdict
+from ..verdict import ClusterError
 from ..waiting import each
 from ..world import VENDOR_PORT, ds_of
-from .base import unobserved, verdict
+from .base import run, serialize, unobserved
 
 # What the exporter sees, then what the node shows, each one exec; sections split by a line "@@".
 C12_EXPORTER = ("cat /proc/1/stat; echo @@; cat /host/proc/1/stat; echo @@; "
                 "for i in /host/sys/class/net/*; do echo \"${i##*/} $(cat $i/address)\"; done; echo @@; "
                 "ls -d /proc/[0-9]* | wc -l")
 C12_NODE = "cat /host/proc/1/stat; echo @@; for i in /sys/class/net/*; do echo \"${i##*/} $(cat $i/address)\"; done"
+
+
+def observe(env: Env, ns: str, ds: str, port: int, node_probes: dict) -> dict:
+    found = ds_pods(env, ns, ds)
+    facts: dict = {"pods": serialize(found), "port": port}
+    if not found:
+        return facts
+    p, node = found[0], found[0].spec.node_name
+    calls = {"exporter": lambda: asdict(exec_pod(env, p, "sh", "-c", C12_EXPORTER)),
+             "metrics": lambda: probes.http_get(env.core, probes.of_pod(p), probes.url("127.0.0.1", port, "/metrics"))}
+    if node in node_probes:
+        calls["node_probe"] = lambda: asdict(node_probes[node].run(env.core, "sh", "-c", C12_NODE))
+    got = each(lambda call: call(), calls)
+    # only node_uname_info is judged: the rest of /metrics (thousands of lines) is not kept
+    got["metrics"]["body"] = "\n".join(ln for ln in got["metrics"]["body"].splitlines()
+                                       if ln.startswith("node_uname_info"))
+    return {**facts, "node": node_json(env, node), "exporter": got["exporter"],
+            "node_probe": got.get("node_probe"), "metrics": got["metrics"]}
 
 
 def _sections(text: str, n: int) -> list[str]:
@@ -27,11 +54,25 @@ def _interfaces(text: str) -> dict[str, str]:
     return dict(ln.split(" ", 1) for ln in text.splitlines() if " " in ln.strip())
 
 
-def judge_c12(node: str, hostname: str, exporter_out: str, node_out: str, uname: str | None) -> tuple[list, dict, str]:
-    """C12 on what was read: the exporter's PID 1 (its own /proc), the node's PID 1 through the
-    exporter's /host/proc and through the node probe's view of the node's /, the interfaces (name,
-    MAC) in the exporter's /host/sys and in the node's own network namespace, node_uname_info.
-    Identity by PID 1's name and start time: a PID namespace of its own starts its PID 1 later."""
+def judge(facts: dict) -> tuple[list, dict, str]:
+    if not facts["pods"]:
+        return [("no_pods", "no DaemonSet pods")], {}, ""
+    p = facts["pods"][0]
+    pod, node = p["metadata"]["name"], (p.get("spec") or {}).get("nodeName")
+    if facts["node_probe"] is None:
+        raise ClusterError(f"C12: no node probe runs on {node}, so the node's view cannot be read")
+    for key, what in (("exporter", "exporter"), ("node_probe", "node")):
+        if facts[key]["rc"] < 0:
+            raise ClusterError(f"C12: the exec into the {what} pod on {node} delivered no exit status: "
+                               f"{(facts[key]['stderr'] or facts[key]['stdout'] or 'no output').strip()[:200]}")
+    unobserved("C12", f"GET :{facts['port']}/metrics in {pod}", facts["metrics"])
+    exporter_out, node_out = facts["exporter"]["stdout"], facts["node_probe"]["stdout"]
+    unames = [ln for ln in facts["metrics"]["body"].splitlines() if ln.startswith("node_uname_info")]
+    uname = unames[0] if unames else None
+    # uname's nodename is the OS hostname: the node's Hostname address, not its name when the
+    # kubelet runs with --hostname-override (as C14)
+    hostname = cluster_facts.os_hostname(facts["node"])
+
     failures, ev = [], {}
     own1, host1, ifs, nprocs = _sections(exporter_out, 4)
     node1, node_ifs = _sections(node_out, 2)
@@ -56,40 +97,16 @@ def judge_c12(node: str, hostname: str, exporter_out: str, node_out: str, uname:
                          f"/host/sys/class/net in the exporter {sorted(mine)} is not the node's {sorted(theirs)}"
                          + (f" (MAC of {differ} differs)" if differ else "")))
     ev["node_uname_info"] = uname[:200] if uname else None
-    # uname's nodename is the OS hostname: the node's Hostname address, not its name when the
-    # kubelet runs with --hostname-override (as C14)
     ev["node_hostname_address"] = hostname
     if not uname or f'nodename="{hostname}"' not in uname:
         failures.append(("uname_wrong_node", f"node_uname_info lacks nodename=\"{hostname}\" (node {node})"))
+    ev["pod"] = pod
     return failures, ev, (f"PID 1 is the node's {truth['comm']} (same start time); /host/proc and /host/sys show "
                           f"the node's; node_uname_info names {hostname}")
 
 
-def check_c12(env: Env, ns: str, ds: str, port: int, node_probes: dict) -> Verdict:
-    t0 = time.monotonic()
-    pods = ds_pods(env, ns, ds)
-    if not pods:
-        return verdict("C12", [("no_pods", "no DaemonSet pods")], {}, "", t0)
-    p = pods[0]
-    node = p.spec.node_name
-    if node not in node_probes:
-        raise ClusterError(f"C12: no node probe runs on {node}, so the node's view cannot be read")
-    got = each(lambda call: call(), {
-        "exporter": lambda: exec_pod(env, p, "sh", "-c", C12_EXPORTER),
-        "node": lambda: node_probes[node].run(env.core, "sh", "-c", C12_NODE),
-        "metrics": lambda: probes.http_get(env.core, probes.of_pod(p), probes.url("127.0.0.1", port, "/metrics"))})
-    for key in ("exporter", "node"):
-        if got[key].rc < 0:
-            raise ClusterError(f"C12: the exec into the {key} pod on {node} delivered no exit status: "
-                               f"{(got[key].stderr or got[key].stdout or 'no output').strip()[:200]}")
-    unobserved("C12", f"GET :{port}/metrics in {p.metadata.name}", got["metrics"])
-    uname = [ln for ln in got["metrics"]["body"].splitlines() if ln.startswith("node_uname_info")]
-    failures, ev, ok = judge_c12(node, cluster_facts.os_hostname(node_json(env, node)), got["exporter"].stdout,
-                                 got["node"].stdout, uname[0] if uname else None)
-    ev["pod"] = p.metadata.name
-    return verdict("C12", failures, ev, ok, t0)
-
-
-observer("c12", "C12")(lambda world: check_c12(world.env, *ds_of(world, "vendor"), VENDOR_PORT, world.node_probes))
-observer("c12-control", "C12")(lambda world: check_c12(world.env, *ds_of(world, "no-hostpid"),
-                                                      world.ports.port_for("no-hostpid"), world.node_probes))
+observer("c12", "C12")(lambda world: run("c12", "C12", judge, observe, world.env, *ds_of(world, "vendor"),
+                                         VENDOR_PORT, world.node_probes))
+observer("c12-control", "C12")(lambda world: run("c12-control", "C12", judge, observe, world.env,
+                                                 *ds_of(world, "no-hostpid"), world.ports.port_for("no-hostpid"),
+                                                 world.node_probes))

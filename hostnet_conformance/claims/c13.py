@@ -1,36 +1,55 @@
-"""C13: resources. Its spec is verdict.CLAIMS["C13"]; this module observes the cluster and judges."""
+"""C13: requests and limits as written. Spec: verdict.CLAIMS["C13"].
+
+Observed: the DaemonSet's pods as the API serves them, and in the first one its container's cgroup
+memory limit (cgroup v2 memory.max, else v1 memory.limit_in_bytes). Judged: that pod's container
+carries requests 64Mi/100m and limits 128Mi/200m, its QoS class is Burstable and its cgroup holds
+the 128Mi limit. A cgroup read that did not exit 0 read nothing (ERROR)."""
 from __future__ import annotations
 
-import time
+from dataclasses import asdict
 
 from ..environment import Env, ds_pods, exec_pod
 from ..scenarios import observer
-from ..verdict import Verdict
+from ..verdict import ClusterError
 from ..world import ds_of
-from .base import verdict
+from .base import run, serialize
 
 WANT_RESOURCES = {"requests": {"memory": "64Mi", "cpu": "100m"}, "limits": {"memory": "128Mi", "cpu": "200m"}}
+CGROUP_LIMIT = "cat /sys/fs/cgroup/memory.max 2>/dev/null || cat /sys/fs/cgroup/memory/memory.limit_in_bytes"
 
 
-def check_c13(env: Env, ns: str, ds: str) -> Verdict:
-    t0, failures, ev = time.monotonic(), [], {}
-    pods = ds_pods(env, ns, ds)
-    if not pods:
-        return verdict("C13", [("no_pods", "no DaemonSet pods")], ev, "", t0)
-    p = pods[0]
-    res = p.spec.containers[0].resources
-    got = {"requests": dict(res.requests or {}), "limits": dict(res.limits or {})}
-    cg = exec_pod(env, p, "sh", "-c", "cat /sys/fs/cgroup/memory.max 2>/dev/null || cat /sys/fs/cgroup/memory/memory.limit_in_bytes")
-    ev.update(pod=p.metadata.name, resources=got, qosClass=p.status.qos_class, cgroup_memory_limit=cg.stdout.strip())
+def observe(env: Env, ns: str, ds: str) -> dict:
+    found = ds_pods(env, ns, ds)
+    facts: dict = {"pods": serialize(found)}
+    if found:
+        facts["cgroup_memory_limit"] = asdict(exec_pod(env, found[0], "sh", "-c", CGROUP_LIMIT))
+    return facts
+
+
+def judge(facts: dict) -> tuple[list, dict, str]:
+    failures, ev = [], {}
+    if not facts["pods"]:
+        return [("no_pods", "no DaemonSet pods")], ev, ""
+    p = facts["pods"][0]
+    name, cg = p["metadata"]["name"], facts["cgroup_memory_limit"]
+    if cg["rc"] != 0:
+        # both files unreadable, or no exit status at all: the limit was not seen, so it cannot differ
+        how = "delivered no exit status" if cg["rc"] < 0 else f"exited {cg['rc']}"
+        raise ClusterError(f"C13: reading the cgroup memory limit in {name} {how}: "
+                           f"{(cg['stderr'] or cg['stdout'] or 'no output').strip()[:200]}")
+    res = (p["spec"]["containers"][0].get("resources") or {})
+    got = {"requests": dict(res.get("requests") or {}), "limits": dict(res.get("limits") or {})}
+    qos, limit = (p.get("status") or {}).get("qosClass"), cg["stdout"].strip()
+    ev.update(pod=name, resources=got, qosClass=qos, cgroup_memory_limit=limit)
     if got != WANT_RESOURCES:
         failures.append(("resources_differ", f"resources {got} != {WANT_RESOURCES}"))
-    if p.status.qos_class != "Burstable":
-        failures.append(("qos_differs", f"QoS class {p.status.qos_class}, not Burstable"))
-    if cg.stdout.strip() != str(128 * 1024 * 1024):
-        failures.append(("cgroup_limit_differs",
-                         f"the container's cgroup memory limit is {cg.stdout.strip()!r}, not 134217728"))
-    return verdict("C13", failures, ev, "64Mi/100m requests, 128Mi/200m limits (also in the cgroup), Burstable", t0)
+    if qos != "Burstable":
+        failures.append(("qos_differs", f"QoS class {qos}, not Burstable"))
+    if limit != str(128 * 1024 * 1024):
+        failures.append(("cgroup_limit_differs", f"the container's cgroup memory limit is {limit!r}, not 134217728"))
+    return failures, ev, "64Mi/100m requests, 128Mi/200m limits (also in the cgroup), Burstable"
 
 
-observer("c13", "C13")(lambda world: check_c13(world.env, *ds_of(world, "vendor")))
-observer("c13-control", "C13")(lambda world: check_c13(world.env, *ds_of(world, "guaranteed")))
+observer("c13", "C13")(lambda world: run("c13", "C13", judge, observe, world.env, *ds_of(world, "vendor")))
+observer("c13-control", "C13")(lambda world: run("c13-control", "C13", judge, observe, world.env,
+                                                 *ds_of(world, "guaranteed")))

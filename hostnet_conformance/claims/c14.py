@@ -1,31 +1,47 @@
-"""C14: hostname. Its spec is verdict.CLAIMS["C14"]; this module observes the cluster and judges."""
+"""C14: the pod's hostname is the node's. Spec: verdict.CLAIMS["C14"].
+
+Observed: the DaemonSet's pods and their nodes as the API serves them, and `hostname` run in each
+pod. Judged: each pod's hostname is its node's Hostname address (with --hostname-override, as on
+EKS or Bottlerocket, the node's name is not its OS hostname; upstream e2e compares with the address
+too, k8s PR 126088); a node name that differs is an environment note in the summary, never a
+failure. A `hostname` that did not exit 0 read nothing (ERROR)."""
 from __future__ import annotations
 
-import time
+from dataclasses import asdict
 
 from .. import facts as cluster_facts
 from ..environment import Env, ds_pods, exec_pod, node_json
 from ..scenarios import observer
-from ..verdict import Verdict
+from ..verdict import ClusterError
 from ..world import ds_of
-from .base import verdict
+from .base import run, serialize
 
-def judge_c14(seen: list[tuple[str, str, dict]]) -> tuple[list, dict, str]:
-    """C14 on what was observed: (pod name, `hostname` inside it, its node's JSON) per DaemonSet pod.
-    The node's Hostname address decides (with --hostname-override, as on EKS or Bottlerocket, the
-    node's name is not its OS hostname; upstream e2e compares with the address too, k8s PR 126088);
-    a node name that differs is an environment note in the summary, never a failure."""
+
+def observe(env: Env, ns: str, ds: str) -> dict:
+    found = ds_pods(env, ns, ds)
+    names = sorted({p.spec.node_name for p in found} - {None})
+    return {"pods": serialize(found), "nodes": {n: node_json(env, n) for n in names},
+            "hostname": {p.metadata.name: asdict(exec_pod(env, p, "hostname")) for p in found}}
+
+
+def judge(facts: dict) -> tuple[list, dict, str]:
     failures, ev, renamed = [], {}, []
-    for pod, hostname, node in seen:
+    for p in facts["pods"]:
+        pod, r = p["metadata"]["name"], facts["hostname"][p["metadata"]["name"]]
+        if r["rc"] != 0:
+            how = "delivered no exit status" if r["rc"] < 0 else f"exited {r['rc']}"
+            raise ClusterError(f"C14: `hostname` in {pod} {how}: "
+                               f"{(r['stderr'] or r['stdout'] or 'no output').strip()[:200]}")
+        node = facts["nodes"].get((p.get("spec") or {}).get("nodeName"), {})
+        hostname, want = r["stdout"].strip(), cluster_facts.os_hostname(node)
         name = (node.get("metadata") or {}).get("name", "")
-        want = cluster_facts.os_hostname(node)
         ev[pod] = {"hostname": hostname, "nodeName": name, "nodeHostnameAddress": want}
         if hostname != want:
             failures.append(("hostname_differs", f"{pod}: hostname {hostname!r} != the node's Hostname "
                                                  f"address {want!r} (nodeName {name!r})"))
         elif hostname != name:
             renamed.append(name)
-    if not seen:
+    if not facts["pods"]:
         failures.append(("no_pods", "no DaemonSet pods"))
     ok = "hostname inside the container == the node's Hostname address"
     if renamed:
@@ -34,13 +50,6 @@ def judge_c14(seen: list[tuple[str, str, dict]]) -> tuple[list, dict, str]:
     return failures, ev, ok
 
 
-def check_c14(env: Env, ns: str, ds: str) -> Verdict:
-    t0 = time.monotonic()
-    seen = [(p.metadata.name, exec_pod(env, p, "hostname").stdout.strip(), node_json(env, p.spec.node_name))
-            for p in ds_pods(env, ns, ds)]
-    failures, ev, ok = judge_c14(seen)
-    return verdict("C14", failures, ev, ok, t0)
-
-
-observer("c14", "C14")(lambda world: check_c14(world.env, *ds_of(world, "vendor")))
-observer("c14-control", "C14")(lambda world: check_c14(world.env, *ds_of(world, "no-hostnet")))
+observer("c14", "C14")(lambda world: run("c14", "C14", judge, observe, world.env, *ds_of(world, "vendor")))
+observer("c14-control", "C14")(lambda world: run("c14-control", "C14", judge, observe, world.env,
+                                                 *ds_of(world, "no-hostnet")))

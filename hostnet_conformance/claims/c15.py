@@ -1,20 +1,27 @@
-"""C15: one pod per node. Its spec is verdict.CLAIMS["C15"]; this module observes the cluster and judges."""
-from __future__ import annotations
+"""C15: one pod per node. Spec: verdict.CLAIMS["C15"].
 
-import time
+Observed: the DaemonSet, every node and the DaemonSet's pods, as the API serves them. Judged: one
+ready pod on each node the DaemonSet controller's own rules select (placement.expected_nodes: taints
+against the template's and the controller's tolerations, nodeSelector, required node affinity),
+none elsewhere, and the DaemonSet's desired/current/ready counts equal to those nodes."""
+from __future__ import annotations
 
 from .. import placement
 from ..environment import Env, ds_pods
 from ..scenarios import observer
-from ..verdict import Verdict
 from ..world import ds_of
-from .base import verdict
+from .base import run, serialize
 
-def judge_c15(ds: dict, nodes: list[dict], pods: list[dict]) -> tuple[list, dict, str]:
-    """C15 on API JSON: the DaemonSet's status and pods against the nodes its controller should
-    place a pod on (placement.expected_nodes). Returns (failures, evidence, summary)."""
+
+def observe(env: Env, ns: str, ds: str) -> dict:
+    return {"daemonset": serialize(env.cluster.apps.read_namespaced_daemon_set(ds, ns)),
+            "nodes": serialize(env.cluster.nodes()), "pods": serialize(ds_pods(env, ns, ds))}
+
+
+def judge(facts: dict) -> tuple[list, dict, str]:
+    ds, pods = facts["daemonset"], facts["pods"]
     st = ds.get("status") or {}
-    expected, excluded, may_stay = placement.expected_nodes(ds, nodes)
+    expected, excluded, may_stay = placement.expected_nodes(ds, facts["nodes"])
     live = [p for p in pods if not (p.get("metadata") or {}).get("deletionTimestamp")]
     placed = sorted((p.get("spec") or {}).get("nodeName") for p in live if (p.get("spec") or {}).get("nodeName"))
     ready_on = sorted((p.get("spec") or {}).get("nodeName") for p in live
@@ -41,17 +48,6 @@ def judge_c15(ds: dict, nodes: list[dict], pods: list[dict]) -> tuple[list, dict
     return failures, ev, f"one ready pod on each of the {len(expected)} nodes the DaemonSet controller selects"
 
 
-def check_c15(env: Env, ns: str, ds: str) -> Verdict:
-    """One ready pod on each node the DaemonSet controller's own rules select (taints against the
-    template's and the controller's tolerations, nodeSelector, required node affinity), none elsewhere."""
-    t0 = time.monotonic()
-    ser = env.cluster.api.sanitize_for_serialization
-    obj = ser(env.cluster.apps.read_namespaced_daemon_set(ds, ns))
-    nodes = [ser(n) for n in env.cluster.nodes()]
-    pods = [ser(p) for p in ds_pods(env, ns, ds)]
-    failures, ev, summary = judge_c15(obj, nodes, pods)
-    return verdict("C15", failures, ev, summary, t0)
-
-
-observer("c15", "C15")(lambda world: check_c15(world.env, *ds_of(world, "vendor")))
-observer("c15-control", "C15")(lambda world: check_c15(world.env, *ds_of(world, "port-held")))
+observer("c15", "C15")(lambda world: run("c15", "C15", judge, observe, world.env, *ds_of(world, "vendor")))
+observer("c15-control", "C15")(lambda world: run("c15-control", "C15", judge, observe, world.env,
+                                                 *ds_of(world, "port-held")))

@@ -1,43 +1,74 @@
-"""C4: ClusterFirst falls back to the node's DNS. Its spec is verdict.CLAIMS["C4"]; this module observes the cluster and judges."""
-from __future__ import annotations
+"""C4: ClusterFirst falls back to the node's DNS. Spec: verdict.CLAIMS["C4"].
 
-import time
+Observed, once cluster DNS has been judged (env.cluster.await_dns(): the cluster name must go
+unresolved with cluster DNS up, not because it is down): the kube-dns and kubernetes Service IPs,
+and for one of the DaemonSet's pods the pod, its kubelet's DNS facts, its /etc/resolv.conf, an
+nslookup of kubernetes.default.svc.<domain> inside it, the node's own resolv.conf (the file the
+kubelet hands such pods, its resolvConf, read by the node probe) and the namespace's events.
+Judged: the pod's nameservers are the node's and include no cluster DNS; the cluster name does not
+resolve; no event mentions DNS (the page says the fallback is silent). A resolv.conf that could not
+be read, a lookup nobody answered, or a "does not resolve" that is not the node's nameserver's
+answer observed nothing: ERROR."""
+from __future__ import annotations
 
 from .. import kube, probes
 from ..environment import Env, dns_facts, ds_pods, kubelet_of
 from ..scenarios import observer
-from ..verdict import ClusterError, Verdict
+from ..verdict import ClusterError
 from ..world import ds_of
-from .base import verdict
-from .dns import lookup_said, pod_dns, unanswered
+from .base import run
+from .dns import cluster_name, kubelet_facts, lookup, lookup_said, observe_pod, ran, resolv_conf, unanswered
 
-def check_c4(env: Env, ns: str, ds: str, node_probes: dict) -> Verdict:
-    """ClusterFirst + hostNetwork: the pod silently gets the node's resolver, not cluster DNS."""
-    t0, failures, ev = time.monotonic(), [], {}
-    env.cluster.await_dns()   # the cluster name must go unresolved with cluster DNS up, not because it is down
-    facts = dns_facts(env)
+
+def observe(env: Env, ns: str, ds: str, node_probes: dict) -> dict:
+    env.cluster.await_dns()
+    facts = {"dns_facts": dns_facts(env), "pod": None}
     pods = ds_pods(env, ns, ds)
-    for p in pods[:1]:
+    if pods:   # every pod gets the same file: one is proof, more is time
+        p = pods[0]
         k = kubelet_of(env, p.spec.node_name)
-        d = pod_dns(env, p, domain=k.cluster_domain)
+        facts["kubelet"] = kubelet_facts(k)
+        facts.update(observe_pod(env, p, k.cluster_domain))
         # the file the kubelet hands to such pods (resolvConf), not kind's path
-        node_conf = node_probes[p.spec.node_name].run(env.core, "cat", f"/host{k.resolv_conf}")
-        if not node_conf.ok:
-            raise ClusterError(f"C4: reading the node's {k.resolv_conf} on {p.spec.node_name} failed: exit "
-                               f"{node_conf.rc}: {' '.join((node_conf.stderr or 'no output').split())[:200]}")
-        node_rc = probes.parse_resolv_conf(node_conf.stdout)
-        rc = d["resolv_conf"]
-        dns_events = [e.reason for e in kube.events(env.core, ns) if "dns" in (e.message or "").lower()]
-        ev.update(pod=p.metadata.name, dnsPolicy=p.spec.dns_policy, pod_resolv_conf=rc, node_resolv_conf=node_rc,
-                  cluster_dns_ip=facts["dns_ip"], kubelet_resolv_conf=k.resolv_conf, kubelet_facts=k.source,
-                  lookup_ok=d["lookup"]["ok"], dns_events=dns_events)
+        facts["node_resolv_conf"] = ran(node_probes[p.spec.node_name].run(env.core, "cat", f"/host{k.resolv_conf}"))
+        # every event of the namespace: which of them speak of DNS is the judge's to say
+        facts["events"] = [{"type": e.type, "reason": e.reason, "message": e.message,
+                            "object": e.involved_object and f"{e.involved_object.kind}/{e.involved_object.name}"}
+                           for e in kube.events(env.core, ns)]
+    return facts
+
+
+def _node_resolv_conf(pod: dict, path: str, r: dict) -> dict:
+    """The node's file, parsed (read by the node probe at /host<path>). A read that failed: ERROR."""
+    if r["rc"] != 0:
+        raise ClusterError(f"C4: reading the node's {path} on {pod['spec'].get('nodeName')} failed: exit "
+                           f"{r['rc']}: {' '.join((r['stderr'] or 'no output').split())[:200]}")
+    return probes.parse_resolv_conf(r["stdout"])
+
+
+def judge(facts: dict) -> tuple[list, dict, str]:
+    failures, ev = [], {}
+    pod, known = facts["pod"], facts["dns_facts"]
+    if pod is None:
+        failures.append(("no_pods", "no DaemonSet pods"))
+    else:
+        k = facts["kubelet"]
+        rc = resolv_conf(pod, facts["resolv_conf"])
+        node_rc = _node_resolv_conf(pod, k["resolv_conf"], facts["node_resolv_conf"])
+        # the kubelet's own DNS warnings name DNS in their reason, not always in their message
+        # ("Nameserver limits were exceeded": DNSConfigForming)
+        dns_events = [e["reason"] for e in facts["events"]
+                      if "dns" in (e.get("message") or "").lower() or "dns" in (e.get("reason") or "").lower()]
+        look, name = lookup(facts["lookup"]), cluster_name(k["cluster_domain"])
+        ev.update(pod=pod["metadata"]["name"], dnsPolicy=pod["spec"].get("dnsPolicy"), pod_resolv_conf=rc,
+                  node_resolv_conf=node_rc, cluster_dns_ip=known["dns_ip"], kubelet_resolv_conf=k["resolv_conf"],
+                  kubelet_facts=k["source"], lookup_ok=look["ok"], dns_events=dns_events)
         if rc["nameservers"] != node_rc["nameservers"]:
             failures.append(("nameserver_not_node",
                              f"pod nameservers {rc['nameservers']} != node's {node_rc['nameservers']}"))
-        cluster_dns = [ip for ip in [facts["dns_ip"], *k.cluster_dns] if ip in rc["nameservers"]]
+        cluster_dns = [ip for ip in [known["dns_ip"], *k["cluster_dns"]] if ip in rc["nameservers"]]
         if cluster_dns:
             failures.append(("cluster_dns_in_pod", f"cluster DNS {cluster_dns[0]} is in the pod's resolv.conf"))
-        look, name = d["lookup"], probes.fqdn(f"kubernetes.default.svc.{k.cluster_domain}")
         said = lookup_said(look)
         if look["server"] and look["server"] in node_rc["nameservers"]:
             said = "the node's " + said
@@ -46,16 +77,16 @@ def check_c4(env: Env, ns: str, ds: str, node_probes: dict) -> Verdict:
             failures.append(("cluster_name_resolved", f"{name} resolved: {said} {look['addresses']}"))
         if dns_events:
             failures.append(("dns_event", f"events mention DNS: {dns_events} (the page says the failure is silent)"))
-        unanswered("C4", p, name, look, failures)
+        unanswered("C4", pod, name, look, facts["lookup"], failures)
         if look["answer"] != "NOERROR" and look["server"] not in node_rc["nameservers"] and not failures:
             # "does not resolve" is the node's nameserver's answer, or nothing was observed
-            raise ClusterError(f"C4: nslookup {name} in {p.metadata.name}: {said}, which is not the node's "
+            raise ClusterError(f"C4: nslookup {name} in {pod['metadata']['name']}: {said}, which is not the node's "
                                f"nameserver {node_rc['nameservers']}: {look['output'] or 'no output'}")
-    if not pods:
-        failures.append(("no_pods", "no DaemonSet pods"))
-    return verdict("C4", failures, ev, "node resolver, no cluster DNS, no event; the cluster name is unresolved: "
-                   + ev.get("lookup_answer", "-"), t0)
+    return failures, ev, ("node resolver, no cluster DNS, no event; the cluster name is unresolved: "
+                          + ev.get("lookup_answer", "-"))
 
 
-observer("c4", "C4")(lambda world: check_c4(world.env, *ds_of(world, "clusterfirst"), world.node_probes))
-observer("c4-control", "C4")(lambda world: check_c4(world.env, *ds_of(world, "vendor"), world.node_probes))
+observer("c4", "C4")(lambda world: run("c4", "C4", judge, observe, world.env, *ds_of(world, "clusterfirst"),
+                                       world.node_probes))
+observer("c4-control", "C4")(lambda world: run("c4-control", "C4", judge, observe, world.env,
+                                               *ds_of(world, "vendor"), world.node_probes))

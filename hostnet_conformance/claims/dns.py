@@ -1,24 +1,61 @@
-"""What C3 and C4 share: a pod's resolv.conf and a lookup of the cluster's own name in it."""
+"""What C3 and C4 share: observing a pod's /etc/resolv.conf and a lookup of the cluster's own name
+in it (the execs' results as they came back), and reading those results when judging. A read or a
+lookup that observed nothing is ERROR, decided here from the recorded results."""
 from __future__ import annotations
 
 from .. import probes
 from ..environment import Env, exec_pod
+from ..facts import Kubelet
 from ..verdict import ClusterError
+from .base import serialize
 
-CLUSTER_DOMAIN = "cluster.local"
+# what a lookup that was not made says (C3 does not ask a cluster DNS without ready endpoints)
+NOT_ASKED = {"ok": False, "addresses": [], "answer": "not_asked", "server": None,
+             "output": "not looked up: cluster DNS has no ready endpoints"}
 
 
-def pod_dns(env: Env, pod, lookup: bool = True, domain: str = CLUSTER_DOMAIN) -> dict:
-    conf = exec_pod(env, pod, "cat", "/etc/resolv.conf")
-    if not conf.ok or not conf.stdout.strip():
-        raise ClusterError(f"reading /etc/resolv.conf in pod {pod.metadata.namespace}/{pod.metadata.name} failed: "
-                           f"exit {conf.rc}: {' '.join((conf.stderr or conf.stdout or 'no output').split())[:200]}")
-    parsed = probes.parse_resolv_conf(conf.stdout)
-    looked = probes.lookup(env.core, pod.metadata.namespace, pod.metadata.name,
-                           probes.fqdn(f"kubernetes.default.svc.{domain}"), container=pod.spec.containers[0].name) \
-        if lookup else {"ok": False, "addresses": [], "answer": "not_asked", "server": None,
-                        "output": "not looked up: cluster DNS has no ready endpoints"}
-    return {"resolv_conf": parsed, "lookup": looked}
+def cluster_name(domain: str) -> str:
+    """The name both claims look up: the API's Service, absolute (probes.fqdn)."""
+    return probes.fqdn(f"kubernetes.default.svc.{domain}")
+
+
+def ran(r) -> dict:
+    """An exec's result as facts (kube.ExecResult; rc -1: the exec delivered no exit status)."""
+    return {"rc": r.rc, "stdout": r.stdout, "stderr": r.stderr}
+
+
+def kubelet_facts(k: Kubelet) -> dict:
+    """The kubelet facts the DNS claims read: what it hands pods as nameservers, domain and file."""
+    return {"source": k.source, "cluster_dns": list(k.cluster_dns), "cluster_domain": k.cluster_domain,
+            "resolv_conf": k.resolv_conf}
+
+
+def observe_pod(env: Env, pod, domain: str, lookup: bool = True) -> dict:
+    """The pod as the API serves it, its /etc/resolv.conf and, with `lookup`, an nslookup of the
+    cluster's name inside it (None when not asked)."""
+    return {"pod": serialize(pod),
+            "resolv_conf": ran(exec_pod(env, pod, "cat", "/etc/resolv.conf")),
+            "lookup": ran(exec_pod(env, pod, "nslookup", cluster_name(domain), timeout=30)) if lookup else None}
+
+
+def pod_ref(pod: dict) -> str:
+    return f"{pod['metadata']['namespace']}/{pod['metadata']['name']}"
+
+
+def _quoted(r: dict) -> str:
+    return " ".join((r.get("stderr") or r.get("stdout") or "no output").split())[:200]
+
+
+def resolv_conf(pod: dict, r: dict) -> dict:
+    """The pod's resolv.conf, parsed. A read that failed or gave nothing observed nothing: ERROR."""
+    if r["rc"] != 0 or not r["stdout"].strip():
+        raise ClusterError(f"reading /etc/resolv.conf in pod {pod_ref(pod)} failed: exit {r['rc']}: {_quoted(r)}")
+    return probes.parse_resolv_conf(r["stdout"])
+
+
+def lookup(r: dict | None) -> dict:
+    """The recorded nslookup, judged by probes.parse_nslookup; NOT_ASKED when none was made."""
+    return dict(NOT_ASKED) if r is None else probes.parse_nslookup(r["rc"], r["stdout"], r["stderr"])
 
 
 def lookup_said(look: dict) -> str:
@@ -26,9 +63,13 @@ def lookup_said(look: dict) -> str:
     return f"nameserver {look['server'] or '?'} answered {look['answer']}"
 
 
-def unanswered(claim: str, pod, name: str, look: dict, failures: list) -> None:
+def unanswered(claim: str, pod: dict, name: str, look: dict, r: dict | None, failures: list) -> None:
     """A lookup that no server answered (timeout, unreachable, the exec failed) decides nothing:
     ERROR, quoting nslookup, unless the claim was already observed to be false another way."""
-    if look["answer"] not in probes.NEGATIVE_ANSWERS and look["answer"] != "NOERROR" and not failures:
-        raise ClusterError(f"{claim}: nslookup {name} in pod {pod.metadata.namespace}/{pod.metadata.name} got no "
-                           f"answer from any nameserver: {look['output'] or 'no output'}")
+    if look["answer"] in probes.NEGATIVE_ANSWERS or look["answer"] == "NOERROR" or failures:
+        return
+    if r is not None and r["rc"] < 0:
+        raise ClusterError(f"{claim}: nslookup {name} in pod {pod_ref(pod)}: the exec into the pod delivered no "
+                           f"exit status: {look['output'] or 'no output'}")
+    raise ClusterError(f"{claim}: nslookup {name} in pod {pod_ref(pod)} got no "
+                       f"answer from any nameserver: {look['output'] or 'no output'}")
