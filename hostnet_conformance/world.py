@@ -1,7 +1,11 @@
 """The shared deployments of one run, started together and waited for together.
 
 Read-only claims (C1-C4, C11-C15) all observe these; claims that change things create their own
-namespace in their test. Every namespace is labelled as this run's and removed at the end."""
+namespace in their test. Every namespace is labelled as this run's and removed at the end.
+
+build() puts the run's set-up in order; its steps live by job: what the run reads from the cluster
+first (discovery.py), the host ports it finds in use and takes (host_ports.py), images and earlier
+runs checked before it deploys (preflight.py), and the shared DaemonSets' settling (settling.py)."""
 from __future__ import annotations
 
 import os
@@ -11,15 +15,20 @@ from dataclasses import dataclass, field
 
 from kubernetes import client
 
-from . import facts as cluster_facts
-from . import admission, kube, manifests, probes, scenarios, signals, timeline
-from .manifests import VENDOR_PORT, one_node  # noqa: F401 (suites and scenarios use them from here too)
+from . import admission, kube, manifests, probes, scenarios, timeline
+from .manifests import one_node
 from .scenarios import OBSERVERS, SCENARIOS, in_background
-from .environment import Env, Steady, daemonset_ready, deploy, ds_selector, schedulable_nodes
-from .ports import PortAllocator, listening_ports
+from .discovery import discover, host_network_gate, kubelet_from_node_files, pod_network_state, refused_features
+from .environment import Env, deploy
+from .host_ports import await_port_holder, choose_ports, make_port_holder, serve_probe_port
+from .ports import PortAllocator
+from .preflight import await_earlier_runs, preflight_images, unpullable
+from .settling import await_daemonsets
 from .verdict import CallTimeout, ClusterError, NotApplicable, port_keys, variant_claims
-from .waiting import STOPPING, Stopped, WaitTimeout, each, result_within, start_thread, wait_until
+from .waiting import STOPPING, Stopped, each, result_within, start_thread
 
+# The vendor's port, which the claims (claims/*.py) import from here
+VENDOR_PORT = manifests.VENDOR_PORT
 # Every host port the suite uses besides the vendor's 20000, one per key (see ports.py), from the
 # claims registry
 PORT_KEYS = port_keys()
@@ -206,77 +215,6 @@ def variants(w: World) -> dict[str, dict]:
     return out
 
 
-def _free_ports_unschedulable(s: signals.Signal) -> bool:
-    return s.code == "unschedulable" and "free ports" in s.message
-
-
-# shared variants that settle with some pods held by an expected signal, not all ready
-SETTLE_WITH = {"port-held": _free_ports_unschedulable}
-
-
-def make_port_holder(w: World) -> str:
-    """The pod holding C15's control port on the first worker: the vendor's pod template, bound to
-    the node (no scheduler), declaring the port it listens on. Made before anything else takes a
-    host port, so it is the first pod the kubelet starts there. Returns its namespace."""
-    return w.pinned_pod("port-held-holder", w.ports.port_for("port-held"), w.workers[0])
-
-
-def await_port_holder(w: World, ns: str) -> str | None:
-    """Wait for the holder to run (the variant must come after it). Returns why it could not run
-    (the cluster's words), else None."""
-    try:
-        probes.pod_running(w.env.core, ns, "pinned", timeout=60)
-    except (AssertionError, signals.TerminalSignal) as e:   # WaitTimeout is an AssertionError
-        return f"the pod holding port {w.ports.port_for('port-held')} on {w.workers[0]} did not run: {kube.first_line(e)}"
-    return None
-
-
-def discover_admission(w: World) -> dict:
-    """Server-side dry runs, all at once: the vendor's host-network Pod in a namespace without Pod
-    Security labels (the cluster's default level), and in one labelled privileged (what the suite's
-    own deployments need) the vendor's Pod and one Pod per host feature with only that feature
-    (manifests.host_feature_pods). Each answer names the gate that refused, if any. When the
-    vendor's Pod is refused, admission.Admission decides which features it must do without: the
-    claims that need one are NOT APPLICABLE (require_features) and the others are judged on the
-    vendor's DaemonSet without them (World.vendor_ds). When no host-network pod can be admitted at
-    all, `w.blocked` says by which gate, and every claim that needs one is NOT APPLICABLE."""
-    pod = kube.owned(manifests.pod_from_daemonset(w.vendor_ds(as_written=True), "admission-dry-run"), w.env.run_id)
-    privileged_ns = w.ns("admission-privileged")
-    asks = {"unlabelled": (w.ns("admission-default", psa=None), pod), "vendor": (privileged_ns, pod),
-            **{f: (privileged_ns, p) for f, p in manifests.host_feature_pods(pod).items()}}
-    got = each(lambda ask: admission.dry_run_pod(w.env.core, *ask), asks)
-    unlabelled = got.pop("unlabelled")
-    adm = admission.Admission(vendor=got.pop("vendor"), by_feature=got)
-    if adm.refused and adm.by_feature.get(manifests.HOST_NETWORK) is None:
-        # a variant is judged only if it is admitted itself
-        variant = manifests.without_host_features(pod, adm.refused)
-        adm = admission.Admission(adm.vendor, adm.by_feature, admission.dry_run_pod(w.env.core, privileged_ns, variant))
-    # Pod Security runs before ValidatingAdmissionPolicy and the webhooks (kube-apiserver's plugin
-    # order), so when another gate answered, Pod Security had admitted the pod
-    default = unlabelled.level if unlabelled and unlabelled.kind == admission.POD_SECURITY else "privileged"
-    w.blocked = adm.blocked.to_dict() if adm.blocked else None
-    return {
-        "pod_security_default": default,
-        "admission": {
-            "namespace without Pod Security labels": str(unlabelled) if unlabelled else "admitted",
-            "namespace labelled privileged": str(adm.vendor) if adm.vendor else "admitted",
-        },
-        "admission_by_feature": adm.by_feature_words(),
-        # what the vendor's DaemonSet and the pods made from it do without (World.vendor_ds)
-        "host_features_refused": {} if adm.blocked else {f: g.to_dict() for f, g in adm.refused.items()},
-        "judged_on_variant": adm.judged_on(),
-    }
-
-
-def refused_features(w: World) -> dict[str, admission.Gate]:
-    """{feature: the gate refusing it} that the run's host-network pods do without (discover_admission)."""
-    return {f: admission.Gate(**g) for f, g in (w.env.cluster.facts.get("host_features_refused") or {}).items()}
-
-
-def host_network_gate(w: World) -> admission.Gate | None:
-    return admission.Gate(**w.blocked) if w.blocked else None
-
-
 def require_host_network(w: World) -> None:
     """NOT APPLICABLE for a claim that needs a host-network pod when an admission gate refuses one
     even in a namespace labelled privileged; the reason names the gate and what would let the suite run."""
@@ -292,202 +230,6 @@ def require_features(w: World, claim: str, control: bool = False) -> None:
     why = admission.not_applicable(claim, refused_features(w), control)
     if why:
         raise NotApplicable(why)
-
-
-def pull_state(pod) -> str | None:
-    """'pulled', 'not pullable: <the kubelet's words>', or None while the pull is still going on."""
-    for cs in pod.status.container_statuses or []:
-        waiting = cs.state.waiting if cs.state else None
-        if waiting and waiting.reason in signals.IMAGE_PULL:
-            return f"not pullable: {waiting.reason}: {' '.join((waiting.message or '').split())[:300]}"
-        if cs.image_id or (cs.state and (cs.state.running or cs.state.terminated)):
-            return "pulled"   # the container exists, so its image is on the node
-    return "pulled" if pod.status.phase in ("Succeeded", "Failed") else None
-
-
-def preflight_images(w: World, nodes: list, timeout: float = 180) -> dict:
-    """Before any claim waits on them: each image the suite runs, on each Linux node, either
-    present (the node's status lists it) or pulled now by a pod that only has to start (bound to
-    the node, never restarted). A node that cannot pull it says why in the kubelet's words. On a
-    cluster whose nodes hold the images, as the offline kind cluster's do, no pod is made.
-    Returns {image: {node: 'present' | 'pulled' | 'not pullable: ...'}} (facts['images_on_nodes'])."""
-    env = w.env
-    images = [env.exporter_image, env.probe_image]
-    # each image as its workloads pull it (a manifest may say Never: then nothing is asked of a registry)
-    policy = {env.exporter_image: w.vendor_ds()["spec"]["template"]["spec"]["containers"][0].get(
-                  "imagePullPolicy", "IfNotPresent"),
-              env.probe_image: manifests.load("probe-pod")["spec"]["containers"][0].get("imagePullPolicy",
-                                                                                       "IfNotPresent")}
-    state = {i: {n.metadata.name: "present" if kube.image_on_node(n, i) else None for n in nodes if kube.is_linux(n)}
-             for i in images}
-    missing = [(i, node) for i in images for node, st in state[i].items() if st is None]
-    if missing:
-        ns = w.ns("image-preflight")
-        pods = {}
-        for k, (image, node) in enumerate(missing):
-            name = f"pull-{k}-{node}"[:63].rstrip("-")
-            kube.create(env.cluster.api, ns, {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name}, "spec": {
-                "nodeName": node, "restartPolicy": "Never", "tolerations": [{"operator": "Exists"}],
-                "automountServiceAccountToken": False,
-                "containers": [{"name": "pull", "image": image, "imagePullPolicy": policy[image],
-                                "command": ["true"]}]}}, env.run_id)
-            pods[name] = (image, node)
-
-        def all_known():
-            for name, (image, node) in pods.items():
-                if state[image][node] is None:
-                    state[image][node] = pull_state(env.core.read_namespaced_pod(name, ns))
-            return all(state[i][n] for i, n in pods.values())
-
-        try:
-            wait_until(all_known, timeout=timeout, what="the suite's images pulled on every node",
-                       describe=lambda: "; ".join(f"{n}: {i} still pulling" for i, n in pods.values()
-                                                 if state[i][n] is None), retry_on=(client.ApiException,))
-        except WaitTimeout:
-            for image, node in pods.values():
-                state[image][node] = state[image][node] or f"not pullable: still pulling after {timeout:.0f}s"
-    env.cluster.facts["images_on_nodes"] = state
-    return state
-
-
-def unpullable(state: dict, image: str) -> str | None:
-    """Why some node cannot run `image` (the preflight's words), or None."""
-    bad = [f"node {node}: {st}" for node, st in state.get(image, {}).items() if str(st).startswith("not pullable")]
-    return f"image {image} cannot be pulled: " + "; ".join(bad) if bad else None
-
-
-def discover(w: World) -> dict:
-    """Facts about the cluster that the report states and claims depend on."""
-    from .environment import dns_facts
-    c = w.env.cluster
-    nodes = c.nodes()
-    c.facts["non_linux_nodes"] = sorted(n.metadata.name for n in nodes if not kube.is_linux(n))
-    facts = {
-        "nodes": len(nodes),
-        "schedulable_nodes": schedulable_nodes(w.env),
-        "kubelet_versions": sorted({n.status.node_info.kubelet_version for n in nodes}),
-        "container_runtimes": sorted({n.status.node_info.container_runtime_version for n in nodes}),
-        "cluster_dns_ip": dns_facts(w.env)["dns_ip"],
-        # each kubelet's own settings (configz through the API server), which C3, C4 and C11 judge by
-        "kubelet": {n.metadata.name: cluster_facts.read_kubelet(c.api, n.metadata.name).to_dict() for n in nodes},
-        "target": f"kind cluster {c.kind_name}" if c.kind_name else f"context {c.context}" if c.kubeconfig else
-        f"in-cluster ServiceAccount (namespace {c.facts.get('in_cluster_namespace', '?')})",
-    }
-    facts.update(discover_admission(w))
-    c.facts.update(facts)
-    return facts
-
-
-def await_earlier_runs(env: Env, timeout: float = 120) -> None:
-    """Pods of earlier runs that are still terminating may hold port 20000, the vendor's port, which
-    every run uses: deploying before they are gone would look like a port conflict. Wait for those
-    pods only (the suite's own namespaces, by label), not for whole namespaces to finish terminating:
-    every other port the run uses is chosen free of what any pod, terminating or not, declares and of
-    what the nodes listen on (choose_ports)."""
-    selector = f"{kube.LABEL_MANAGED}={kube.MANAGED_VALUE}"
-
-    def holding():
-        out = []
-        for n in env.core.list_namespace(label_selector=selector).items:
-            if n.status.phase != "Terminating" or (n.metadata.labels or {}).get(kube.LABEL_RUN) == env.run_id:
-                continue
-            for p in env.core.list_namespaced_pod(n.metadata.name).items:
-                # a pod never bound to a node, or one that ended, holds no port
-                if p.spec.node_name and p.status.phase not in ("Failed", "Succeeded") and \
-                        VENDOR_PORT in pod_host_ports(p):
-                    out.append(f"{n.metadata.name}/{p.metadata.name}")
-        return out
-
-    wait_until(lambda: not holding(), timeout=timeout, interval=0.5,
-               what=f"pods of earlier runs holding port {VENDOR_PORT} to be gone",
-               describe=lambda: "still there: " + " ".join(holding()), retry_on=(client.ApiException,))
-
-
-def pod_host_ports(p) -> set[int]:
-    """The node ports a pod takes: its hostPorts, and with hostNetwork its containerPorts too."""
-    out = set()
-    for c in p.spec.containers or []:
-        for cp in c.ports or []:
-            if cp.host_port:
-                out.add(cp.host_port)
-            elif p.spec.host_network and cp.container_port:
-                out.add(cp.container_port)
-    return out
-
-
-def declared_host_ports(env: Env) -> tuple[dict, str | None]:
-    """{port: ['ns/pod on node', ...]} for every hostPort a pod of the cluster declares (what the
-    scheduler reserves), and why it is unknown (RBAC) if it is."""
-    try:
-        pods = env.core.list_pod_for_all_namespaces(field_selector="status.phase!=Succeeded,status.phase!=Failed").items
-    except client.ApiException as e:
-        return {}, f"pods of other namespaces not listable (HTTP {e.status} {e.reason})"
-    out: dict = {}
-    for p in pods:
-        for port in sorted(pod_host_ports(p)):
-            out.setdefault(port, []).append(f"{p.metadata.namespace}/{p.metadata.name} on "
-                                            f"{p.spec.node_name or '(unscheduled)'}")
-    return out, None
-
-
-def listening_on_nodes(w: World) -> dict[int, list[str]]:
-    """{port: [node, ...]} of the sockets listening (TCP) or bound (UDP) on each node, read by its
-    host-network probe from /proc/net; a node whose probe cannot read them is left out (and said)."""
-    out: dict = {}
-    unread = []
-    read = each(lambda probe: probe.run(w.env.core, "cat", "/proc/net/tcp", "/proc/net/tcp6", "/proc/net/udp",
-                                        "/proc/net/udp6"), dict(w.node_probes))
-    for node, r in sorted(read.items()):
-        if not r.stdout:
-            unread.append(f"{node} ({(r.stderr or 'no output').strip()[:80]})")
-            continue
-        for port in listening_ports(r.stdout):
-            out.setdefault(port, []).append(node)
-    if unread:
-        w.env.cluster.facts["host_ports_unread"] = unread
-    return out
-
-
-def choose_ports(w: World, port_base: int) -> None:
-    """Host ports for the suite's variants that no node listens on and no pod declares, and a
-    report of the vendor's 20000 (the page's port) when something already holds it."""
-    declared, why = declared_host_ports(w.env)
-    listening = listening_on_nodes(w)
-    in_use = set(declared) | set(listening)
-    w.ports = PortAllocator(port_base, PORT_KEYS, avoid=[p for p in in_use if p >= port_base])
-    facts = w.env.cluster.facts
-    skipped = sorted(p for p in in_use if port_base <= p <= max(w.ports.ports))
-    facts["host_ports"] = {"base": port_base, "skipped_in_use": skipped, "declared_unknown": why} if why else \
-        {"base": port_base, "skipped_in_use": skipped}
-    holders = [f"listening on {', '.join(listening[VENDOR_PORT])}"] if VENDOR_PORT in listening else []
-    holders += [f"declared by {', '.join(declared[VENDOR_PORT])}"] if VENDOR_PORT in declared else []
-    facts["vendor_port_20000"] = ("in use before the suite deployed anything: " + "; ".join(holders)) if holders \
-        else "free on every node"
-
-
-def kubelet_from_node_files(w: World) -> None:
-    """For each node whose configz could not be read, its kubelet config file, read by its probe."""
-    facts = w.env.cluster.facts.get("kubelet") or {}
-    for node, k in facts.items():
-        probe = w.node_probes.get(node)
-        if not k["source"].startswith("defaults") or probe is None:
-            continue
-        why = k["source"].split(": ", 1)[-1]
-        for path in cluster_facts.KUBELET_CONFIG_FILES:
-            r = probe.run(w.env.core, "cat", "/host" + path)
-            if r.ok and r.stdout.strip():
-                try:
-                    facts[node] = cluster_facts.parse_config_file(r.stdout, path, why).to_dict()
-                    break
-                except ValueError:
-                    continue
-
-
-def serve_probe_port(w: World) -> None:
-    """Each host-network probe answers 'ok' on its port (the pod-network precondition's target)."""
-    port = w.ports.port_for("probe-http")
-    each(lambda probe: probe.run(w.env.core, "sh", "-c", f"mkdir -p /tmp/www && echo ok > /tmp/www/index.html && "
-                                                         f"httpd -p {port} -h /tmp/www"), dict(w.node_probes))
 
 
 def build(env: Env, port_base: int, claims: set[str] | None = None, wave: bool = False) -> World:
@@ -551,7 +293,7 @@ def build(env: Env, port_base: int, claims: set[str] | None = None, wave: bool =
     done("earlier runs' pods on port 20000 gone")
     probes.wait_probes(env.core, list(w.node_probes.values()))
     done("node probes running")
-    choose_ports(w, port_base)
+    choose_ports(w, port_base, PORT_KEYS)
     kubelet_from_node_files(w)
     serve_probe_port(w)
     done("busy ports read, ports chosen")
@@ -668,133 +410,8 @@ def ds_of(w: World, variant: str) -> tuple[str, str]:
     return w.daemonsets[variant]
 
 
-def pod_network_state(w: World, settle: float = 30) -> dict:
-    """Pod networking as C2, C5 and C10 use it: the pod-network probe GETs each node's IP (the
-    hostNetwork probe there answers "ok"). Returns {node: error} for the nodes it cannot reach.
-    A node that does not answer is asked again for up to `settle` s: on a fresh cluster the CNI's
-    routes to some node can trail the first pods by seconds (seen: the control plane, 3 s timeouts)."""
-    port = w.ports.port_for("probe-http")
-    urls = {n.metadata.name: f"http://{kube.node_internal_ip(n)}:{port}/"
-            for n in w.env.cluster.nodes() if n.metadata.name in w.node_probes}
-    failing: dict = {}
-
-    def all_reached():
-        got = probes.http_get_many(w.env.core, w.pod_probe, {n: urls[n] for n in failing or urls}, timeout=3)
-        failing.clear()
-        failing.update({node: f"{urls[node]}: {r['error'] or r['body'][:80] or 'no answer'}"
-                        for node, r in sorted(got.items()) if not (r["ok"] and r["body"].strip() == "ok")})
-        return not failing
-
-    try:
-        wait_until(all_reached, timeout=settle, interval=1.0, what="the pod-network probe to reach every node",
-                   describe=lambda: "; ".join(failing.values()), retry_on=(client.ApiException,))
-    except WaitTimeout:
-        pass
-    return dict(failing)
-
-
 def require_pod_network(w: World) -> None:
     """ERROR for a claim that observes through the pod network when a pod cannot reach a node."""
     if w.await_pod_network():
         raise ClusterError("pod networking: the pod-network probe cannot reach "
                            + "; ".join(f"node {n} ({why})" for n, why in sorted(w.pod_network.items())))
-
-
-def _ds_pod_signals(env: Env, ns: str, name: str, ready_since: dict | None = None,
-                    steady: float = 3.0) -> tuple[list, list]:
-    """(signals of the DaemonSet's pods, its pods that show no signal and are not steadily ready).
-    Asked once the DaemonSet is known to be broken, so a crash before the last restart counts. A
-    container without a readiness probe is ready from its start to its crash, so a ready pod counts
-    as healthy only once this poll has seen it ready for `steady` s (`ready_since` keeps the times)."""
-    found, quiet = [], []
-    now = time.monotonic()
-    for p in env.core.list_namespaced_pod(ns, label_selector=ds_selector(env, ns, name)).items:
-        sigs = signals.live_pod_signals(env.core, ns, p, past=True)
-        ready = kube.is_ready(p)
-        found += sigs
-        if sigs:
-            continue
-        if ready and ready_since is not None:
-            ready = now - ready_since.setdefault(p.metadata.uid, now) >= steady
-        if not ready:
-            quiet.append(p)
-    return found, quiet
-
-
-def broken_cause(env: Env, ns: str, name: str, first: signals.Signal, settle: float = 20) -> str:
-    """Every node's cause for a broken DaemonSet, e.g. 'node w1: crash_loop: ... address already in
-    use; node w2: ...'. Pods that are not ready yet get up to `settle` s to show their own signal
-    (a crash on one node usually comes within seconds of the same crash on the next)."""
-    ready_since: dict = {}
-
-    def all_explained():
-        found, quiet = _ds_pod_signals(env, ns, name, ready_since)
-        return None if quiet else (found, quiet)
-
-    try:
-        found, quiet = wait_until(all_explained, timeout=settle, interval=1.0,
-                                  what=f"every pod of {ns}/{name} to show its cause", describe=lambda: "",
-                                  retry_on=(client.ApiException,))
-    except WaitTimeout:
-        found, quiet = _ds_pod_signals(env, ns, name)
-    parts = {}
-    for node, sigs in signals.by_node(found or [first]).items():
-        best = max(sigs, key=lambda s: len(s.message))   # the one that explains most (it quotes the log)
-        parts[node] = f"{best.code}: {best.message}"
-    for p in quiet:
-        parts.setdefault(p.spec.node_name or "-", f"not ready: phase {p.status.phase}")
-    return "; ".join(f"node {node}: {why}" if node != "-" else why for node, why in sorted(parts.items()))
-
-
-def _settled_with(env: Env, ns: str, name: str, allow) -> bool:
-    """Every pod the controller wants exists and is ready or shows only signals `allow` expects."""
-    ds = env.cluster.apps.read_namespaced_daemon_set(name, ns)
-    if (ds.status.observed_generation or 0) < ds.metadata.generation or not ds.status.desired_number_scheduled:
-        return False
-    pods = [p for p in env.core.list_namespaced_pod(ns, label_selector=ds_selector(env, ns, name)).items
-            if not p.metadata.deletion_timestamp]
-    if len(pods) < ds.status.desired_number_scheduled:
-        return False
-    for p in pods:
-        if kube.is_ready(p):
-            continue
-        sigs = signals.live_pod_signals(env.core, ns, p)
-        if not sigs or not all(allow(s) for s in sigs):
-            return False
-    return True
-
-
-def await_daemonsets(env: Env, daemonsets: dict, timeout: float = 180) -> dict:
-    """Wait for every shared DaemonSet at once. One that shows a terminal signal (CrashLoopBackOff,
-    an image pull error, FailedCreate...) is settled as broken at once, with each node's cause, and
-    the others are still awaited: a broken deployment costs only the claims that stand on it."""
-    pending, broken = dict(daemonsets), {}
-    # ready (or settled as expected) on every poll for environment.STEADY_S: not the instant before a crash
-    steady = {variant: Steady(lambda ns=ns, name=name, allow=SETTLE_WITH.get(variant):
-                              daemonset_ready(env, ns, name) or (allow and _settled_with(env, ns, name, allow)))
-              for variant, (ns, name) in daemonsets.items()}
-
-    t0 = time.monotonic()
-
-    def settled():
-        for variant, (ns, name) in list(pending.items()):
-            allow = SETTLE_WITH.get(variant)
-            if steady[variant]():
-                pending.pop(variant)
-                timeline.record(f"shared DaemonSet {variant} ready", t0, time.monotonic())
-                continue
-            sig = signals.observe(env.core, ns, selector=ds_selector(env, ns, name), allow=allow)
-            if sig:
-                broken[variant] = broken_cause(env, ns, name, sig)
-                pending.pop(variant)
-        return not pending
-
-    try:
-        wait_until(settled, timeout=timeout, interval=0.5, what="the shared DaemonSets to be ready",
-                   describe=lambda: ", ".join(pending), retry_on=(client.ApiException,))
-    except WaitTimeout:
-        for variant, (ns, name) in pending.items():
-            broken[variant] = f"not ready after {timeout:.0f}s: " + " | ".join(
-                kube.describe_pods(env.core, ns).splitlines()[:3])
-    env.cluster.facts["broken_shared_deployments"] = broken or "none"
-    return broken

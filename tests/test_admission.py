@@ -251,6 +251,7 @@ def _discovered(monkeypatch):
     from kubernetes import client
 
     from hostnet_conformance import world as world_mod
+    from hostnet_conformance.discovery import discover_admission
 
     def create_namespaced_pod(ns, pod, dry_run=None):
         assert dry_run == "All"
@@ -265,7 +266,7 @@ def _discovered(monkeypatch):
     w = _world()
     w.env.core = SimpleNamespace(create_namespaced_pod=create_namespaced_pod)
     monkeypatch.setattr(world_mod.World, "ns", lambda self, purpose, psa="privileged": f"hnc-r1-{purpose}")
-    facts = world_mod.discover_admission(w)
+    facts = discover_admission(w)
     w.env.cluster.facts.update(facts)
     return w, facts
 

@@ -47,20 +47,20 @@ def pod(name: str) -> client.V1Pod:
 
 
 def test_preflight_reads_a_pull_the_kubelet_refused_in_its_words():
-    from hostnet_conformance.world import pull_state
+    from hostnet_conformance.preflight import pull_state
     st = pull_state(pod("pod-image-never-pull.json"))
     assert st.startswith("not pullable: ErrImageNeverPull: "), st
 
 
 def test_preflight_counts_a_started_or_crashed_container_as_pulled():
-    from hostnet_conformance.world import pull_state
+    from hostnet_conformance.preflight import pull_state
     assert pull_state(pod("pod-running.json")) == "pulled"
     assert pull_state(pod("pod-crash-loop.json")) == "pulled"   # it ran: its image is on the node
     assert pull_state(pod("pod-unschedulable.json")) is None   # nothing to say yet
 
 
 def test_unpullable_names_each_node_and_the_kubelets_words():
-    from hostnet_conformance.world import unpullable
+    from hostnet_conformance.preflight import unpullable
     state = {"img:1": {"w1": "present", "w2": "not pullable: ErrImagePull: pull access denied"}}
     assert unpullable(state, "img:1") == "image img:1 cannot be pulled: node w2: not pullable: ErrImagePull: " \
                                         "pull access denied"

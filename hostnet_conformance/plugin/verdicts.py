@@ -110,7 +110,7 @@ def pytest_runtest_logreport(report):
 def _host_network_admitted(request):
     """Every claim needs an admitted host-network pod, except the ones marked `denial_only`; of the
     cluster tests, those marked `host_network_pods`. When an admission gate refuses such pods even
-    in a privileged namespace, those tests are NOT APPLICABLE, naming the gate (world.discover_admission).
+    in a privileged namespace, those tests are NOT APPLICABLE, naming the gate (discovery.discover_admission).
     A claim's tests are NOT APPLICABLE too when the claim (or, for a negative control, the control)
     needs a host feature a gate refuses (admission.CLAIM_FEATURES), naming the feature and the gate."""
     item = request.node
