@@ -232,6 +232,13 @@ def require_features(w: World, claim: str, control: bool = False) -> None:
         raise NotApplicable(why)
 
 
+def _judged_here(w: World, chosen: list) -> list:
+    """The scenarios whose claim can be judged here: a claim that needs a host feature a gate refuses
+    is NOT APPLICABLE, so its workloads would only be refused (or run for nothing)."""
+    refused = refused_features(w)
+    return [sc for sc in chosen if admission.not_applicable(sc.claim, refused) is None]
+
+
 def build(env: Env, port_base: int, claims: set[str] | None = None, wave: bool = False) -> World:
     """The run's shared world: facts, node probes, host ports, the shared DaemonSets of the selected
     `claims` (None: all; "cluster" stands for the cluster's own tests) and, with `wave`, every
@@ -303,7 +310,7 @@ def build(env: Env, port_base: int, claims: set[str] | None = None, wave: bool =
     # variant made seconds later (the wave's other objects come in between) finds the port taken there
     held = todo.pop("port-held", None)
     holder = make_port_holder(w) if held is not None else None
-    wave_now = scenarios.selected(claims, after_vendor=False) if wave else []
+    wave_now = _judged_here(w, scenarios.selected(claims, after_vendor=False)) if wave else []
     for sc in wave_now:   # the longest chains' pods first (Scenario.first)
         if sc.first:
             w.make_scenario(sc)
@@ -345,7 +352,7 @@ def build(env: Env, port_base: int, claims: set[str] | None = None, wave: bool =
             w.broken.update(await_daemonsets(env, {k: v for k, v in w.daemonsets.items() if k not in w.broken}))
             env.cluster.facts["broken_shared_deployments"] = w.broken or "none"
             if wave:   # the vendor's pods hold port 20000 now: the scenarios that conflict with it
-                w.start_scenarios(scenarios.selected(claims, after_vendor=True))
+                w.start_scenarios(_judged_here(w, scenarios.selected(claims, after_vendor=True)))
             env.cluster.facts["scenarios_started_with_the_run"] = sorted(w.started) if wave else \
                 "none (made by each test)"
             env.cluster.facts["timing_shared_deployments_s"] = round(time.monotonic() - t0, 1)

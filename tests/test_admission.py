@@ -304,3 +304,16 @@ def test_nothing_refused_keeps_the_vendors_daemonset_as_written():
     assert w.vendor_ds() == w.vendor_ds(as_written=True)
     assert sorted(world_mod.variants(w)) == ["clusterfirst", "guaranteed", "no-hostnet", "no-hostpid", "port-held",
                                               "vendor"]
+
+
+def test_the_wave_makes_no_scenario_of_a_claim_a_gate_makes_not_applicable(monkeypatch):
+    """hostPID and hostPath refused (flavour j): every scenario's claim is still judged. hostPort
+    refused as well: C5's and C7's scenarios (they need host ports) are not made."""
+    from hostnet_conformance import admission, scenarios, world as world_mod
+    w, _ = _discovered(monkeypatch)
+    chosen = scenarios.selected(None, after_vendor=False) + scenarios.selected(None, after_vendor=True)
+    assert world_mod._judged_here(w, chosen) == chosen
+    gate = {"kind": admission.VAP, "name": "no-host-ports", "message": "host ports are refused"}
+    w.env.cluster.facts["host_features_refused"] = {**w.env.cluster.facts["host_features_refused"], "hostPort": gate}
+    kept = {sc.claim for sc in world_mod._judged_here(w, chosen)}
+    assert {sc.claim for sc in chosen} - kept == {"C5", "C7"}
