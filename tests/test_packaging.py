@@ -37,6 +37,10 @@ def test_the_wheel_holds_the_suite_its_fixtures_and_the_plugin(wheel):
     assert {f"hostnet_conformance/fixtures/manifests/{n}" for n in manifests} <= names
     assert {"hostnet_conformance/fixtures/kind/cluster.yaml", "hostnet_conformance/plugin/__init__.py",
             "hostnet_conformance/cli.py"} <= names
+    # every module of the package, in every subpackage (a subpackage left out of pyproject.toml's
+    # list installs a plugin that cannot import)
+    modules = {p.relative_to(ROOT).as_posix() for p in (ROOT / "hostnet_conformance").rglob("*.py")}
+    assert modules - names == set()
     ep = next(n for n in names if n.endswith(".dist-info/entry_points.txt"))
     text = zipfile.ZipFile(wheel).read(ep).decode()
     assert "[pytest11]\nhostnet_conformance.plugin = hostnet_conformance.plugin" in text
