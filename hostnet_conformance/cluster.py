@@ -5,6 +5,7 @@ and whether the run owns the cluster (only then may it be deleted).
 """
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
 import shutil
@@ -18,6 +19,7 @@ from pathlib import Path
 import yaml
 from kubernetes import client, config as kube_config
 
+from . import facts as cluster_facts
 from . import kube, timeline
 from .kube import pid_alive
 from .resources import FIXTURES
@@ -480,20 +482,22 @@ def wait_ready(cluster: Cluster, timeout: float = 300, dns_timeout: float = 120)
     # is coming up, stop at once when it cannot (scaled to zero), and never abort the run for it.
     facts = cluster.facts
 
-    def dns_settled():
-        state = cluster_dns_state(core, apps)
+    def dns_settled(ips):
+        state = cluster_dns_state(core, apps, ips)
         return state if (state["ready"] and state["complete"]) or (not state["ready"] and state["settled"]) else None
 
     def judge_dns():
         timeline.start("cluster DNS ready")
         try:
+            ips = kubelet_dns_addresses(cluster)   # where the kubelets send pods' DNS queries
             try:
-                state = wait_until(dns_settled, timeout=dns_timeout, what="cluster DNS ready endpoints",
-                                   describe=lambda: cluster_dns_state(core, apps)["why"],
+                state = wait_until(lambda: dns_settled(ips), timeout=dns_timeout, what="cluster DNS ready endpoints",
+                                   describe=lambda: cluster_dns_state(core, apps, ips)["why"],
                                    retry_on=(client.ApiException,))
             except WaitTimeout:
-                state = cluster_dns_state(core, apps)
+                state = cluster_dns_state(core, apps, ips)
             facts["cluster_dns"] = "ready" if state["ready"] else state["why"]
+            facts["cluster_dns_service"] = state["service"] or "none"
         except Exception as e:  # noqa: BLE001 - recorded; C3 reads the live state itself
             facts["cluster_dns"] = f"not judged: {kube.first_line(e)}"
         finally:
@@ -503,28 +507,139 @@ def wait_ready(cluster: Cluster, timeout: float = 300, dns_timeout: float = 120)
     threading.Thread(target=judge_dns, daemon=True, name="hnc-dns").start()
 
 
-def cluster_dns_state(core: client.CoreV1Api, apps: client.AppsV1Api) -> dict:
-    """Whether the kube-dns Service has ready endpoints; `settled` when waiting cannot help
-    (no such Service, or every DNS Deployment scaled to zero)."""
-    svcs = core.list_namespaced_service("kube-system", label_selector="k8s-app=kube-dns").items
-    if not svcs:
-        return {"ready": False, "settled": True, "complete": False, "why": "no kube-dns Service in kube-system"}
-    disc = client.DiscoveryV1Api(core.api_client)
-    ready = 0
-    for sl in disc.list_namespaced_endpoint_slice("kube-system", label_selector=f"kubernetes.io/service-name={svcs[0].metadata.name}").items:
-        ready += sum(1 for ep in (sl.endpoints or []) if ep.conditions is None or ep.conditions.ready)
-    deps = apps.list_namespaced_deployment("kube-system", label_selector="k8s-app=kube-dns").items
-    # every replica available: a fresh cluster is awaited until then (its claims and checks expect it)
-    complete = all((d.status.available_replicas or 0) >= (d.spec.replicas or 0) for d in deps)
+# Where cluster DNS is looked for when no Service holds the kubelet's clusterDNS address (a node-local
+# cache's, as NodeLocal DNSCache's 169.254.20.10, or a kubelet whose configz could not be read):
+# kubeadm's label in kube-system, then the names distributions give the Service (OpenShift:
+# openshift-dns/dns-default)
+KUBE_DNS_LABEL = ("k8s-app", "kube-dns")
+DNS_SERVICE_NAMES = ("kube-dns", "dns-default")
+
+
+def _ip(text: str):
+    """An address in one form whatever way it was written (IPv6 has many); text that is none stays text."""
+    try:
+        return ipaddress.ip_address(text)
+    except ValueError:
+        return text
+
+
+def service_ips(svc) -> set:
+    """A Service's cluster IPs (every family's), none for a headless one."""
+    return {_ip(a) for a in [svc.spec.cluster_ip, *(svc.spec.cluster_ips or [])] if a and a != "None"}
+
+
+def dns_addresses(kubelets: dict) -> list[str]:
+    """The clusterDNS addresses of the kubelets' facts ({node: facts.Kubelet.to_dict()}), each once."""
+    return list(dict.fromkeys(a for k in kubelets.values() for a in k.get("cluster_dns") or []))
+
+
+def kubelet_dns_addresses(cluster: Cluster) -> list[str]:
+    """The addresses the kubelets give pods as their nameserver: from the kubelet facts discovery read,
+    else one Linux node's configz read now (wait_ready judges cluster DNS before discovery)."""
+    known = cluster.facts.get("kubelet")
+    if not known:
+        linux = sorted(n.metadata.name for n in cluster.nodes() if kube.is_linux(n))
+        known = {n: cluster_facts.read_kubelet(cluster.api, n).to_dict() for n in linux[:1]}
+    return dns_addresses(known)
+
+
+def pick_dns_service(services: list, dns_ips: list[str]) -> tuple:
+    """Cluster DNS's Service among `services`, and how it was found, in words that follow its name:
+    the one at the kubelet's clusterDNS address; else kube-system's k8s-app=kube-dns Service
+    (kube-dns itself before a look-alike such as NodeLocal DNSCache's kube-dns-upstream); else one
+    named kube-dns or dns-default, kube-system's first. (None, why) when there is none."""
+    wanted = {_ip(a) for a in dns_ips}
+    at = [s for s in services if service_ips(s) & wanted]
+    if at:
+        return at[0], f"at the kubelet's clusterDNS {', '.join(sorted(str(a) for a in service_ips(at[0]) & wanted))}"
+    unknown = (f"the kubelet's clusterDNS {', '.join(dns_ips)} is no Service's address" if dns_ips
+               else "the kubelet's clusterDNS is not known")
+    key, value = KUBE_DNS_LABEL
+    labelled = sorted((s for s in services if s.metadata.namespace == "kube-system"
+                       and (s.metadata.labels or {}).get(key) == value),
+                      key=lambda s: (s.metadata.name != "kube-dns", s.metadata.name))
+    if labelled:
+        return labelled[0], f"found by its label {key}={value}, as {unknown}"
+    named = sorted((s for s in services if s.metadata.name in DNS_SERVICE_NAMES),
+                   key=lambda s: (s.metadata.namespace != "kube-system", DNS_SERVICE_NAMES.index(s.metadata.name),
+                                  s.metadata.namespace))
+    if named:
+        return named[0], f"found by its name, as {unknown} and kube-system has no {key}={value} Service"
+    return None, (f"{unknown}, kube-system has no {key}={value} Service and none is named "
+                  f"{' or '.join(DNS_SERVICE_NAMES)}")
+
+
+def find_dns_service(core: client.CoreV1Api, dns_ips: list[str]) -> tuple:
+    """pick_dns_service over kube-system's Services (one small list, where kubeadm, k3s and the
+    managed clouds put it), then over every namespace's when kube-system's cannot decide: the
+    kubelet's address is elsewhere (OpenShift), or nothing there is labelled or named as DNS."""
+    svc, how = pick_dns_service(core.list_namespaced_service("kube-system").items, dns_ips)
+    if svc is not None and (not dns_ips or service_ips(svc) & {_ip(a) for a in dns_ips}):
+        return svc, how
+    return pick_dns_service(core.list_service_for_all_namespaces().items, dns_ips)
+
+
+def endpoint_counts(slices: list) -> tuple[int, int]:
+    """(ready, not yet ready) endpoints of a Service's EndpointSlices. A ready condition left unset
+    counts as ready (the API's advice for consumers); a terminating endpoint is neither."""
+    ready = waiting = 0
+    for sl in slices:
+        for ep in sl.endpoints or []:
+            cond = ep.conditions
+            if cond is None or cond.ready is None or cond.ready:
+                ready += 1
+            elif not cond.terminating:
+                waiting += 1
+    return ready, waiting
+
+
+def selects(selector: dict | None, labels: dict | None) -> bool:
+    """Whether a Service's selector picks pods with these labels (an empty selector picks none)."""
+    return bool(selector) and all((labels or {}).get(k) == v for k, v in selector.items())
+
+
+def cluster_dns_state(core: client.CoreV1Api, apps: client.AppsV1Api, dns_ips: list[str] = ()) -> dict:
+    """dns_state of cluster DNS's Service (find_dns_service: the one at the kubelets' clusterDNS
+    `dns_ips`, else kube-dns's by label or name), read now."""
+    svc, how = find_dns_service(core, list(dns_ips))
+    if svc is None:
+        return dns_state(None, how, [], [])
+    ns, name, selector = svc.metadata.namespace, svc.metadata.name, svc.spec.selector
+    slices = client.DiscoveryV1Api(core.api_client).list_namespaced_endpoint_slice(
+        ns, label_selector=f"kubernetes.io/service-name={name}").items
+    deps = [d for d in apps.list_namespaced_deployment(ns).items if selects(selector, d.spec.template.metadata.labels)]
+
+    def pods() -> list:
+        if not selector:   # a Service without a selector has no pods of its own
+            return []
+        return core.list_namespaced_pod(ns, label_selector=",".join(f"{k}={v}" for k, v in selector.items())).items
+    return dns_state(svc, how, slices, deps, pods)
+
+
+def dns_state(svc, how: str, slices: list, deps: list, pods=list) -> dict:
+    """Whether cluster DNS's Service `svc` (found `how`) has ready endpoints in its EndpointSlices;
+    `settled` when waiting cannot help (no such Service, or every Deployment behind it scaled to
+    zero); `complete` once every endpoint is ready and every Deployment behind it available (the
+    Deployments whose pods it selects: CoreDNS's; OpenShift runs a DaemonSet, whose pods the
+    endpoints alone count), a fresh cluster being awaited until then (its claims and checks expect
+    it). `service` names the Service and how it was found; `pods()` lists its pods, asked only to
+    say why it has no ready endpoints."""
+    if svc is None:
+        return {"ready": False, "settled": True, "complete": False, "service": None,
+                "why": f"no cluster DNS Service: {how}"}
+    service = f"Service {svc.metadata.namespace}/{svc.metadata.name} {how}"
+    ready, waiting = endpoint_counts(slices)
+    complete = not waiting and all((d.status.available_replicas or 0) >= (d.spec.replicas or 0) for d in deps)
     if ready:
-        return {"ready": True, "settled": True, "complete": complete, "why": f"{ready} ready endpoints"}
+        return {"ready": True, "settled": True, "complete": complete, "service": service,
+                "why": f"{ready} ready endpoints of {service}"}
     if deps and all((d.spec.replicas or 0) == 0 for d in deps):
         names = ", ".join(d.metadata.name for d in deps)
-        return {"ready": False, "settled": True, "complete": False,
-                "why": f"cluster DNS has no ready endpoints: Deployment {names} is scaled to 0 replicas"}
-    pods = core.list_namespaced_pod("kube-system", label_selector="k8s-app=kube-dns").items
-    seen = "; ".join(f"{p.metadata.name} {p.status.phase}" for p in pods) or "no DNS pods"
-    return {"ready": False, "settled": False, "complete": False, "why": f"cluster DNS has no ready endpoints ({seen})"}
+        return {"ready": False, "settled": True, "complete": False, "service": service,
+                "why": f"cluster DNS has no ready endpoints: Deployment {names} is scaled to 0 replicas ({service})"}
+    seen = "; ".join(f"{p.metadata.name} {p.status.phase}" for p in pods()) or "no DNS pods"
+    return {"ready": False, "settled": False, "complete": False, "service": service,
+            "why": f"cluster DNS has no ready endpoints ({seen}; {service})"}
 
 
 # What the suite does, as (verb, resource, group, subresource): checked with SelfSubjectAccessReview

@@ -21,14 +21,17 @@ def discover(w) -> dict:
     c = w.env.cluster
     nodes = c.nodes()
     c.facts["non_linux_nodes"] = sorted(n.metadata.name for n in nodes if not kube.is_linux(n))
+    # each kubelet's own settings (configz through the API server), which C3, C4 and C11 judge by;
+    # read first: cluster DNS's Service is the one at their clusterDNS address (dns_facts)
+    kubelets = {n.metadata.name: cluster_facts.read_kubelet(c.api, n.metadata.name).to_dict() for n in nodes}
+    c.facts["kubelet"] = kubelets
     facts = {
         "nodes": len(nodes),
         "schedulable_nodes": schedulable_nodes(w.env),
         "kubelet_versions": sorted({n.status.node_info.kubelet_version for n in nodes}),
         "container_runtimes": sorted({n.status.node_info.container_runtime_version for n in nodes}),
         "cluster_dns_ip": dns_facts(w.env)["dns_ip"],
-        # each kubelet's own settings (configz through the API server), which C3, C4 and C11 judge by
-        "kubelet": {n.metadata.name: cluster_facts.read_kubelet(c.api, n.metadata.name).to_dict() for n in nodes},
+        "kubelet": kubelets,
         "target": f"kind cluster {c.kind_name}" if c.kind_name else f"context {c.context}" if c.kubeconfig else
         f"in-cluster ServiceAccount (namespace {c.facts.get('in_cluster_namespace', '?')})",
     }
@@ -107,7 +110,7 @@ def pod_network_state(w, settle: float = 30) -> dict:
     A node that does not answer is asked again for up to `settle` s: on a fresh cluster the CNI's
     routes to some node can trail the first pods by seconds (seen: the control plane, 3 s timeouts)."""
     port = w.ports.port_for("probe-http")
-    urls = {n.metadata.name: f"http://{kube.node_internal_ip(n)}:{port}/"
+    urls = {n.metadata.name: probes.url(kube.node_internal_ip(n), port)
             for n in w.env.cluster.nodes() if n.metadata.name in w.node_probes}
     failing: dict = {}
 

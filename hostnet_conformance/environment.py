@@ -1,7 +1,7 @@
 """The run's environment and its workloads: the cluster target and run id (Env), making an
 object in one of the run's namespaces, a DaemonSet's pods and readiness, a node's kubelet facts,
-addresses and JSON, exec into a pod, the cluster's DNS addresses. The claims (claims/), the
-world (world.py) and the suites all reach the cluster through these."""
+addresses and JSON, exec into a pod, the cluster's DNS addresses, the nodes the suite may place its
+pods on. The claims (claims/), the world (world.py) and the suites all reach the cluster through these."""
 from __future__ import annotations
 
 import time
@@ -11,7 +11,8 @@ from kubernetes import client
 
 from . import facts as cluster_facts
 from . import kube, signals
-from .cluster import Cluster
+from .cluster import Cluster, find_dns_service, kubelet_dns_addresses
+from .verdict import NotApplicable
 from .waiting import wait_until
 
 CONTAINER = "node-exporter"
@@ -131,14 +132,31 @@ def exec_pod(env: Env, pod, *cmd: str, timeout: float = 30) -> kube.ExecResult:
 
 
 def dns_facts(env: Env) -> dict:
-    dns = env.core.list_namespaced_service("kube-system", label_selector="k8s-app=kube-dns").items
+    """The cluster IPs of cluster DNS's Service (found by the kubelets' clusterDNS address, else by
+    kube-dns's label or name: cluster.find_dns_service) and of the API's Service."""
+    dns, _ = find_dns_service(env.core, kubelet_dns_addresses(env.cluster))
     api = env.core.read_namespaced_service("kubernetes", "default")
-    return {"dns_ip": dns[0].spec.cluster_ip if dns else None, "kubernetes_ip": api.spec.cluster_ip}
+    return {"dns_ip": dns.spec.cluster_ip if dns else None, "kubernetes_ip": api.spec.cluster_ip}
 
 
 def schedulable_nodes(env: Env) -> list[str]:
-    """Linux nodes the scheduler may place an ordinary pod on (not cordoned, no NoSchedule or
+    """schedulable() of the cluster's nodes now."""
+    return schedulable(env.cluster.nodes())
+
+
+def schedulable(nodes: list) -> list[str]:
+    """The Linux nodes the scheduler may place an ordinary pod on (not cordoned, no NoSchedule or
     NoExecute taint): where the suite pins its own pods."""
-    return [n.metadata.name for n in env.cluster.nodes()
+    return [n.metadata.name for n in nodes
             if kube.is_linux(n) and not n.spec.unschedulable
             and not any(t.effect in ("NoSchedule", "NoExecute") for t in (n.spec.taints or []))]
+
+
+def two_workers(w) -> tuple[str, str]:
+    """Two different nodes for a check between nodes: the world's first and last worker (`w.workers`,
+    schedulable Linux nodes). NOT APPLICABLE on a cluster with fewer than two: a single-node
+    cluster has no other node to reach."""
+    if len(set(w.workers)) < 2:
+        raise NotApplicable(f"a check between two nodes needs two schedulable Linux nodes; this cluster has "
+                            f"{len(w.workers)}{': ' + ', '.join(w.workers) if w.workers else ''}")
+    return w.workers[0], w.workers[-1]

@@ -1,8 +1,9 @@
 """Facts read from the cluster, not kind's defaults (docs: shared/docs/real-clusters.md).
 
 Per node, the kubelet's own configuration through the API server's node proxy
-(`GET /api/v1/nodes/<node>/proxy/configz`): where its healthz listens, which DNS server and domain
-it gives pods, which resolv.conf it hands to `dnsPolicy: Default`/ClusterFirst+hostNetwork pods.
+(`GET /api/v1/nodes/<node>/proxy/configz`): the port its API serves on, where its healthz listens,
+which DNS server and domain it gives pods, which resolv.conf it hands to `dnsPolicy:
+Default`/ClusterFirst+hostNetwork pods.
 When configz cannot be read (RBAC on nodes/proxy, a kubelet without it), the node's own kubelet
 config file is read by the node's host-network probe (which mounts the node's / at /host), from
 the paths the common distributions use; failing that, the kubelet's documented defaults stand in.
@@ -15,7 +16,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 
 LOOPBACK = ("127.0.0.1", "::1", "localhost")
 
@@ -28,6 +29,8 @@ class Kubelet:
     cluster_dns: list[str] = field(default_factory=list)
     cluster_domain: str = "cluster.local"
     resolv_conf: str = "/etc/resolv.conf"
+    # the port of the kubelet's own API (logs, exec, metrics), held by the kubelet on every node
+    port: int = 10250
 
     @property
     def healthz_url(self) -> str | None:
@@ -67,6 +70,8 @@ def parse_configz(doc: dict | str | bytes) -> Kubelet:
         cluster_dns=list(kc.get("clusterDNS") or []),
         cluster_domain=(kc.get("clusterDomain") or defaults.cluster_domain).rstrip("."),
         resolv_conf=kc.get("resolvConf", defaults.resolv_conf) or "",
+        # a file without the key leaves the kubelet on its default (0 is not a port it can serve on)
+        port=int(kc.get("port") or defaults.port),
     )
 
 
@@ -85,8 +90,7 @@ def parse_config_file(text: str, path: str, why: str) -> Kubelet:
     if not isinstance(doc, dict) or doc.get("kind") != "KubeletConfiguration":
         raise ValueError(f"{path} is not a KubeletConfiguration")
     k = parse_configz({"kubeletconfig": doc})
-    return Kubelet(f"node file {path} ({why}; flags besides the file are not seen)", **{
-        f: getattr(k, f) for f in ("healthz_bind", "healthz_port", "cluster_dns", "cluster_domain", "resolv_conf")})
+    return replace(k, source=f"node file {path} ({why}; flags besides the file are not seen)")
 
 
 def read_kubelet(api, node: str) -> Kubelet:

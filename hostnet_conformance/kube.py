@@ -21,7 +21,7 @@ from kubernetes.stream import stream, ws_client
 from websocket import WebSocketTimeoutException
 
 from .verdict import CallTimeout
-from .waiting import STOPPING, Stopped, each, request_timeout, set_request_timeout, start_thread  # noqa: F401
+from .waiting import STOPPING, Stopped, each, request_timeout, start_thread  # noqa: F401
 
 _default_bound = request_timeout   # (a parameter below has its name)
 
@@ -379,6 +379,20 @@ def events(core: client.CoreV1Api, ns: str, involved: str | None = None) -> list
 def is_ready(obj) -> bool:
     """A pod's or a node's Ready condition is True (client model objects)."""
     return any(c.type == "Ready" and c.status == "True" for c in (obj.status.conditions or []))
+
+
+def finished_job_pod(pod) -> bool:
+    """A pod a Job ran to completion: k3s and RKE2 install their add-ons with helm-install Jobs,
+    whose pods stay in kube-system as Succeeded."""
+    return pod.status.phase == "Succeeded" and any(
+        o.kind == "Job" and (o.api_version or "").startswith("batch/") for o in pod.metadata.owner_references or [])
+
+
+def not_running(pods: list) -> list[str]:
+    """'name=Phase' of each pod that is neither Running nor a Job's finished pod: Pending, Failed,
+    Unknown, or Succeeded without a Job (nothing was meant to end there)."""
+    return [f"{p.metadata.name}={p.status.phase}" for p in pods
+            if p.status.phase != "Running" and not finished_job_pod(p)]
 
 
 def is_linux(node) -> bool:

@@ -88,11 +88,11 @@ def wget(url: str, timeout: int = 3) -> list[str]:
     return ["timeout", str(timeout), "wget", "-q", "-O", "-", url]
 
 
-def url(host: str, port: int, path: str = "/") -> str:
-    """http://host:port/path, with an IPv6 address in brackets."""
+def url(host: str, port: int, path: str = "/", scheme: str = "http") -> str:
+    """http://host:port/path (or another scheme's), with an IPv6 address in brackets."""
     if ":" in host and not host.startswith("["):
         host = f"[{host}]"
-    return f"http://{host}:{port}{path}"
+    return f"{scheme}://{host}:{port}{path}"
 
 
 # How a GET ended, from what busybox wget and `timeout` left (recorded in tests/test_probes_modes.py):

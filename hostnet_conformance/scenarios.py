@@ -20,10 +20,9 @@ from dataclasses import dataclass
 from typing import Callable
 
 from . import manifests, timeline
+from .environment import kubelet_of
 from .waiting import start_thread
 from .manifests import VENDOR_PORT, one_node
-
-KUBELET_PORT = 10250   # C8: a port a node process (the kubelet) holds on every node
 
 
 @dataclass(frozen=True)
@@ -56,20 +55,26 @@ def c5(w) -> str:
 
 
 def c6(w) -> str:
-    """A bare host-network Pod and a one-node DaemonSet (the claim), and the same DaemonSet with
-    updateStrategy OnDelete (the control: its pods are never replaced)."""
-    port = w.ports.port_for("c6")
-    ns = w.ns("c6")
-    pod = manifests.pod_from_daemonset(manifests.with_port(w.vendor_ds(), port), "bare")
+    """A bare host-network Pod on the first worker, and on the last one a DaemonSet (the claim) and
+    the same DaemonSet with updateStrategy OnDelete (the control: its pods are never replaced).
+    Each takes a host port of its own: on a one-node cluster the first worker is the last, and the
+    rolling DaemonSet's replacement pod asks for the host port of the pod it replaces, on that node."""
+    p, ns, v = w.ports.port_for, w.ns("c6"), w.vendor_ds()
+    pod = manifests.pod_from_daemonset(manifests.with_port(v, p("c6-bare")), "bare")
     w.create(ns, manifests.with_node_name(pod, w.workers[0]))
-    ds = manifests.with_name(manifests.with_port(w.vendor_ds(), port), "rolling")
-    ds["spec"]["template"]["spec"]["nodeSelector"] = {"kubernetes.io/hostname": w.workers[-1]}
-    w.create(ns, ds)
-    keep = manifests.with_name(manifests.with_port(w.vendor_ds(), w.ports.port_for("c6-ondelete")), "on-delete")
-    keep["spec"]["template"]["spec"]["nodeSelector"] = {"kubernetes.io/hostname": w.workers[-1]}
+    w.create(ns, manifests.on_one_node(manifests.with_name(manifests.with_port(v, p("c6")), "rolling"), w.workers[-1]))
+    keep = manifests.on_one_node(manifests.with_name(manifests.with_port(v, p("c6-ondelete")), "on-delete"),
+                                 w.workers[-1])
     keep["spec"]["updateStrategy"] = {"type": "OnDelete"}
     w.create(ns, keep)
     return ns
+
+
+def c8(w) -> str:
+    """The vendor's pod bound to the first worker, on the port that node's kubelet serves on (a node
+    process holds it): from its configz, else its config file, else the kubelet's default."""
+    node = w.workers[0]
+    return w.pinned_pod("c8", kubelet_of(w.env, node).port, node)
 
 
 def c10(w) -> str:
@@ -85,13 +90,15 @@ def c10(w) -> str:
 
 
 def cross_node(w) -> str:
-    """The cluster's own pod-to-pod check: a web pod on the first worker, a client probe on the last."""
+    """The cluster's own pod-to-pod check: a web pod on the first worker, a client probe on the last
+    (NOT APPLICABLE on one node: environment.two_workers)."""
     from . import probes
+    from .environment import two_workers
     env = w.env
+    server, client_node = two_workers(w)   # before any object: one node makes nothing
     ns = w.ns("cluster-net")
-    w.create(ns, manifests.with_node_name(manifests.with_image(manifests.load("web-pod"), env.probe_image),
-                                          w.workers[0]))
-    probes.start_probe(env.cluster.api, ns, env.run_id, env.probe_image, name="client", node=w.workers[-1])
+    w.create(ns, manifests.with_node_name(manifests.with_image(manifests.load("web-pod"), env.probe_image), server))
+    probes.start_probe(env.cluster.api, ns, env.run_id, env.probe_image, name="client", node=client_node)
     return ns
 
 
@@ -107,7 +114,7 @@ SCENARIOS = {s.key: s for s in [
              wave=False),
     Scenario("c7-kubelet-control", "C7",
              lambda w: w.pinned_pod("c7-kubelet-control", w.ports.port_for("c7-free-pod"), w.workers[-1])),
-    Scenario("c8", "C8", lambda w: w.pinned_pod("c8", KUBELET_PORT, w.workers[0])),
+    Scenario("c8", "C8", c8),
     Scenario("c8-control", "C8", lambda w: w.pinned_pod("c8-control", w.ports.port_for("c8-free"), w.workers[0])),
     Scenario("c10", "C10", c10, first=True),
     Scenario("cross-node", "cluster", cross_node, first=True),

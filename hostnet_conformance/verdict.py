@@ -225,7 +225,8 @@ CLAIMS: dict[str, Claim] = {c.id: c for c in (
                     C("test_c6_control_mutable_field_and_noop_template",
                       "a template change on a DaemonSet with updateStrategy OnDelete", "no_rollout",
                       ("controller_kept",), part="daemonset")),
-          ports=("c6", "c6-ondelete")),
+          # the rolling DaemonSet's, the bare Pod's and the OnDelete one's: one each, as they may share a node
+          ports=("c6", "c6-bare", "c6-ondelete")),
     Claim("C7", "port conflict keeps pod Pending",
           "port conflict keeps the pod Pending",
           "Unschedulable + FailedScheduling \"didn't have free ports\"; kubelet rejects a nodeName pod (NodePorts)",

@@ -37,7 +37,7 @@ sys.path.insert(0, str(ROOT))
 
 from kubernetes import client, config  # noqa: E402
 
-from hostnet_conformance import admission, flavours, kube, manifests  # noqa: E402
+from hostnet_conformance import admission, flavours, kube, manifests, probes  # noqa: E402
 from hostnet_conformance.cluster import render_kind_config  # noqa: E402
 from hostnet_conformance import facts as cluster_facts  # noqa: E402
 from hostnet_conformance.waiting import WaitTimeout, wait_until  # noqa: E402
@@ -253,7 +253,7 @@ class Kept:
                 # Ignore, not Fail: should this script die, a dead server admits instead of
                 # blocking every Pod on the cluster until someone deletes the configuration
                 "failurePolicy": "Ignore",
-                "clientConfig": {"url": f"https://{gw}:{port}/validate",
+                "clientConfig": {"url": probes.url(gw, port, "/validate", scheme="https"),
                                  "caBundle": base64.b64encode(cert.read_bytes()).decode()},
                 "rules": [{"apiGroups": [""], "apiVersions": ["v1"], "operations": ["CREATE"],
                            "resources": ["pods"]}],

@@ -340,24 +340,30 @@ def _c8_env(started_ago: float, log: str):
     from datetime import datetime, timedelta, timezone
 
     from kubernetes import client as k
+
+    from hostnet_conformance.facts import Kubelet
     ns_ = SimpleNamespace
     # the client's own models: c8.observe records the pod as the API serves it
     started = datetime.now(timezone.utc) - timedelta(seconds=started_ago)
     cs = k.V1ContainerStatus(name="node-exporter", image="prom/node-exporter:v1.8.2", image_id="", ready=True,
                              restart_count=0, last_state=k.V1ContainerState(),
                              state=k.V1ContainerState(running=k.V1ContainerStateRunning(started_at=started)))
-    pod = k.V1Pod(metadata=k.V1ObjectMeta(name="pinned", namespace="ns"), status=k.V1PodStatus(container_statuses=[cs]))
+    pod = k.V1Pod(metadata=k.V1ObjectMeta(name="pinned", namespace="ns"), status=k.V1PodStatus(container_statuses=[cs]),
+                  spec=k.V1PodSpec(node_name="w1", containers=[k.V1Container(name="node-exporter")]))
     core = ns_(read_namespaced_pod=lambda name, ns: pod,
                read_namespaced_pod_log=lambda name, ns, **kw: log,
                list_namespaced_event=lambda ns, **kw: ns_(items=[]),
                list_namespaced_pod=lambda ns, **kw: ns_(items=[pod]))
-    return ns_(core=core)
+    # its node's kubelet as discovery read it (configz), beside which C8's evidence puts the pod's port
+    kubelet = {"w1": Kubelet("configz", port=10350).to_dict()}
+    return ns_(core=core, cluster=ns_(facts={"kubelet": kubelet}))
 
 
 def test_c8_a_running_exporter_counts_as_stable_only_once_it_said_it_listens():
     listening = 'ts=... level=info caller=tls_config.go:313 msg="Listening on" address=[::]:20107'
     facts = c8.observe(_c8_env(3, "msg=\"Starting node_exporter\"\n" + listening), "ns", "pinned", timeout=5)
     assert facts["settled"] == "running" and facts["previous_log"] is None   # it never ended: no previous log
+    assert facts["kubelet"] == {"port": 10350, "source": "configz"}
     failures, ev, _ = c8.judge(facts)
     assert [f[0] for f in failures] == ["not_crashlooping", "wrong_exit_code", "no_bind_error"]   # the control's
     assert ev["state"] == "running"

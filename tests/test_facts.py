@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+import yaml
 
 from hostnet_conformance import facts
 
@@ -22,6 +23,30 @@ def test_recorded_kind_configz():
     assert (k.healthz_bind, k.healthz_port, k.cluster_dns, k.cluster_domain, k.resolv_conf) == (
         "127.0.0.1", 10248, ["10.96.0.10"], "cluster.local", "/etc/resolv.conf")
     assert k.healthz_url == "http://127.0.0.1:10248/healthz" and k.healthz_node_local
+    assert k.port == 10250
+
+
+def test_the_kubelets_port_and_domain_where_the_cluster_moved_them():
+    """The recorded configz with `port` and `clusterDomain` changed (what a kubelet with `--port`, or
+    a cluster with another `networking.dnsDomain`, serves)."""
+    k = facts.parse_configz((DATA / "configz-kubelet-port-and-domain-moved.json").read_bytes())
+    assert (k.source, k.port, k.cluster_domain) == ("configz", 10350, "hnc.test")
+
+
+def test_without_configz_the_kubelets_port_is_its_default_and_the_source_says_so():
+    k = facts.Kubelet("defaults: configz unreadable (HTTP 403 Forbidden)")
+    assert k.port == 10250 and k.source.startswith("defaults: ")
+    doc = configz()
+    del doc["kubeletconfig"]["port"]
+    assert facts.parse_configz(doc).port == 10250
+
+
+def test_kubelet_facts_recorded_before_the_port_was_read_still_load():
+    """A run's facts (and pytest-xdist's state) hold each kubelet as a dict: one without `port`
+    gives the default."""
+    old = facts.parse_configz(configz()).to_dict()
+    del old["port"]
+    assert facts.Kubelet(**old).port == 10250
 
 
 @pytest.mark.parametrize("change,url,local", [
@@ -67,9 +92,13 @@ def test_the_node_file_gives_the_same_facts_as_configz_and_says_where_they_came_
     text = (DATA / "kubelet-config-kind-worker.yaml").read_text()
     k = facts.parse_config_file(text, "/var/lib/kubelet/config.yaml", "configz unreadable (HTTP 403 Forbidden)")
     same = facts.parse_configz(configz())
-    assert (k.healthz_bind, k.healthz_port, k.cluster_dns, k.cluster_domain, k.resolv_conf) == (
-        same.healthz_bind, same.healthz_port, same.cluster_dns, same.cluster_domain, same.resolv_conf)
+    assert (k.healthz_bind, k.healthz_port, k.cluster_dns, k.cluster_domain, k.resolv_conf, k.port) == (
+        same.healthz_bind, same.healthz_port, same.cluster_dns, same.cluster_domain, same.resolv_conf, same.port)
     assert k.source.startswith("node file /var/lib/kubelet/config.yaml (configz unreadable (HTTP 403 Forbidden)")
+    # kubeadm's file leaves `port` out (the kubelet serves on its default): a moved port is read
+    assert "port" not in yaml.safe_load(text)
+    moved = facts.parse_config_file(text + "port: 10350\n", "/var/lib/kubelet/config.yaml", "x")
+    assert moved.port == 10350 and moved.source.startswith("node file ")
 
 
 def test_a_file_that_is_not_a_kubelet_configuration_is_refused():

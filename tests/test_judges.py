@@ -22,6 +22,23 @@ def test_c8_a_log_the_kubelet_cannot_retrieve_is_asked_again_then_error():
         c8._previous_log(stuck, "ns", "pinned", timeout=1)
 
 
+def test_c8_evidence_names_the_kubelets_port_and_where_it_came_from():
+    """A kubelet port from the defaults is a guess (configz and the node's file unread): beside a
+    FAIL, the evidence says so."""
+    import json
+
+    from hostnet_conformance.claims import base
+    moved = json.loads((DATA / "c8" / "pass-kubelet-port-moved.json").read_text())["observation"]
+    v = base.judged(moved, c8.judge)
+    assert v.passed and (v.evidence["kubelet_port"], v.evidence["kubelet_facts"]) == (10350, "configz")
+    guessed = json.loads((DATA / "c8" / "fail-kubelet-port-guessed-from-defaults.json").read_text())["observation"]
+    v = base.judged(guessed, c8.judge)
+    assert not v.passed and v.evidence["kubelet_port"] == 10250
+    assert v.evidence["kubelet_facts"].startswith("defaults: configz unreadable")
+    older = json.loads((DATA / "c8" / "pass-kubelet-port-bind-error.json").read_text())["observation"]
+    assert "kubelet_port" not in base.judged(older, c8.judge).evidence   # recorded before the port was read
+
+
 def test_a_wait_that_ran_out_reports_the_clusters_words_never_an_empty_state():
     from hostnet_conformance.waiting import last_seen
     state = ("daemonset node-exporter: desired=2 current=2 ready=0 updated=2\n"

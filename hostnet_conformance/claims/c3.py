@@ -1,10 +1,12 @@
 """C3: DNS with ClusterFirstWithHostNet. Spec: verdict.CLAIMS["C3"].
 
-Observed, once cluster DNS has been judged (env.cluster.await_dns()): the kube-dns and kubernetes
-Service IPs, cluster DNS's state (ready endpoints or why not), and for one of the DaemonSet's pods
-(every pod gets the same file: one is proof, more is time) the pod, its kubelet's DNS facts, its
-/etc/resolv.conf and, when cluster DNS is ready, an nslookup of kubernetes.default.svc.<domain>.
-Judged: cluster DNS is ready; resolv.conf names the kubelet's clusterDNS (the kube-dns Service
+Observed, once cluster DNS has been judged (env.cluster.await_dns()): the IPs of cluster DNS's
+Service (the one at the kubelets' clusterDNS, else kube-dns: cluster.find_dns_service) and of the
+kubernetes Service, cluster DNS's state (ready endpoints or why not, naming that Service), and for
+one of the DaemonSet's pods (every pod gets the same file: one is proof, more is time) the pod, its
+kubelet's DNS facts, its /etc/resolv.conf and, when cluster DNS is ready, an nslookup of
+kubernetes.default.svc.<domain>.
+Judged: cluster DNS is ready; resolv.conf names the kubelet's clusterDNS (cluster DNS's Service
 when it has none), its search list begins with the pod's namespace's, the Services' and the
 cluster's domain, it sets ndots:5; the lookup resolves to the kubernetes Service's IP. A
 resolv.conf that could not be read is ERROR; so is a lookup nobody answered, unless the claim was
@@ -12,7 +14,7 @@ already seen false another way."""
 from __future__ import annotations
 
 from .. import probes
-from ..cluster import cluster_dns_state
+from ..cluster import cluster_dns_state, kubelet_dns_addresses
 from ..environment import Env, dns_facts, ds_pods, kubelet_of
 from ..scenarios import observer
 from ..world import ds_of
@@ -24,7 +26,7 @@ def observe(env: Env, ns: str, ds: str) -> dict:
     facts = {"dns_facts": dns_facts(env)}
     # The claim is that the pod gets *working* cluster DNS: without ready endpoints it does not.
     env.cluster.await_dns()
-    facts["cluster_dns"] = cluster_dns_state(env.core, env.cluster.apps)
+    facts["cluster_dns"] = cluster_dns_state(env.core, env.cluster.apps, kubelet_dns_addresses(env.cluster))
     facts["pod"] = None
     pods = ds_pods(env, ns, ds)
     if pods:

@@ -1,10 +1,11 @@
 """C4: ClusterFirst falls back to the node's DNS. Spec: verdict.CLAIMS["C4"].
 
 Observed, once cluster DNS has been judged (env.cluster.await_dns(): the cluster name must go
-unresolved with cluster DNS up, not because it is down): the kube-dns and kubernetes Service IPs,
-and for one of the DaemonSet's pods the pod, its kubelet's DNS facts, its /etc/resolv.conf, an
-nslookup of kubernetes.default.svc.<domain> inside it, the node's own resolv.conf (the file the
-kubelet hands such pods, its resolvConf, read by the node probe) and the namespace's events.
+unresolved with cluster DNS up, not because it is down): cluster DNS's and the kubernetes Service's
+IPs (environment.dns_facts), and for one of the DaemonSet's pods the pod, its kubelet's DNS facts,
+its /etc/resolv.conf, an nslookup of kubernetes.default.svc.<domain> inside it, the node's own
+resolv.conf (the file the kubelet hands such pods, its resolvConf, read by the node probe) and the
+namespace's events.
 Judged: the pod's nameservers are the node's and include no cluster DNS; the cluster name does not
 resolve; no event mentions DNS (the page says the fallback is silent). A resolv.conf that could not
 be read, a lookup nobody answered, or a "does not resolve" that is not the node's nameserver's

@@ -1,10 +1,11 @@
 """C8: port in use on the node. Spec: verdict.CLAIMS["C8"].
 
-Observed: a pod bound to a node, on a port a node process holds (the claim: the kubelet's) or on a
-free one (the control), as the API serves it once the wait decided ("settled"): "crash_loop"
-(CrashLoopBackOff after a run that ended) or "running" (the exporter said it listens and ran on for
-a while, or ran long enough for an image that never says so). Then the ended container's log, if
-one ended; and for the claim, the ports bound on each node (evidence only).
+Observed: a pod bound to a node, on a port a node process holds (the claim: the kubelet's port,
+scenarios.c8) or on a free one (the control), as the API serves it once the wait decided
+("settled"): "crash_loop" (CrashLoopBackOff after a run that ended) or "running" (the exporter said
+it listens and ran on for a while, or ran long enough for an image that never says so). Then the
+ended container's log, if one ended; the port of its node's kubelet and where that came from; and
+for the claim, the ports bound on each node (evidence only).
 
 Judged: the container is in CrashLoopBackOff, its last run exited 1, and its log says
 'bind: address already in use'."""
@@ -15,7 +16,7 @@ import time
 from kubernetes import client
 
 from .. import kube, probes, signals
-from ..environment import Env
+from ..environment import Env, kubelet_of
 from ..scenarios import observer
 from ..waiting import wait_until
 from .base import run, serialize
@@ -73,9 +74,12 @@ def observe(env: Env, ns: str, pod: str, node_probes: dict | None = None, timeou
                         terminal=lambda: signals.observe(env.core, ns, names=[pod], allow=lambda s: s.code in (
                             "crash_loop", "container_exited")))
     ended = p.status.container_statuses[0].last_state.terminated
+    k = kubelet_of(env, p.spec.node_name)
     facts = {"settled": how, "pod": serialize(p),
              # a container that never ended left no previous log
-             "previous_log": _previous_log(env, ns, pod) if ended else None}
+             "previous_log": _previous_log(env, ns, pod) if ended else None,
+             # a kubelet port from its defaults is a guess: the evidence says so beside a FAIL
+             "kubelet": {"port": k.port, "source": k.source}}
     if node_probes is not None:
         facts["listening_ports"] = {node: sorted(probes.listening_ports(env.core, pr))
                                     for node, pr in node_probes.items()}
@@ -97,6 +101,8 @@ def judge(facts: dict) -> tuple[list, dict, str]:
         failures.append(("wrong_exit_code", f"last exit code {term and term.get('exitCode')}, not 1"))
     if BIND_ERROR not in log:
         failures.append(("no_bind_error", f"previous log lacks '{BIND_ERROR}'"))
+    if "kubelet" in facts:
+        ev.update(kubelet_port=facts["kubelet"]["port"], kubelet_facts=facts["kubelet"]["source"])
     if "listening_ports" in facts:
         ev["reserved_ports_bound"] = {node: probes.reserved_ports_report(set(ports))
                                       for node, ports in facts["listening_ports"].items()}

@@ -84,7 +84,7 @@ def pytest_configure(config):
         config.option.host_port_base = base
         config.option.request_timeout = options.parse_seconds(str(config.getoption("request_timeout")),
                                                               "--request-timeout")
-        kube.set_request_timeout(config.option.request_timeout)
+        waiting.set_request_timeout(config.option.request_timeout)
         max_wait = config.getoption("max_wait")
         config.option.max_wait = options.parse_seconds(str(max_wait), "--max-wait") if max_wait else None
         waiting.set_max_wait(config.option.max_wait)
