@@ -48,21 +48,23 @@ def test_nothing_out_is_no_leak():
 
 @pytest.fixture
 def veth(tmp_path):
-    """A veth pair: hnc-lw<id>a here (169.254.77.1/30), its peer in a namespace of its own (.2)."""
+    """A veth pair: hnc-lw<id>a here (169.254.<n>.1/30), its peer in a namespace of its own (.2).
+    The subnet is the test's own, so two runs at once (a CI and a developer's) never share a route."""
     if os.geteuid() != 0 or not shutil.which("ip") or not shutil.which("tcpdump"):
         pytest.skip("needs root, iproute2 and tcpdump (.ci/run installs tcpdump)")
     tag = uuid.uuid4().hex[:6]
+    net = f"169.254.{10 + int(tag, 16) % 240}"
     ns, a, b = f"hnc-lw-{tag}", f"hnclw{tag}a", f"hnclw{tag}b"
     sh = lambda *c: subprocess.run(c, check=True, capture_output=True, timeout=30)  # noqa: E731
     sh("ip", "netns", "add", ns)
     try:
         sh("ip", "link", "add", a, "type", "veth", "peer", "name", b)
         sh("ip", "link", "set", b, "netns", ns)
-        sh("ip", "addr", "add", "169.254.77.1/30", "dev", a)
+        sh("ip", "addr", "add", f"{net}.1/30", "dev", a)
         sh("ip", "link", "set", a, "up")
-        sh("ip", "netns", "exec", ns, "ip", "addr", "add", "169.254.77.2/30", "dev", b)
+        sh("ip", "netns", "exec", ns, "ip", "addr", "add", f"{net}.2/30", "dev", b)
         sh("ip", "netns", "exec", ns, "ip", "link", "set", b, "up")
-        yield a
+        yield a, f"{net}.2"
     finally:
         subprocess.run(["ip", "link", "del", a], capture_output=True, timeout=30)
         subprocess.run(["ip", "netns", "del", ns], capture_output=True, timeout=30)
@@ -77,25 +79,25 @@ veth_name = [""]
 
 
 def test_a_window_names_what_left(veth, tmp_path):
-    veth_name[0] = veth
+    veth_name[0], peer = veth
     r = leak_cmd(tmp_path, "start", "w1")
     assert r.returncode == 0, r.stderr
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
         for _ in range(3):
-            s.sendto(b"hnc", ("169.254.77.2", 9))
+            s.sendto(b"hnc", (peer, 9))
     # the packets wait for ARP before they go out: stop once all three are in the capture file
     pcap, deadline = tmp_path / "w1.pcap", time.monotonic() + 10
     while pcap.stat().st_size < 24 + 3 * (16 + 45) and time.monotonic() < deadline:
         threading.Event().wait(0.05)
     r = leak_cmd(tmp_path, "stop", "w1")
     assert r.returncode == 1, r.stdout + r.stderr
-    assert "LEAK udp 169.254.77.2:9 (3 packets)" in r.stdout
+    assert f"LEAK udp {peer}:9 (3 packets)" in r.stdout
     data = json.loads((tmp_path / "w1.json").read_text())
-    assert data["leaked"] == 3 and data["interface"] == veth
+    assert data["leaked"] == 3 and data["interface"] == veth_name[0]
 
 
 def test_a_quiet_window_passes(veth, tmp_path):
-    veth_name[0] = veth
+    veth_name[0] = veth[0]
     assert leak_cmd(tmp_path, "start", "w2").returncode == 0
     r = leak_cmd(tmp_path, "stop", "w2")
     assert r.returncode == 0 and "0 packets left the machine" in r.stdout, r.stdout + r.stderr
