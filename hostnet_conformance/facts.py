@@ -97,14 +97,28 @@ def read_kubelet(api, node: str) -> Kubelet:
     """configz of one node's kubelet through the API server, or the defaults with the reason."""
     from kubernetes import client
 
+    core = client.CoreV1Api(api)
     try:
-        resp = client.CoreV1Api(api).connect_get_node_proxy_with_path(node, "configz", _preload_content=False,
-                                                                    _request_timeout=10)
+        resp = core.connect_get_node_proxy_with_path(node, "configz", _preload_content=False, _request_timeout=10)
         return parse_configz(resp.data)
     except client.ApiException as e:
-        return Kubelet(f"defaults: configz unreadable (HTTP {e.status} {e.reason})")
+        why = f"configz unreadable (HTTP {e.status} {e.reason})"
     except (ValueError, TypeError) as e:
-        return Kubelet(f"defaults: configz unreadable ({' '.join(str(e).split())[:120]})")
+        why = f"configz unreadable ({' '.join(str(e).split())[:120]})"
+    # the node's status names the kubelet's port whatever configz allows (daemonEndpoints)
+    try:
+        port = endpoint_port(api.sanitize_for_serialization(core.read_node(node, _request_timeout=10)))
+    except client.ApiException:
+        port = None
+    if port is None:
+        return Kubelet(f"defaults: {why}")
+    return Kubelet(f"defaults: {why}; port {port} from the node's status.daemonEndpoints", port=port)
+
+
+def endpoint_port(node: dict) -> int | None:
+    """The kubelet's port as the node's status states it (status.daemonEndpoints.kubeletEndpoint.Port)."""
+    port = (((node.get("status") or {}).get("daemonEndpoints") or {}).get("kubeletEndpoint") or {}).get("Port")
+    return port if isinstance(port, int) and port > 0 else None
 
 
 def addresses(node: dict, kind: str) -> list[str]:

@@ -104,3 +104,25 @@ def test_the_node_file_gives_the_same_facts_as_configz_and_says_where_they_came_
 def test_a_file_that_is_not_a_kubelet_configuration_is_refused():
     with pytest.raises(ValueError, match="not a KubeletConfiguration"):
         facts.parse_config_file("apiVersion: v1\nkind: Config\n", "/etc/kubernetes/kubelet.conf", "x")
+
+
+def test_without_configz_the_kubelets_port_comes_from_the_nodes_status(monkeypatch):
+    """configz refused (nodes/proxy not granted): the port the node's status states, not a guess."""
+    from types import SimpleNamespace
+
+    from kubernetes import client
+    node = json.loads((DATA / "node-kind-worker.json").read_text())
+    node["status"]["daemonEndpoints"]["kubeletEndpoint"]["Port"] = 10350
+
+    def refused(*a, **kw):
+        raise client.ApiException(status=403, reason="Forbidden")
+    api = client.ApiClient()
+    core = SimpleNamespace(connect_get_node_proxy_with_path=refused, read_node=lambda name, **kw: node)
+    monkeypatch.setattr(client, "CoreV1Api", lambda a: core)
+    k = facts.read_kubelet(api, "w1")
+    assert (k.port, k.source) == (10350, "defaults: configz unreadable (HTTP 403 Forbidden); port 10350 from the "
+                                         "node's status.daemonEndpoints")
+    core.read_node = refused
+    k = facts.read_kubelet(api, "w1")
+    assert (k.port, k.source) == (10250, "defaults: configz unreadable (HTTP 403 Forbidden)")
+    assert facts.endpoint_port({"status": {}}) is None
