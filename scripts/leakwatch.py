@@ -27,6 +27,9 @@ import sys
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import bounded  # noqa: E402  (scripts/bounded.py)
+
 LINK_LOCAL = re.compile(r"ICMP6, (neighbor (solicitation|advertisement)|router (solicitation|advertisement)|"
                         r"multicast listener)")
 # `tcpdump -q`: `12:00:00.1 IP 192.0.2.2.45321 > 10.255.255.53.53: UDP, length 40`,
@@ -39,10 +42,11 @@ def die(msg: str) -> None:
     sys.exit(2)
 
 
-def run(cmd: list[str], timeout: float) -> subprocess.CompletedProcess:
+def run(cmd: list[str], timeout: float, **popen) -> subprocess.CompletedProcess:
+    """bounded.run (a deadline that also holds when a child keeps the pipes open), a one-line error."""
     try:
-        return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
-    except subprocess.TimeoutExpired:
+        return bounded.run(cmd, timeout, capture_output=True, text=True, **popen)
+    except bounded.TimedOut:
         die(f"timed out after {timeout:.0f} s: {' '.join(cmd)}")
     except FileNotFoundError:
         die(f"{cmd[0]} is not installed")
@@ -65,16 +69,10 @@ def ensure_tcpdump() -> str:
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
     cmd = ["apt-get", "install", "-y", "--no-install-recommends", "tcpdump"]
 
-    def install() -> subprocess.CompletedProcess:
-        try:
-            return subprocess.run(cmd, capture_output=True, text=True, timeout=900, env=env)
-        except subprocess.TimeoutExpired:
-            die("timed out after 900 s: apt-get install tcpdump")
-
-    r = install()
+    r = run(cmd, 900, env=env)
     if r.returncode != 0:   # a fresh machine: the package lists first
         run(["apt-get", "update"], 900)
-        r = install()
+        r = run(cmd, 900, env=env)
     if r.returncode != 0:
         die(f"apt-get install tcpdump failed: {(r.stderr or r.stdout).strip().splitlines()[-1:]}")
     return shutil.which("tcpdump") or die("tcpdump is not on PATH after installing it")
