@@ -2,7 +2,10 @@
 
 A wait on a pod or a DaemonSet ends as soon as one of these appears, quoting the cluster:
   image_pull        ErrImagePull / ImagePullBackOff / InvalidImageName / ErrImageNeverPull
-  container_config  CreateContainerConfigError / CreateContainerError / RunContainerError
+  container_config  CreateContainerConfigError / CreateContainerError / RunContainerError (the
+                    runtime's failure to start the container: terminal once the kubelet's retry
+                    failed too; a first failure can be a race with the pod's sandbox, seen:
+                    "namespace path: lstat /proc/0/ns/ipc", and the kubelet's retry starts it)
   crash_loop        CrashLoopBackOff, with the line of the previous log that explains it
   container_exited  a container of a restartPolicy=Never pod exited non-zero
   pod_failed        the pod's phase is Failed (e.g. the kubelet's NodePorts admission)
@@ -85,7 +88,7 @@ def pod_signals(pod: dict, log_of: Callable[[str], str] | None = None, past: boo
         c = cs.get("name")
         if reason in IMAGE_PULL:
             out.append(Signal("image_pull", f"{reason}: {msg or cs.get('image')}", name, node, c))
-        elif reason in CONTAINER_CONFIG:
+        elif reason in CONTAINER_CONFIG and not (reason == "RunContainerError" and not cs.get("restartCount")):
             out.append(Signal("container_config", f"{reason}: {msg}", name, node, c))
         elif reason == "CrashLoopBackOff":
             term = (cs.get("lastState") or {}).get("terminated") or {}

@@ -118,3 +118,22 @@ def test_by_node_groups_each_nodes_cause():
     found = sg.pod_signals(pod("crash-loop"), crash_log) + sg.pod_signals(pod("unschedulable"))
     groups = sg.by_node(found)
     assert set(groups) == {pod("crash-loop")["spec"]["nodeName"], "-"}
+
+
+def _run_container_error(restarts: int) -> dict:
+    """The vendor's pod as the kubelet reports a runtime that could not start its container (the
+    words a sandbox race gave in CI), after `restarts` earlier attempts."""
+    pod = json.loads((DATA / "pod-running.json").read_text())
+    cs = pod["status"]["containerStatuses"][0]
+    cs.update(ready=False, restartCount=restarts, state={"waiting": {
+        "reason": "RunContainerError",
+        "message": "failed to create containerd task: failed to create shim task: OCI runtime create failed: runc "
+                   "create failed: unable to create new parent process: namespace path: lstat /proc/0/ns/ipc: no "
+                   "such file or directory: unknown"}})
+    return pod
+
+
+def test_a_first_run_container_error_waits_for_the_kubelets_retry_a_second_is_terminal():
+    assert sg.pod_signals(_run_container_error(0)) == []
+    [sig] = sg.pod_signals(_run_container_error(1))
+    assert sig.code == "container_config" and "RunContainerError: failed to create containerd task" in sig.message
