@@ -41,8 +41,20 @@ def _coredns(world):
     # the domain the probe's own kubelet gives its pods (configz clusterDomain), not kind's
     node = env.core.read_namespaced_pod(p.name, p.ns).spec.node_name
     name = cluster_name(environment.kubelet_of(env, node).cluster_domain)
-    r = probes.lookup(env.core, p.ns, p.name, name)
-    assert facts["kubernetes_ip"] in r["addresses"], f"{name}: {r['output']}"
+    last: dict = {}
+
+    def answered():
+        last.update(probes.lookup(env.core, p.ns, p.name, name))
+        return last["answer"] in ("NOERROR", *probes.NEGATIVE_ANSWERS)
+    # DNS's endpoints are ready before every node's kube-proxy has programmed them: until then the
+    # Service address refuses ("write to '10.96.0.10': Connection refused", seen on the dual-stack
+    # flavour a second after the endpoints turned ready). A nameserver's answer ends the wait at once
+    try:
+        wait_until(answered, timeout=30, interval=1, what=f"a nameserver's answer for {name}",
+                   describe=lambda: last.get("output", ""))
+    except WaitTimeout:
+        pass   # the assertion says what the last lookup got
+    assert facts["kubernetes_ip"] in last["addresses"], f"{name}: {last['output']}"
 
 
 def test_coredns_resolves_the_api_service(world):
