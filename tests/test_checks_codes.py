@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import ast
 import re
-import time
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -22,12 +21,12 @@ CLAIM_MODULES = sorted((ROOT / "hostnet_conformance" / "claims").glob("*.py"))
 SNAKE = re.compile(r"^[a-z][a-z0-9]*(_[a-z0-9]+)*$")
 
 
-# ---------------------------------------------------------------- base.verdict
+# ---------------------------------------------------------------- base.decided
 
 def test_tuple_failures_give_codes_in_order_and_joined_messages():
-    v = base.verdict("C8", [("not_crashlooping", "container is not in CrashLoopBackOff"),
+    v = base.decided("C8", [("not_crashlooping", "container is not in CrashLoopBackOff"),
                               ("wrong_exit_code", "last exit code None, not 1")],
-                       {"restarts": 0}, "exit 1 ...", time.monotonic())
+                       {"restarts": 0}, "exit 1 ...", 0.0)
     assert not v.passed
     assert v.codes == ["not_crashlooping", "wrong_exit_code"]
     assert v.reason == "container is not in CrashLoopBackOff; last exit code None, not 1"
@@ -35,21 +34,21 @@ def test_tuple_failures_give_codes_in_order_and_joined_messages():
 
 
 def test_a_plain_string_failure_gets_the_code_failed():
-    v = base.verdict("C1", ["something odd", ("no_pods", "no DaemonSet pods")], {}, "ok", time.monotonic())
+    v = base.decided("C1", ["something odd", ("no_pods", "no DaemonSet pods")], {}, "ok", 0.0)
     assert not v.passed
     assert v.codes == ["failed", "no_pods"]
     assert v.reason == "something odd; no DaemonSet pods"
 
 
 def test_no_failures_pass_with_the_ok_reason_and_no_codes():
-    v = base.verdict("C14", [], {"n": 1}, "hostname == nodeName", time.monotonic())
+    v = base.decided("C14", [], {"n": 1}, "hostname == nodeName", 0.0)
     assert v.passed and v.reason == "hostname == nodeName" and v.codes == []
     assert v.duration_s >= 0
 
 
 def test_a_failure_may_say_how_it_came_about():
-    v = base.verdict("C2", [("no_metrics_on_loopback", "localhost:20101 on w1: refused", "refused"),
-                              ("no_pods", "none")], {}, "", time.monotonic())
+    v = base.decided("C2", [("no_metrics_on_loopback", "localhost:20101 on w1: refused", "refused"),
+                              ("no_pods", "none")], {}, "", 0.0)
     assert (v.codes, v.modes) == (["no_metrics_on_loopback", "no_pods"], ["refused", ""])
 
 
@@ -128,7 +127,7 @@ def _code_of(node: ast.AST) -> str | None:
 
 def _failure_nodes(tree: ast.Module) -> list[ast.AST]:
     """Every failure a claim module records: `failures.append(x)` arguments and the items of a list
-    literal handed to `verdict(...)`."""
+    literal handed to `decided(...)`."""
     out = []
     for node in ast.walk(tree):
         if not isinstance(node, ast.Call):
@@ -138,7 +137,7 @@ def _failure_nodes(tree: ast.Module) -> list[ast.AST]:
                 and f.value.id == "failures"):
             assert len(node.args) == 1, ast.unparse(node)
             out.append(node.args[0])
-        elif _call_name(node) == "verdict" and len(node.args) >= 2 and isinstance(node.args[1], ast.List):
+        elif _call_name(node) in ("verdict", "decided") and len(node.args) >= 2 and isinstance(node.args[1], ast.List):
             out.extend(node.args[1].elts)
     return out
 

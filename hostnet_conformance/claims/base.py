@@ -104,9 +104,17 @@ def decided(claim: str, failures: list[Failure | str], evidence: dict, ok_reason
                    duration_s, [c for c, _, _ in triples], [m for _, _, m in triples])
 
 
-def verdict(claim: str, failures: list[Failure | str], evidence: dict, ok_reason: str, t0: float) -> Verdict:
-    """decided(), timed from t0 (a check that observes and judges in one)."""
-    return decided(claim, failures, evidence, ok_reason, round(time.monotonic() - t0, 2))
+def said(r: dict) -> str:
+    """What an exec printed, in one line: its stderr, else its stdout (200 characters at most)."""
+    return " ".join((r.get("stderr") or r.get("stdout") or "no output").split())[:200]
+
+
+def exec_failed(what: str, r: dict, any_exit: bool = True) -> None:
+    """An exec (recorded as {"rc", "stdout", "stderr"}; rc -1: no exit status) that delivered no exit
+    status, or with `any_exit` exited non-zero, observed nothing: ERROR `<what> <how>: <what it said>`."""
+    if r["rc"] < 0 or (any_exit and r["rc"] != 0):
+        how = "delivered no exit status" if r["rc"] < 0 else f"exited {r['rc']}"
+        raise ClusterError(f"{what} {how}: {said(r)}")
 
 
 def unobserved(claim: str, what: str, r: dict) -> None:

@@ -18,7 +18,7 @@ from ..scenarios import observer
 from ..verdict import ClusterError
 from ..waiting import each
 from ..world import VENDOR_PORT, ds_of
-from .base import run, serialize, unobserved
+from .base import exec_failed, run, serialize, unobserved
 
 # What the exporter sees, then what the node shows, each one exec; sections split by a line "@@".
 C12_EXPORTER = ("cat /proc/1/stat; echo @@; cat /host/proc/1/stat; echo @@; "
@@ -62,9 +62,7 @@ def judge(facts: dict) -> tuple[list, dict, str]:
     if facts["node_probe"] is None:
         raise ClusterError(f"C12: no node probe runs on {node}, so the node's view cannot be read")
     for key, what in (("exporter", "exporter"), ("node_probe", "node")):
-        if facts[key]["rc"] < 0:
-            raise ClusterError(f"C12: the exec into the {what} pod on {node} delivered no exit status: "
-                               f"{(facts[key]['stderr'] or facts[key]['stdout'] or 'no output').strip()[:200]}")
+        exec_failed(f"C12: the exec into the {what} pod on {node}", facts[key], any_exit=False)
     unobserved("C12", f"GET :{facts['port']}/metrics in {pod}", facts["metrics"])
     exporter_out, node_out = facts["exporter"]["stdout"], facts["node_probe"]["stdout"]
     unames = [ln for ln in facts["metrics"]["body"].splitlines() if ln.startswith("node_uname_info")]

@@ -10,9 +10,8 @@ from dataclasses import asdict
 
 from ..environment import Env, ds_pods, exec_pod
 from ..scenarios import observer
-from ..verdict import ClusterError
 from ..world import ds_of
-from .base import run, serialize
+from .base import exec_failed, run, serialize
 
 WANT_RESOURCES = {"requests": {"memory": "64Mi", "cpu": "100m"}, "limits": {"memory": "128Mi", "cpu": "200m"}}
 CGROUP_LIMIT = "cat /sys/fs/cgroup/memory.max 2>/dev/null || cat /sys/fs/cgroup/memory/memory.limit_in_bytes"
@@ -32,11 +31,8 @@ def judge(facts: dict) -> tuple[list, dict, str]:
         return [("no_pods", "no DaemonSet pods")], ev, ""
     p = facts["pods"][0]
     name, cg = p["metadata"]["name"], facts["cgroup_memory_limit"]
-    if cg["rc"] != 0:
-        # both files unreadable, or no exit status at all: the limit was not seen, so it cannot differ
-        how = "delivered no exit status" if cg["rc"] < 0 else f"exited {cg['rc']}"
-        raise ClusterError(f"C13: reading the cgroup memory limit in {name} {how}: "
-                           f"{(cg['stderr'] or cg['stdout'] or 'no output').strip()[:200]}")
+    # both files unreadable, or no exit status at all: the limit was not seen, so it cannot differ
+    exec_failed(f"C13: reading the cgroup memory limit in {name}", cg)
     res = (p["spec"]["containers"][0].get("resources") or {})
     got = {"requests": dict(res.get("requests") or {}), "limits": dict(res.get("limits") or {})}
     qos, limit = (p.get("status") or {}).get("qosClass"), cg["stdout"].strip()

@@ -12,9 +12,8 @@ from dataclasses import asdict
 from .. import facts as cluster_facts
 from ..environment import Env, ds_pods, exec_pod, node_json
 from ..scenarios import observer
-from ..verdict import ClusterError
 from ..world import ds_of
-from .base import run, serialize
+from .base import exec_failed, run, serialize
 
 
 def observe(env: Env, ns: str, ds: str) -> dict:
@@ -28,10 +27,7 @@ def judge(facts: dict) -> tuple[list, dict, str]:
     failures, ev, renamed = [], {}, []
     for p in facts["pods"]:
         pod, r = p["metadata"]["name"], facts["hostname"][p["metadata"]["name"]]
-        if r["rc"] != 0:
-            how = "delivered no exit status" if r["rc"] < 0 else f"exited {r['rc']}"
-            raise ClusterError(f"C14: `hostname` in {pod} {how}: "
-                               f"{(r['stderr'] or r['stdout'] or 'no output').strip()[:200]}")
+        exec_failed(f"C14: `hostname` in {pod}", r)
         node = facts["nodes"].get((p.get("spec") or {}).get("nodeName"), {})
         hostname, want = r["stdout"].strip(), cluster_facts.os_hostname(node)
         name = (node.get("metadata") or {}).get("name", "")

@@ -12,13 +12,15 @@ be read, a lookup nobody answered, or a "does not resolve" that is not the node'
 answer observed nothing: ERROR."""
 from __future__ import annotations
 
+from dataclasses import asdict
+
 from .. import kube, probes
 from ..environment import Env, dns_facts, ds_pods, kubelet_of
 from ..scenarios import observer
 from ..verdict import ClusterError
 from ..world import ds_of
-from .base import run
-from .dns import cluster_name, kubelet_facts, lookup, lookup_said, observe_pod, ran, resolv_conf, unanswered
+from .base import run, said
+from .dns import cluster_name, kubelet_facts, lookup, lookup_said, observe_pod, resolv_conf, unanswered
 
 
 def observe(env: Env, ns: str, ds: str, node_probes: dict) -> dict:
@@ -31,7 +33,7 @@ def observe(env: Env, ns: str, ds: str, node_probes: dict) -> dict:
         facts["kubelet"] = kubelet_facts(k)
         facts.update(observe_pod(env, p, k.cluster_domain))
         # the file the kubelet hands to such pods (resolvConf), not kind's path
-        facts["node_resolv_conf"] = ran(node_probes[p.spec.node_name].run(env.core, "cat", f"/host{k.resolv_conf}"))
+        facts["node_resolv_conf"] = asdict(node_probes[p.spec.node_name].run(env.core, "cat", f"/host{k.resolv_conf}"))
         # every event of the namespace: which of them speak of DNS is the judge's to say
         facts["events"] = [{"type": e.type, "reason": e.reason, "message": e.message,
                             "object": e.involved_object and f"{e.involved_object.kind}/{e.involved_object.name}"}
@@ -43,7 +45,7 @@ def _node_resolv_conf(pod: dict, path: str, r: dict) -> dict:
     """The node's file, parsed (read by the node probe at /host<path>). A read that failed: ERROR."""
     if r["rc"] != 0:
         raise ClusterError(f"C4: reading the node's {path} on {pod['spec'].get('nodeName')} failed: exit "
-                           f"{r['rc']}: {' '.join((r['stderr'] or 'no output').split())[:200]}")
+                           f"{r['rc']}: {said(r)}")
     return probes.parse_resolv_conf(r["stdout"])
 
 

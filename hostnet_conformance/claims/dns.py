@@ -3,11 +3,13 @@ in it (the execs' results as they came back), and reading those results when jud
 lookup that observed nothing is ERROR, decided here from the recorded results."""
 from __future__ import annotations
 
+from dataclasses import asdict
+
 from .. import probes
 from ..environment import Env, exec_pod
 from ..facts import Kubelet
 from ..verdict import ClusterError
-from .base import serialize
+from .base import said, serialize
 
 # what a lookup that was not made says (C3 does not ask a cluster DNS without ready endpoints)
 NOT_ASKED = {"ok": False, "addresses": [], "answer": "not_asked", "server": None,
@@ -17,11 +19,6 @@ NOT_ASKED = {"ok": False, "addresses": [], "answer": "not_asked", "server": None
 def cluster_name(domain: str) -> str:
     """The name both claims look up: the API's Service, absolute (probes.fqdn)."""
     return probes.fqdn(f"kubernetes.default.svc.{domain}")
-
-
-def ran(r) -> dict:
-    """An exec's result as facts (kube.ExecResult; rc -1: the exec delivered no exit status)."""
-    return {"rc": r.rc, "stdout": r.stdout, "stderr": r.stderr}
 
 
 def kubelet_facts(k: Kubelet) -> dict:
@@ -34,22 +31,18 @@ def observe_pod(env: Env, pod, domain: str, lookup: bool = True) -> dict:
     """The pod as the API serves it, its /etc/resolv.conf and, with `lookup`, an nslookup of the
     cluster's name inside it (None when not asked)."""
     return {"pod": serialize(pod),
-            "resolv_conf": ran(exec_pod(env, pod, "cat", "/etc/resolv.conf")),
-            "lookup": ran(exec_pod(env, pod, "nslookup", cluster_name(domain), timeout=30)) if lookup else None}
+            "resolv_conf": asdict(exec_pod(env, pod, "cat", "/etc/resolv.conf")),
+            "lookup": asdict(exec_pod(env, pod, "nslookup", cluster_name(domain), timeout=30)) if lookup else None}
 
 
 def pod_ref(pod: dict) -> str:
     return f"{pod['metadata']['namespace']}/{pod['metadata']['name']}"
 
 
-def _quoted(r: dict) -> str:
-    return " ".join((r.get("stderr") or r.get("stdout") or "no output").split())[:200]
-
-
 def resolv_conf(pod: dict, r: dict) -> dict:
     """The pod's resolv.conf, parsed. A read that failed or gave nothing observed nothing: ERROR."""
     if r["rc"] != 0 or not r["stdout"].strip():
-        raise ClusterError(f"reading /etc/resolv.conf in pod {pod_ref(pod)} failed: exit {r['rc']}: {_quoted(r)}")
+        raise ClusterError(f"reading /etc/resolv.conf in pod {pod_ref(pod)} failed: exit {r['rc']}: {said(r)}")
     return probes.parse_resolv_conf(r["stdout"])
 
 
