@@ -83,27 +83,61 @@ setting() { grep -E "^$1=" "$CACHE/offline.env" | cut -d= -f2; }
 DEBIAN_IMAGE="hnc.local/debian:$DEBIAN_SUITE"
 have "$DEBIAN_IMAGE" || die e2e-images "$DEBIAN_IMAGE missing: run build-debian-base.sh"
 DEBIAN_ID=$(dk image inspect -f '{{.Id}}' "$DEBIAN_IMAGE")
-CTX="$CACHE/build-context/e2e"; rm -rf "$CTX"; mkdir -p "$CTX"
-cp "$OUT/agnhost" "$CTX/agnhost"
-KEY=$(cat "$CTX/agnhost" "$IMG_DIR/e2e-tools.Dockerfile" <(echo "$DEBIAN_ID") | sha256sum | cut -c1-12)
-TOOLS="hnc.local/e2e-tools:$KEY"
-if have "$TOOLS"; then log "image e2e-tools: up to date ($KEY)"; else
+# agnhost_context DIR CTX: the build context of agnhost.Dockerfile. Every file it COPYs is placed
+# at the path it has in upstream's test/images/agnhost directory DIR, from where upstream's
+# Dockerfile ADDs it: the agnhost binary built above, the cluster's own CoreDNS build in place of
+# the archive upstream ADDs from a URL, every other file copied from the module as it is.
+agnhost_context() {
+  local dir=$1 ctx=$2 src
+  rm -rf "$ctx"; mkdir -p "$ctx"
+  while read -r src; do
+    mkdir -p "$ctx/$(dirname "$src")"
+    case $src in
+      agnhost) cp "$OUT/agnhost" "$ctx/$src" ;;
+      coredns) cp "$CACHE/gobin/coredns" "$ctx/$src" ;;
+      *) cp "$dir/$src" "$ctx/$src" ;;
+    esac || die e2e-images "agnhost.Dockerfile copies $src, which is not there to copy (run bootstrap.sh)"
+  done < <(sed -n 's/^COPY \([^ ]*\) .*/\1/p' "$IMG_DIR/agnhost.Dockerfile")
+}
+# context_key CTX LINE...: a digest of every file in CTX (path and content) and the given lines
+context_key() {
+  local ctx=$1; shift
+  { printf '%s\n' "$@"; (cd "$ctx" && find . -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum); } \
+    | sha256sum | cut -c1-12
+}
+mkdir -p "$CACHE/build-context/e2e-tools"   # the tools image takes nothing from its context
+TOOLS_KEY=$(cat "$IMG_DIR/e2e-tools.Dockerfile" <(echo "$DEBIAN_ID") | sha256sum | cut -c1-12)
+TOOLS="hnc.local/e2e-tools:$TOOLS_KEY"
+if have "$TOOLS"; then log "image e2e-tools: up to date ($TOOLS_KEY)"; else
   log "image e2e-tools: building"
   bounded "$HNC_TIMEOUT_BUILD" docker build -q -f "$IMG_DIR/e2e-tools.Dockerfile" \
-    --build-arg "DEBIAN_IMAGE=$DEBIAN_IMAGE" -t "$TOOLS" "$CTX" >>"$LOGS/e2e-images.log" 2>&1 \
-    || die e2e-images "docker build of e2e-tools failed"
+    --build-arg "DEBIAN_IMAGE=$DEBIAN_IMAGE" -t "$TOOLS" "$CACHE/build-context/e2e-tools" \
+    >>"$LOGS/e2e-images.log" 2>&1 || die e2e-images "docker build of e2e-tools failed"
 fi
-# The agnhost image is the same image with agnhost's entrypoint; jessie-dnsutils runs a shell
-# loop with dig and getent, which the tools image has; busybox and pause are the cluster's own.
+# The agnhost image: the tools image plus upstream's files and directives (agnhost.Dockerfile),
+# rebuilt when any file of its context, its Dockerfile or the tools image changes. jessie-dnsutils
+# runs a shell loop with dig and getent, which the tools image has; busybox and pause are the
+# cluster's own.
+AGN_DIR="$(bounded "$HNC_TIMEOUT_SHORT" go env GOMODCACHE)/k8s.io/kubernetes@$K8S_VERSION/test/images/agnhost"
+CTX="$CACHE/build-context/e2e"
+agnhost_context "$AGN_DIR" "$CTX"
+KEY=$(context_key "$CTX" "$(cat "$IMG_DIR/agnhost.Dockerfile")" "$(dk image inspect -f '{{.Id}}' "$TOOLS")")
 AGNHOST=$(want agnhost "$(cat "$OUT/agnhost.version")")
 JESSIE=$(want jessie-dnsutils)
 BUSYBOX=$(want busybox)
 PAUSE=$(want pause)
-if [[ "$(dk image inspect -f '{{json .Config.Entrypoint}}' "$AGNHOST" 2>/dev/null)" != '["/agnhost"]' ]] \
-   || [[ "$(dk image inspect -f '{{.Parent}}' "$AGNHOST" 2>/dev/null)" != "$(dk image inspect -f '{{.Id}}' "$TOOLS")" ]]; then
-  cid=$(dk create "$TOOLS" /x)
-  dk commit --change 'ENTRYPOINT ["/agnhost"]' --change 'CMD ["pause"]' "$cid" "$AGNHOST" >/dev/null
-  dk rm "$cid" >/dev/null
+if [[ "$(dk image inspect -f '{{index .Config.Labels "hnc.local.e2e-key"}}' "$AGNHOST" 2>/dev/null)" == "$KEY" ]]; then
+  log "image agnhost: up to date ($KEY)"
+else
+  log "image agnhost: building ($KEY)"
+  old=$(dk image inspect -f '{{.Id}}' "$AGNHOST" 2>/dev/null) || old=""
+  bounded "$HNC_TIMEOUT_BUILD" docker build -q -f "$IMG_DIR/agnhost.Dockerfile" --build-arg "TOOLS_IMAGE=$TOOLS" \
+    --label "hnc.local.e2e-key=$KEY" -t "$AGNHOST" "$CTX" >>"$LOGS/e2e-images.log" 2>&1 \
+    || die e2e-images "docker build of agnhost failed"
+  # the build it replaces, once no tag names it any more (ours alone: it had the agnhost tag)
+  if [[ -n $old && "$(dk image inspect -f '{{len .RepoTags}}' "$old" 2>/dev/null)" == 0 ]]; then
+    dk rmi "$old" >/dev/null 2>&1 || true   # still used by a container: left in place
+  fi
 fi
 dk tag "$TOOLS" "$JESSIE"
 dk tag "$(setting HNC_PROBE_IMAGE)" "$BUSYBOX"
