@@ -32,14 +32,15 @@ class Flavour:
     capabilities_contain: dict = field(default_factory=dict)
     # own clusters that scripts/flavours.py makes itself (then the suite reuses them): changes to the
     # suite's kind config, and the set-up that runs between `kind create cluster` and the suite
-    kind: dict = field(default_factory=dict)   # networking: {...}, worker_patches: [kubeadm patch]
+    # networking: {...}, workers: N, kubeadm_patches / worker_patches: [kubeadm patch]
+    kind: dict = field(default_factory=dict)
     setup: str | None = None
     # kept only: a file under fixtures/flavours/ holding a ValidatingAdmissionPolicy and its binding,
     # created before the suite runs and deleted after it
     policy: str | None = None
 
 
-SETUPS = ("cloud-node-init", "kindnetd", "dual-stack-cni")
+SETUPS = ("cloud-node-init", "kindnetd", "dual-stack-cni", "ipv6-cni", "non-kind-defaults")
 
 
 def load(path: Path = FILE) -> dict[str, Flavour]:
@@ -59,9 +60,13 @@ def load(path: Path = FILE) -> dict[str, Flavour]:
             raise ValueError(f"flavour {name}: kind changes and a set-up need a cluster of its own")
         if f.get("policy") and (f.get("cluster") != "kept" or not (FIXTURES / "flavours" / str(f["policy"])).is_file()):
             raise ValueError(f"flavour {name}: policy must name a file under fixtures/flavours/ of a kept flavour")
-        unknown = set(f.get("kind") or {}) - {"networking", "worker_patches", "pod_security_default"}
+        unknown = set(f.get("kind") or {}) - {"networking", "workers", "kubeadm_patches", "worker_patches",
+                                               "pod_security_default"}
         if unknown:
             raise ValueError(f"flavour {name}: kind: unknown key(s) {', '.join(sorted(unknown))}")
+        workers = (f.get("kind") or {}).get("workers", 2)
+        if not isinstance(workers, int) or isinstance(workers, bool) or not 0 <= workers <= 8:
+            raise ValueError(f"flavour {name}: kind: workers must be a whole number from 0 to 8, not {workers!r}")
         out[name] = Flavour(name=name, letter=str(f["letter"]), title=f["title"], cluster=f["cluster"],
                             expect=expect, reasons=dict(f.get("reasons") or {}), facts=dict(f.get("facts") or {}),
                             suite_args=[str(a) for a in f.get("suite_args") or []],
@@ -108,11 +113,14 @@ def made(flavour: Flavour) -> bool:
 
 
 def kind_config(base: dict, flavour: Flavour) -> dict:
-    """The suite's kind config (cluster.render_kind_config) with the flavour's changes: `networking`
-    merged in, and each worker given the `worker_patches` (kubeadm config patches, `{i}` = the
-    worker's number from 1)."""
+    """The suite's kind config (cluster.render_kind_config, made with `workers` workers) with the
+    flavour's changes: `networking` merged in, the cluster-wide `kubeadm_patches` added (kubeadm's
+    ClusterConfiguration, KubeletConfiguration, ...), and each worker given the `worker_patches`
+    (kubeadm config patches, `{i}` = the worker's number from 1)."""
     cfg = json.loads(json.dumps(base))
     cfg.setdefault("networking", {}).update(flavour.kind.get("networking") or {})
+    if flavour.kind.get("kubeadm_patches"):
+        cfg["kubeadmConfigPatches"] = [*cfg.get("kubeadmConfigPatches", []), *flavour.kind["kubeadm_patches"]]
     i = 0
     for node in cfg.get("nodes") or []:
         if node.get("role") == "worker":

@@ -122,6 +122,29 @@ def with_dns_policy(obj: Manifest, policy: str) -> Manifest:
     return _set_pod_field(obj, "dnsPolicy", policy)
 
 
+# What the suite's own workloads request of a node's CPU: each is the vendor's pod changed in one
+# way, a control or a scenario that only has to run, and many of them share a node while a run
+# starts at once; at the vendor's 100m they would not fit beside a one-node cluster's control plane.
+SUITE_CPU_REQUEST = "10m"
+
+
+def light(obj: Manifest) -> Manifest:
+    """The workload with each container's CPU request lowered to SUITE_CPU_REQUEST (limits and
+    memory as they were, and a request already below it kept): for the suite's own copies of the
+    vendor's pod, never for the vendor's DaemonSet itself, whose resources C13 judges as written."""
+    out = copy.deepcopy(obj)
+    for container in _containers(out):
+        requests = (container.get("resources") or {}).get("requests") or {}
+        if "cpu" in requests and _millicores(requests["cpu"]) > _millicores(SUITE_CPU_REQUEST):
+            requests["cpu"] = SUITE_CPU_REQUEST
+    return out
+
+
+def _millicores(q: str) -> float:
+    q = str(q)
+    return float(q[:-1]) if q.endswith("m") else float(q) * 1000
+
+
 def with_node_name(pod: Manifest, node: str) -> Manifest:
     """Bind directly to a node, bypassing the scheduler (the kubelet admits or rejects it)."""
     return _set_pod_field(pod, "nodeName", node)

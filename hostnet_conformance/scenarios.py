@@ -43,14 +43,14 @@ class Scenario:
 
 
 def second_daemonset(w, port: int) -> dict:
-    return manifests.with_name(manifests.with_port(w.vendor_ds(), port), "second-exporter")
+    return manifests.with_name(manifests.with_port(w.derived_ds(), port), "second-exporter")
 
 
 def c5(w) -> str:
     """The vendor's DaemonSet declaring one port and listening on another, on one worker (the check
     observes one pod)."""
     p = w.ports.port_for
-    return w.deploy("c5", one_node(w, manifests.with_ports(w.vendor_ds(), declared=p("c5-declared"),
+    return w.deploy("c5", one_node(w, manifests.with_ports(w.derived_ds(), declared=p("c5-declared"),
                                                             listening=p("c5-listening")), 0))
 
 
@@ -59,7 +59,7 @@ def c6(w) -> str:
     the same DaemonSet with updateStrategy OnDelete (the control: its pods are never replaced).
     Each takes a host port of its own: on a one-node cluster the first worker is the last, and the
     rolling DaemonSet's replacement pod asks for the host port of the pod it replaces, on that node."""
-    p, ns, v = w.ports.port_for, w.ns("c6"), w.vendor_ds()
+    p, ns, v = w.ports.port_for, w.ns("c6"), w.derived_ds()
     pod = manifests.pod_from_daemonset(manifests.with_port(v, p("c6-bare")), "bare")
     w.create(ns, manifests.with_node_name(pod, w.workers[0]))
     w.create(ns, manifests.on_one_node(manifests.with_name(manifests.with_port(v, p("c6")), "rolling"), w.workers[-1]))
@@ -83,9 +83,9 @@ def c10(w) -> str:
     ns = w.ns("c10")
     w.create(ns, manifests.with_image(manifests.load("web-pod"), w.env.probe_image))
     p = w.ports.port_for
-    w.create(ns, manifests.with_name(manifests.with_port(w.vendor_ds(), p("c10")), "exporter-hostnet"))
+    w.create(ns, manifests.with_name(manifests.with_port(w.derived_ds(), p("c10")), "exporter-hostnet"))
     w.create(ns, one_node(w, manifests.with_name(manifests.with_host_network(
-        manifests.with_port(w.vendor_ds(), p("c10-no-hostnet")), False), "exporter-podnet"), 1))   # the control
+        manifests.with_port(w.derived_ds(), p("c10-no-hostnet")), False), "exporter-podnet"), 1))   # the control
     return ns
 
 
@@ -105,7 +105,7 @@ def cross_node(w) -> str:
 SCENARIOS = {s.key: s for s in [
     Scenario("c5", "C5", c5),
     Scenario("c5-control", "C5", lambda w: w.deploy("c5-control", one_node(
-        w, manifests.with_port(w.vendor_ds(), w.ports.port_for("c5-matching")), 1))),
+        w, manifests.with_port(w.derived_ds(), w.ports.port_for("c5-matching")), 1))),
     Scenario("c6", "C6", c6),
     Scenario("c7", "C7", lambda w: w.deploy("c7", second_daemonset(w, VENDOR_PORT)), after_vendor=True),
     Scenario("c7-control", "C7",

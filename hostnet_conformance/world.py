@@ -175,10 +175,15 @@ class World:
         refused = refused_features(self)
         return manifests.without_host_features(ds, refused) if refused and not as_written else ds
 
+    def derived_ds(self) -> dict:
+        """The vendor's DaemonSet as the suite's own variants and scenarios start from it: the same,
+        with a lighter CPU request (manifests.light), so a busy or one-node cluster fits them all."""
+        return manifests.light(self.vendor_ds())
+
     def pinned_pod(self, purpose: str, port: int, node: str, declared: int | None = None) -> str:
         """The vendor's pod template as a bare Pod bound to `node` by spec.nodeName (no scheduler),
         listening on `port` and declaring `declared` (default: the same port). Returns its namespace."""
-        pod = manifests.pod_from_daemonset(manifests.with_ports(self.vendor_ds(), declared or port, port), "pinned")
+        pod = manifests.pod_from_daemonset(manifests.with_ports(self.derived_ds(), declared or port, port), "pinned")
         return self.deploy(purpose, manifests.with_node_name(pod, node))
 
     def create(self, ns: str, obj: dict):
@@ -194,12 +199,12 @@ class World:
 
 # The variants the negative controls need, each a small function of the vendor's DaemonSet.
 def variants(w: World) -> dict[str, dict]:
-    v, p = w.vendor_ds(), w.ports.port_for
+    v, p = w.derived_ds(), w.ports.port_for
     guaranteed = one_node(w, manifests.with_port(v, p("guaranteed")), 0)
     guaranteed["spec"]["template"]["spec"]["containers"][0]["resources"] = {
         "requests": {"memory": "128Mi", "cpu": "200m"}, "limits": {"memory": "128Mi", "cpu": "200m"}}
     out = {
-        "vendor": v,
+        "vendor": w.vendor_ds(),
         # C4's claim observes it too, on every node
         "clusterfirst": manifests.with_dns_policy(manifests.with_port(v, p("clusterfirst")), "ClusterFirst"),
         "no-hostnet": one_node(w, manifests.with_host_network(manifests.with_port(v, p("no-hostnet")), False), 1),

@@ -364,6 +364,41 @@ class Kept:
             sh("docker", "exec", node, "sh", "-c", f"ip addr del {NODELOCAL_IP}/32 dev lo 2>/dev/null || true")
         self._namespace_gone(NODELOCAL_NS)
 
+    # ------------------------------------------------------------ n: the node's resolver at a host-DNS address
+    HOST_DNS_IP = "127.0.0.53"   # Talos's host DNS (and systemd-resolved's stub) address
+    HOST_DNS_PID = "/run/hnc-flavour-host-dns.pid"
+
+    def apply_host_dns(self) -> None:
+        """Talos's host DNS: on every node a caching resolver on 127.0.0.53 (a dnsmasq, asking the
+        node's own resolver, so no name leaves the machine), and the node's /etc/resolv.conf, the
+        file the kubelet hands to dnsPolicy Default pods and to host-network pods with ClusterFirst,
+        naming it. The node keeps its own file in a backup until it is restored."""
+        self.undo_host_dns()   # what an interrupted run left (ours only: our backup, our pid file)
+        for node in self.nodes:
+            sh("docker", "exec", node, "sh", "-c", "cp /etc/resolv.conf /etc/resolv.conf.hnc-orig")
+            upstream = sh("docker", "exec", node, "awk", "/^nameserver/ {print $2; exit}", "/etc/resolv.conf").strip()
+            if not upstream or upstream == self.HOST_DNS_IP:
+                raise FlavourError(f"{node}: no nameserver of its own in /etc/resolv.conf to ask: {upstream!r}")
+            sh("docker", "exec", node, "dnsmasq", "--conf-file=/dev/null", "--no-resolv", "--no-hosts",
+               f"--listen-address={self.HOST_DNS_IP}", "--bind-interfaces", f"--server={upstream}",
+               f"--pid-file={self.HOST_DNS_PID}", "--user=nobody", "--group=nogroup")
+            # only the nameserver lines change; /etc/resolv.conf is a bind mount: written in place
+            sh("docker", "exec", node, "sh", "-c", f"{{ echo 'nameserver {self.HOST_DNS_IP}'; "
+                                                   "grep -v '^nameserver' /etc/resolv.conf.hnc-orig || true; } > /tmp/hnc-rc "
+                                                   "&& cat /tmp/hnc-rc > /etc/resolv.conf && rm /tmp/hnc-rc")
+            # another node's name (its own is in /etc/hosts): answered through 127.0.0.53
+            other = next((n for n in self.nodes if n != node), node)
+            said = sh("docker", "exec", node, "sh", "-c", f"getent hosts {other} || echo unresolved").strip()
+            if "unresolved" in said:
+                raise FlavourError(f"{node}: the host-DNS resolver at {self.HOST_DNS_IP} does not resolve {other}")
+
+    def undo_host_dns(self) -> None:
+        for node in self.nodes:
+            sh("docker", "exec", node, "sh", "-c",
+               "if [ -f /etc/resolv.conf.hnc-orig ]; then cat /etc/resolv.conf.hnc-orig > /etc/resolv.conf && "
+               f"rm /etc/resolv.conf.hnc-orig; fi; if [ -f {self.HOST_DNS_PID} ]; then kill $(cat {self.HOST_DNS_PID}) "
+               f"2>/dev/null || true; rm -f {self.HOST_DNS_PID}; fi")
+
     def _namespace_gone(self, name: str, timeout: float = 90) -> None:
         wait_until(lambda: name not in {n.metadata.name for n in self.core.list_namespace().items},
                    timeout=timeout, what=f"namespace {name} gone", describe=lambda: "terminating",
@@ -436,15 +471,16 @@ class Made:
             raise FlavourError("HNC_NODE_IMAGE is not set: source the offline.env that scripts/offline/bootstrap.sh wrote")
         self.delete()   # one an interrupted run left (the name is this script's own)
         self.workdir.mkdir(parents=True, exist_ok=True)
-        base = yaml.safe_load(render_kind_config(self.workdir, 2, self.f.kind.get("pod_security_default", "baseline"))
-                              .read_text())
+        base = yaml.safe_load(render_kind_config(self.workdir, self.f.kind.get("workers", 2),
+                                                 self.f.kind.get("pod_security_default", "baseline")).read_text())
         cfg = self.workdir / "kind-flavour.yaml"
         cfg.write_text(yaml.safe_dump(flavours.kind_config(base, self.f), sort_keys=False))
         sh("kind", "create", "cluster", "--name", self.name, "--image", image, "--config", str(cfg),
            "--kubeconfig", str(self.kubeconfig), timeout=600)
         self.api = config.new_client_from_config(str(self.kubeconfig), context=f"kind-{self.name}")
         self.core = client.CoreV1Api(self.api)
-        getattr(self, "setup_" + self.f.setup.replace("-", "_"))()
+        if self.f.setup:
+            getattr(self, "setup_" + self.f.setup.replace("-", "_"))()
 
     def delete(self) -> None:
         if self.name in sh("kind", "get", "clusters").split():
@@ -488,9 +524,128 @@ class Made:
             raise FlavourError("default-cni.yaml has no `--run-router=true` argument to add --enable-ipv6 after")
         self._apply_cni(text.replace(arg, arg + "            - --enable-ipv6=true\n"), "kube-router", "k8s-app=kube-router")
 
+    # ------------------------------------------------------------ l: IPv6 single-stack
+    def setup_ipv6_cni(self) -> None:
+        """The same CNI with kube-router routing IPv6 alone (--enable-ipv4=false: the nodes and pods
+        have no IPv4 address of the cluster's); kind applies its default CNI unchanged, so the flavour
+        turns it off and applies this."""
+        text = (ROOT / "scripts" / "offline" / "images" / "default-cni.yaml").read_text()
+        arg = "            - --run-router=true\n"
+        if arg not in text:
+            raise FlavourError("default-cni.yaml has no `--run-router=true` argument to add the IPv6 flags after")
+        # a BGP router-id is an IPv4 address: with none on the node, kube-router derives one; its
+        # policy controller's Service range (IPv4 by default) is the cluster's, from kubeadm's config
+        cc = yaml.safe_load(self.core.read_namespaced_config_map("kubeadm-config", "kube-system")
+                            .data["ClusterConfiguration"])
+        flags = "".join(f"            - {a}\n" for a in (
+            "--enable-ipv4=false", "--enable-ipv6=true", "--router-id=generate",
+            f"--service-cluster-ip-range={cc['networking']['serviceSubnet']}"))
+        self._apply_cni(text.replace(arg, arg + flags), "kube-router", "k8s-app=kube-router")
+
     def _apply_cni(self, text: str, name: str, selector: str) -> None:
         sh("kubectl", "--kubeconfig", str(self.kubeconfig), "apply", "-f", "-", input=text)
         wait_daemonset(self.api, "kube-system", name, selector, f"{name} ready on every node", 180, nodes=3)
+
+    # ------------------------------------------------------------ m: values where kind does not put them
+    RENAMED_KUBELET = "/usr/local/bin/hnc-node-agent"   # a k3s-like binary name: one process, not "kubelet"
+    DNS_NS, DNS_NAME = "hnc-flavour-dns", "dns-default"  # OpenShift's shape: openshift-dns/dns-default
+    DNS_LABELS = {"dns.hnc-flavour.local/daemonset-dns": "default"}
+
+    def setup_non_kind_defaults(self) -> None:
+        """What kind's config cannot say (the cluster domain and the kubelet's port are kubeadm patches
+        in the flavour): every kubelet restarted as a binary of another name; cluster DNS moved out of
+        kube-system under another name and labels, at the same address; a completed Job pod in
+        kube-system, as k3s's and RKE2's helm-install Jobs leave."""
+        for node in self._node_containers():
+            self.rename_kubelet(node)
+        wait_until(lambda: all(kube.is_ready(n) for n in self.core.list_node().items), timeout=120,
+                   what="every node Ready after the kubelet's restart under another name",
+                   describe=lambda: "not ready yet", retry_on=(client.ApiException,))
+        self.move_cluster_dns()
+        self.completed_job()
+
+    def _node_containers(self) -> list[str]:
+        return [n.metadata.name for n in self.core.list_node().items]
+
+    def rename_kubelet(self, node: str) -> None:
+        """The kubelet unit's own command line (systemctl cat: the last ExecStart), with the binary
+        copied under another name, as a drop-in; then a restart. Checked: the process that serves the
+        node is the renamed one."""
+        unit = sh("docker", "exec", node, "systemctl", "cat", "kubelet")
+        starts = [ln.split("=", 1)[1] for ln in unit.splitlines() if ln.startswith("ExecStart=") and ln != "ExecStart="]
+        if not starts or "/usr/bin/kubelet" not in starts[-1]:
+            raise FlavourError(f"{node}: the kubelet unit's ExecStart does not start /usr/bin/kubelet: {starts}")
+        line = starts[-1].replace("/usr/bin/kubelet", self.RENAMED_KUBELET)
+        sh("docker", "exec", node, "cp", "/usr/bin/kubelet", self.RENAMED_KUBELET)
+        sh("docker", "exec", "-i", node, "sh", "-c", "cat > /etc/systemd/system/kubelet.service.d/99-hnc-renamed.conf",
+           input=f"[Service]\nExecStart=\nExecStart={line}\n")
+        sh("docker", "exec", node, "sh", "-c", "systemctl daemon-reload && systemctl restart kubelet")
+        name = self.RENAMED_KUBELET.rsplit("/", 1)[-1]
+        wait_until(lambda: name in sh("docker", "exec", node, "ps", "-eo", "comm").split()
+                   and "kubelet" not in sh("docker", "exec", node, "ps", "-eo", "comm").split(),
+                   timeout=60, what=f"{node}'s kubelet running as {name}", describe=lambda: "not yet")
+
+    def move_cluster_dns(self) -> None:
+        """kube-system's CoreDNS (Deployment coredns, Service kube-dns, k8s-app=kube-dns) becomes
+        Deployment and Service dns-default in a namespace of its own, with other labels, its Service
+        at the address the kubelets' clusterDNS names; kube-system's are deleted."""
+        apps, rbac = client.AppsV1Api(self.api), client.RbacAuthorizationV1Api(self.api)
+        old_svc = self.core.read_namespaced_service("kube-dns", "kube-system")
+        dep = apps.read_namespaced_deployment("coredns", "kube-system")
+        corefile = self.core.read_namespaced_config_map("coredns", "kube-system").data["Corefile"]
+        ns, name, labels = self.DNS_NS, self.DNS_NAME, self.DNS_LABELS
+        self.core.create_namespace({"metadata": {"name": ns, "labels": {"app.kubernetes.io/part-of": PART_OF}}})
+        self.core.create_namespaced_service_account(ns, {"metadata": {"name": name}})
+        rbac.create_cluster_role_binding({
+            "metadata": {"name": f"hnc-flavour-{name}", "labels": {"app.kubernetes.io/part-of": PART_OF}},
+            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "system:coredns"},
+            "subjects": [{"kind": "ServiceAccount", "name": name, "namespace": ns}]})
+        self.core.create_namespaced_config_map(ns, {"metadata": {"name": name}, "data": {"Corefile": corefile}})
+        tpl = self.api.sanitize_for_serialization(dep.spec.template)
+        tpl["metadata"] = {"labels": labels}
+        spec = tpl["spec"]
+        spec["serviceAccountName"] = name
+        spec.pop("serviceAccount", None)
+        spec.pop("priorityClassName", None)
+        for v in spec.get("volumes") or []:
+            if v.get("configMap"):
+                v["configMap"]["name"] = name
+        apps.create_namespaced_deployment(ns, {"metadata": {"name": name, "labels": labels}, "spec": {
+            "replicas": dep.spec.replicas, "selector": {"matchLabels": labels}, "template": tpl}})
+        apps.delete_namespaced_deployment("coredns", "kube-system")
+        self.core.delete_namespaced_service("kube-dns", "kube-system")
+        ports = [{"name": p.name, "port": p.port, "protocol": p.protocol, "targetPort": p.target_port}
+                 for p in old_svc.spec.ports]
+        svc = {"metadata": {"name": name, "labels": labels},
+               "spec": {"clusterIP": old_svc.spec.cluster_ip, "selector": labels, "ports": ports}}
+
+        def created():   # the address is free once the old Service's allocation is released
+            try:
+                self.core.create_namespaced_service(ns, svc)
+                return True
+            except client.ApiException as e:
+                if e.status == 422 and "allocated" in (e.body or ""):
+                    return False
+                raise
+        wait_until(created, timeout=60, what=f"Service {ns}/{name} at {old_svc.spec.cluster_ip}",
+                   describe=lambda: "the address is still allocated")
+        wait_until(lambda: (apps.read_namespaced_deployment(name, ns).status.ready_replicas or 0) == dep.spec.replicas,
+                   timeout=120, what=f"Deployment {ns}/{name} ready", describe=lambda: kube.describe_pods(self.core, ns, None),
+                   retry_on=(client.ApiException,))
+
+    def completed_job(self) -> None:
+        """A Job in kube-system whose pod ran to completion (the cluster's CoreDNS image, -version)."""
+        image = client.AppsV1Api(self.api).read_namespaced_deployment(self.DNS_NAME, self.DNS_NS) \
+            .spec.template.spec.containers[0].image
+        batch = client.BatchV1Api(self.api)
+        batch.create_namespaced_job("kube-system", {
+            "metadata": {"name": "hnc-flavour-helm-install", "labels": {"app.kubernetes.io/part-of": PART_OF}},
+            "spec": {"backoffLimit": 0, "template": {"spec": {"restartPolicy": "Never", "containers": [
+                {"name": "install", "image": image, "imagePullPolicy": "IfNotPresent", "args": ["-version"]}]}}}})
+        wait_until(lambda: (batch.read_namespaced_job("hnc-flavour-helm-install", "kube-system").status.succeeded or 0) == 1,
+                   timeout=120, what="Job kube-system/hnc-flavour-helm-install complete",
+                   describe=lambda: kube.describe_pods(self.core, "kube-system", "job-name=hnc-flavour-helm-install"),
+                   retry_on=(client.ApiException,))
 
     # ------------------------------------------------------------ b: kind's own kindnetd
     def setup_kindnetd(self) -> None:
@@ -553,6 +708,8 @@ def run_flavour(f: flavours.Flavour, kept: Kept | None, out: Path) -> dict:
                 target = ["--kubeconfig", str(kept.identity_without_node_proxy(out)), "--context", "no-node-proxy"]
             elif f.name == "node-local-dns":
                 kept.apply_nodelocal(originals)
+            elif f.name == "host-dns":
+                kept.apply_host_dns()
             elif f.policy:
                 kept.apply_policy(f.policy)
             elif f.kubelet:
@@ -574,6 +731,8 @@ def run_flavour(f: flavours.Flavour, kept: Kept | None, out: Path) -> dict:
                 kept.restore_kubelet(originals)
             if f.name == "node-local-dns":
                 kept.undo_nodelocal()
+            if f.name == "host-dns":
+                kept.undo_host_dns()
     problems = flavours.compare(f, data, wall) if data else ["the suite wrote no report.json:\n" + tail]
     seen = {c["id"]: c for c in (data or {}).get("claims", [])}
     return {"flavour": f.name, "letter": f.letter, "wall_s": round(wall, 1),

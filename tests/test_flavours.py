@@ -67,6 +67,28 @@ def test_a_made_cluster_gets_the_flavours_kind_changes_on_the_suites_config(tmp_
     assert base["networking"] == {"kubeProxyMode": "nftables"}   # the base is not changed
 
 
+def test_one_node_and_cluster_wide_kubeadm_patches(tmp_path):
+    from hostnet_conformance.cluster import render_kind_config
+    import yaml
+    known = flavours.load()
+    one = known["single-node"]
+    base = yaml.safe_load(render_kind_config(tmp_path, one.kind["workers"]).read_text())
+    assert [n["role"] for n in flavours.kind_config(base, one)["nodes"]] == ["control-plane"]
+    m = known["non-kind-defaults"]
+    base = yaml.safe_load(render_kind_config(tmp_path, 2).read_text())
+    cfg = flavours.kind_config(base, m)
+    patches = [yaml.safe_load(p) for p in cfg["kubeadmConfigPatches"]]
+    assert {"kind": "ClusterConfiguration", "networking": {"dnsDomain": "hnc-cluster.internal"}} in patches
+    assert {"kind": "KubeletConfiguration", "port": 10350} in patches
+    assert "kubeadmConfigPatches" not in base                         # the base is not changed
+    assert len(cfg["nodes"][0]["kubeadmConfigPatches"]) == 1           # the control plane keeps the suite's own
+    for bad in ("-1", "nine", "true", "9"):
+        f = tmp_path / "f.yaml"
+        f.write_text(f"x: {{letter: z, title: t, cluster: own, kind: {{workers: {bad}}}, expect: {{}}}}\n")
+        with pytest.raises(ValueError, match="workers must be a whole number"):
+            flavours.load(f)
+
+
 def test_kind_changes_and_set_ups_are_refused_on_kept_clusters_and_unknown_keys(tmp_path):
     bad = tmp_path / "f.yaml"
     bad.write_text("x: {letter: z, title: t, cluster: kept, setup: kindnetd, expect: {}}\n")

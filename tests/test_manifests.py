@@ -130,3 +130,19 @@ def test_same_image_matches_qualified_node_names():
     assert same_image("reg.example/prom/node-exporter:v1.8.2", "prom/node-exporter:v1.8.2")
     assert not same_image("reg.example/prom/node-exporter:v1.8.2", "node-exporter:v1.8.2")
     assert not same_image("reg.example/library/busybox:1.36.0", "busybox:1.36.1")
+
+
+def test_the_suites_own_copies_request_less_cpu_and_the_vendors_keeps_its_own(ds):
+    light = m.light(ds)
+    res = light["spec"]["template"]["spec"]["containers"][0]["resources"]
+    assert res["requests"] == {"memory": "64Mi", "cpu": m.SUITE_CPU_REQUEST}
+    assert res["limits"] == {"memory": "128Mi", "cpu": "200m"}          # limits as they were
+    assert ds["spec"]["template"]["spec"]["containers"][0]["resources"]["requests"]["cpu"] == "100m"
+    tiny = m.light(m.light(ds))                          # a smaller request is kept
+    assert tiny == light
+    one_cpu = copy.deepcopy(ds)
+    one_cpu["spec"]["template"]["spec"]["containers"][0]["resources"]["requests"]["cpu"] = "1"
+    assert m.light(one_cpu)["spec"]["template"]["spec"]["containers"][0]["resources"]["requests"]["cpu"] \
+        == m.SUITE_CPU_REQUEST
+    one_cpu["spec"]["template"]["spec"]["containers"][0]["resources"]["requests"]["cpu"] = "5m"
+    assert m.light(one_cpu)["spec"]["template"]["spec"]["containers"][0]["resources"]["requests"]["cpu"] == "5m"

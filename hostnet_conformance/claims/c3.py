@@ -70,7 +70,7 @@ def judge(facts: dict) -> tuple[list, dict, str]:
                          + (f" {look['addresses']}" if look["addresses"] else "")))
     if dns["ready"]:
         unanswered("C3", pod, name, look, facts["lookup"], failures)
-    return failures, ev, ok
+    return failures, ev, f"cluster DNS {rc['nameservers'][0] if rc['nameservers'] else '-'} in resolv.conf and {name} resolves"
 
 
 observer("c3", "C3")(lambda world: run("c3", "C3", judge, observe, world.env, *ds_of(world, "vendor")))

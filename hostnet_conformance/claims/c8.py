@@ -106,7 +106,8 @@ def judge(facts: dict) -> tuple[list, dict, str]:
     if "listening_ports" in facts:
         ev["reserved_ports_bound"] = {node: probes.reserved_ports_report(set(ports))
                                       for node, ports in facts["listening_ports"].items()}
-    return failures, ev, f"exit 1, '{BIND_ERROR}', CrashLoopBackOff"
+    on = f"on the kubelet's port {facts['kubelet']['port']}: " if "kubelet" in facts else ""
+    return failures, ev, f"{on}exit 1, '{BIND_ERROR}', CrashLoopBackOff"
 
 
 # the vendor's pod bound to the first worker, on the kubelet's port (the claim); on a free port (control)

@@ -201,7 +201,7 @@ def _restricted_ns(world, purpose):
 
 
 def _pod(world, name):
-    return manifests.pod_from_daemonset(manifests.with_port(world.vendor_ds(), world.ports.port_for("c9-pod")), name)
+    return manifests.pod_from_daemonset(manifests.with_port(world.derived_ds(), world.ports.port_for("c9-pod")), name)
 
 
 observer("c9-pod", "C9")(lambda world: run("c9-pod", "C9", judge, observe_pod, world.env,
@@ -213,5 +213,5 @@ observer("c9-pod-control", "C9")(lambda world: run("c9-pod-control", "C9", judge
 @observer("c9-ds", "C9")
 def _c9_daemonset(world):
     require_host_network(world)
-    ds = manifests.with_port(world.vendor_ds(), world.ports.port_for("c9-ds"))
+    ds = manifests.with_port(world.derived_ds(), world.ports.port_for("c9-ds"))
     return run("c9-ds", "C9", judge, observe_daemonset, world.env, _restricted_ns(world, "c9-ds"), ds)
