@@ -45,6 +45,14 @@ def test_k3s_kube_system_with_finished_helm_install_job_pods_is_healthy():
     assert kube.not_running(pods) == []
 
 
+def test_recorded_kube_system_with_a_completed_job_pod_is_healthy():
+    """Flavour m's kube-system, recorded: its pods Running and one Job pod Succeeded."""
+    pods = deserialize(DATA / "cluster" / "pods-kube-system-non-kind-defaults.json", "V1PodList").items
+    done = [p for p in pods if p.status.phase == "Succeeded"]
+    assert [p.metadata.owner_references[0].kind for p in done] == ["Job"]
+    assert kube.not_running(pods) == []
+
+
 def test_pending_failed_and_unknown_pods_still_fail_a_jobs_failed_pod_too():
     failed_job_pod = owned_by_job(signal_pod("exited-never"))
     unknown = copy.deepcopy(signal_pod("running"))

@@ -71,6 +71,19 @@ def test_openshift_dns_default_is_found_by_its_address_in_its_own_namespace():
     assert core.lists == ["kube-system", "(all)"]
 
 
+def test_recorded_dns_moved_out_of_kube_system_under_another_name_is_found_by_the_kubelets_address():
+    """Flavour m's Services and its worker's configz, recorded: CoreDNS as Service dns-default in
+    namespace hnc-flavour-dns, labelled unlike kube-dns, at the kubelets' clusterDNS."""
+    doc = json.loads((DATA / "facts" / "configz-non-kind-defaults.json").read_text())
+    ips = cluster.dns_addresses({"hnc-flavour-m-worker": parse_configz(doc).to_dict()})
+    core = Core(services("non-kind-defaults"))
+    svc, how = cluster.find_dns_service(core, ips)
+    assert (svc.metadata.namespace, svc.metadata.name) == ("hnc-flavour-dns", "dns-default")
+    assert "k8s-app" not in (svc.metadata.labels or {})
+    assert how == f"at the kubelet's clusterDNS {ips[0]}"
+    assert core.lists == ["kube-system", "(all)"]
+
+
 def test_a_node_local_cache_address_is_no_service_so_kube_dns_is_found_by_its_label_not_its_look_alike():
     svcs = services("nodelocal-dns")
     assert by_name(svcs, "kube-dns-upstream").metadata.labels["k8s-app"] == "kube-dns"

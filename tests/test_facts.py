@@ -27,10 +27,10 @@ def test_recorded_kind_configz():
 
 
 def test_the_kubelets_port_and_domain_where_the_cluster_moved_them():
-    """The recorded configz with `port` and `clusterDomain` changed (what a kubelet with `--port`, or
-    a cluster with another `networking.dnsDomain`, serves)."""
-    k = facts.parse_configz((DATA / "configz-kubelet-port-and-domain-moved.json").read_bytes())
-    assert (k.source, k.port, k.cluster_domain) == ("configz", 10350, "hnc.test")
+    """configz recorded from flavour m's worker (kubeadm's `networking.dnsDomain` and the kubelet's
+    `port` moved: docs/flavours.md)."""
+    k = facts.parse_configz((DATA / "configz-non-kind-defaults.json").read_bytes())
+    assert (k.source, k.port, k.cluster_domain) == ("configz", 10350, "hnc-cluster.internal")
 
 
 def test_without_configz_the_kubelets_port_is_its_default_and_the_source_says_so():

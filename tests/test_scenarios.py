@@ -243,7 +243,7 @@ def test_no_manifest_or_maker_selects_a_node_by_its_hostname_label():
 
 
 @pytest.mark.parametrize("configz,port", [("configz-kind-worker.json", 10250),
-                                          ("configz-kubelet-port-and-domain-moved.json", 10350)])
+                                          ("configz-non-kind-defaults.json", 10350)])
 def test_c8_listens_on_the_port_its_nodes_kubelet_serves_on(monkeypatch, configz, port):
     """The first worker's kubelet, from its recorded configz; the last worker's may differ."""
     nodes = [_node("hnc-ci-worker"), _node("hnc-ci-worker2")]
