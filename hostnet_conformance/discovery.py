@@ -11,7 +11,7 @@ from kubernetes import client
 
 from . import facts as cluster_facts
 from . import admission, kube, manifests, probes
-from .environment import schedulable_nodes
+from .environment import not_schedulable, schedulable
 from .waiting import WaitTimeout, each, wait_until
 
 
@@ -27,7 +27,8 @@ def discover(w) -> dict:
     c.facts["kubelet"] = kubelets
     facts = {
         "nodes": len(nodes),
-        "schedulable_nodes": schedulable_nodes(w.env),
+        "schedulable_nodes": schedulable(nodes),
+        "not_schedulable": not_schedulable(nodes),
         "kubelet_versions": sorted({n.status.node_info.kubelet_version for n in nodes}),
         "container_runtimes": sorted({n.status.node_info.container_runtime_version for n in nodes}),
         "cluster_dns_ip": dns_facts(w.env)["dns_ip"],

@@ -139,17 +139,26 @@ def dns_facts(env: Env) -> dict:
     return {"dns_ip": dns.spec.cluster_ip if dns else None, "kubernetes_ip": api.spec.cluster_ip}
 
 
-def schedulable_nodes(env: Env) -> list[str]:
-    """schedulable() of the cluster's nodes now."""
-    return schedulable(env.cluster.nodes())
-
-
 def schedulable(nodes: list) -> list[str]:
     """The Linux nodes the scheduler may place an ordinary pod on (not cordoned, no NoSchedule or
     NoExecute taint): where the suite pins its own pods."""
     return [n.metadata.name for n in nodes
             if kube.is_linux(n) and not n.spec.unschedulable
             and not any(t.effect in ("NoSchedule", "NoExecute") for t in (n.spec.taints or []))]
+
+
+def not_schedulable(nodes: list) -> dict[str, str]:
+    """Why each node schedulable() leaves out is left out, in the API's words (the report says it)."""
+    out = {}
+    for n in nodes:
+        why = [f"taint {t.key}:{t.effect}" for t in (n.spec.taints or []) if t.effect in ("NoSchedule", "NoExecute")]
+        if n.spec.unschedulable:
+            why.insert(0, "cordoned (spec.unschedulable)")
+        if not kube.is_linux(n):
+            why.insert(0, f"kubernetes.io/os={n.metadata.labels.get('kubernetes.io/os')}")
+        if why:
+            out[n.metadata.name] = ", ".join(why)
+    return out
 
 
 def two_workers(w) -> tuple[str, str]:
