@@ -5,7 +5,7 @@ pods on. The claims (claims/), the world (world.py) and the suites all reach the
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from kubernetes import client
 
@@ -47,6 +47,9 @@ class Env:
     run_id: str
     probe_image: str
     exporter_image: str
+    nodes_asked: int | None = 2           # --nodes (None: all)
+    node_selector: dict = field(default_factory=dict)   # --node-selector
+    judged_nodes: set | None = None      # the sample (world.build); None: every node
 
     @property
     def core(self) -> client.CoreV1Api:
@@ -68,6 +71,13 @@ def ds_selector(env: Env, ns: str, name: str) -> str:
 
 def ds_pods(env: Env, ns: str, name: str) -> list:
     return env.core.list_namespaced_pod(ns, label_selector=ds_selector(env, ns, name)).items
+
+
+def exec_pods(env: Env, ns: str, name: str) -> list:
+    """The DaemonSet's pods on the run's node sample (--nodes): the ones a claim execs into or GETs
+    through a node probe. Every pod when the run judges every node."""
+    pods = ds_pods(env, ns, name)
+    return pods if getattr(env, "judged_nodes", None) is None else [p for p in pods if p.spec.node_name in env.judged_nodes]
 
 
 def daemonset_ready(env: Env, ns: str, name: str):

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from kubernetes import client
 
-from . import admission, kube, manifests, probes, scenarios, timeline
+from . import admission, kube, manifests, probes, sampling, scenarios, timeline
 from .manifests import one_node
 from .scenarios import OBSERVERS, SCENARIOS, in_background
 from .discovery import discover, host_network_gate, kubelet_from_node_files, pod_network_state, refused_features
@@ -172,13 +172,18 @@ class World:
         if self.env.cluster.facts.get("non_linux_nodes"):
             spec = ds["spec"]["template"]["spec"]
             spec.setdefault("nodeSelector", {}).setdefault("kubernetes.io/os", "linux")
+        if getattr(self.env, "node_selector", None):   # --node-selector: the run's node pool, the vendor's DaemonSet included
+            ds = manifests.with_node_selector(ds, self.env.node_selector)
         refused = refused_features(self)
         return manifests.without_host_features(ds, refused) if refused and not as_written else ds
 
     def derived_ds(self) -> dict:
         """The vendor's DaemonSet as the suite's own variants and scenarios start from it: the same,
-        with a lighter CPU request (manifests.light), so a busy or one-node cluster fits them all."""
-        return manifests.light(self.vendor_ds())
+        with a lighter CPU request (manifests.light), so a busy or one-node cluster fits them all,
+        and on the run's node sample alone when it has one (--nodes, --node-selector)."""
+        ds = manifests.light(self.vendor_ds())
+        # a sample of the nodes (--nodes): the suite's own DaemonSets run there alone
+        return ds if getattr(self.env, "judged_nodes", None) is None else manifests.on_nodes(ds, self.workers)
 
     def pinned_pod(self, purpose: str, port: int, node: str, declared: int | None = None) -> str:
         """The vendor's pod template as a bare Pod bound to `node` by spec.nodeName (no scheduler),
@@ -246,6 +251,23 @@ def _judged_here(w: World, chosen: list) -> list:
     return [sc for sc in chosen if admission.not_applicable(sc.claim, refused) is None]
 
 
+def choose_sample(w: World, nodes: list) -> None:
+    """The nodes the run judges by exec (sampling.choose over the schedulable Linux nodes that
+    --node-selector selects): w.workers, and env.judged_nodes unless that is every node of the
+    cluster's. The report names them and why each was picked."""
+    env = w.env
+    schedulable = set(env.cluster.facts["schedulable_nodes"])
+    candidates = [n for n in nodes if n.metadata.name in schedulable and sampling.selected(n, env.node_selector)]
+    if env.node_selector and not candidates:
+        raise ClusterError(f"--node-selector {sampling.in_words(env.node_selector)} selects none of the "
+                           f"{len(schedulable)} schedulable Linux nodes")
+    sample = sampling.choose(candidates, env.nodes_asked)
+    w.workers = sample.nodes
+    env.judged_nodes = set(sample.nodes) if env.node_selector or not sample.everything else None
+    env.cluster.facts["node_sample"] = sample.in_words()
+    env.cluster.facts["node_sample_detail"] = sample.to_dict()
+
+
 def build(env: Env, port_base: int, claims: set[str] | None = None, wave: bool = False) -> World:
     """The run's shared world: facts, node probes, host ports, the shared DaemonSets of the selected
     `claims` (None: all; "cluster" stands for the cluster's own tests) and, with `wave`, every
@@ -268,7 +290,7 @@ def build(env: Env, port_base: int, claims: set[str] | None = None, wave: bool =
     discover(w)    # API reads, dry runs and empty namespaces only: no host port is touched yet
     done("discovery and admission dry runs")
     nodes = env.cluster.nodes()
-    w.workers = sorted(env.cluster.facts["schedulable_nodes"])
+    choose_sample(w, nodes)
     # the pod-network probe runs even when host networking is refused: the cluster's own tests (DNS,
     # Services) observe through it
     probe_ns = w.ns("probes")
@@ -297,7 +319,7 @@ def build(env: Env, port_base: int, claims: set[str] | None = None, wave: bool =
     # nodes only: the probe is a Linux image, and the claims are about Linux host networking). They
     # take no host port, so they start while an earlier run's pods leave.
     for n in nodes:
-        if not kube.is_linux(n):
+        if not kube.is_linux(n) or (env.judged_nodes is not None and n.metadata.name not in env.judged_nodes):
             continue
         name = f"node-{n.metadata.name}"[:63]
         w.node_probes[n.metadata.name] = probes.start_probe(
@@ -391,6 +413,7 @@ def to_state(w: World) -> dict:
             "ports_avoided": w.ports.avoid,
             "namespaces": w.namespaces, "daemonsets": w.daemonsets, "broken": w.broken,
             "pod_network": w.pod_network, "workers": w.workers, "blocked": w.blocked,
+            "judged_nodes": sorted(w.env.judged_nodes) if w.env.judged_nodes is not None else None,
             "node_probes": {n: [p.ns, p.name] for n, p in w.node_probes.items()},
             "pod_probe": [w.pod_probe.ns, w.pod_probe.name] if w.pod_probe else None}
 
@@ -399,6 +422,7 @@ def from_state(env: Env, state: dict) -> World:
     w = World(env=env, ports=PortAllocator(state["port_base"], PORT_KEYS, avoid=state.get("ports_avoided") or ()),
               workers=state["workers"])
     w.namespaces = dict(state["namespaces"])
+    env.judged_nodes = set(state["judged_nodes"]) if state.get("judged_nodes") is not None else None
     w.daemonsets = {k: tuple(v) for k, v in state["daemonsets"].items()}
     w.broken = dict(state.get("broken") or {})
     w.pod_network = dict(state.get("pod_network") or {})

@@ -110,7 +110,8 @@ def close(cfg, c: targets.Cluster, run_id: str | None, after_report: bool = Fals
 
 
 def make_env(config, c: targets.Cluster, run_id: str) -> Env:
-    return Env(c, run_id, config.getoption("probe_image"), config.getoption("node_exporter_image"))
+    return Env(c, run_id, config.getoption("probe_image"), config.getoption("node_exporter_image"),
+               nodes_asked=config.getoption("nodes"), node_selector=config.getoption("node_selector"))
 
 
 def pytest_sessionstart(session):
