@@ -142,3 +142,4 @@ def test_the_suites_own_daemonsets_go_to_the_sample_the_vendors_to_the_pool():
     on = manifests.pod_spec(manifests.on_nodes(ds, ["w1", "w3"]))
     assert on["affinity"]["nodeAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"]["nodeSelectorTerms"] == [
         {"matchFields": [{"key": "metadata.name", "operator": "In", "values": ["w1", "w3"]}]}]
+
