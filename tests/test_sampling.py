@@ -143,3 +143,16 @@ def test_the_suites_own_daemonsets_go_to_the_sample_the_vendors_to_the_pool():
     assert on["affinity"]["nodeAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"]["nodeSelectorTerms"] == [
         {"matchFields": [{"key": "metadata.name", "operator": "In", "values": ["w1", "w3"]}]}]
 
+
+
+def test_a_sampled_run_names_its_sample_in_every_claims_evidence():
+    from types import SimpleNamespace
+    from hostnet_conformance.claims import base
+    env = SimpleNamespace(judged_nodes={"w3", "w1"})
+    obs = base.observe("t-sampled", "C14", lambda e: {"x": 1}, env)
+    assert obs["node_sample"] == ["w1", "w3"]
+    v = base.judged(obs, lambda facts: ([], {"hostname": "w1"}, "ok"))
+    assert v.passed and v.evidence == {"hostname": "w1", "node_sample": ["w1", "w3"]}
+    whole = base.observe("t-whole", "C14", lambda e: {"x": 1}, SimpleNamespace(judged_nodes=None))
+    assert "node_sample" not in whole and base.judged(whole, lambda f: ([], {}, "ok")).evidence == {}
+    base.RECORDED.pop("t-sampled"), base.RECORDED.pop("t-whole")

@@ -171,5 +171,6 @@ def test_a_one_node_sample_judges_one_worker_by_exec_and_counts_every_worker(e2e
           if claims[k]["verdict"] == "PASS"}
     assert sorted(ev["C2"]) == [workers[0]]                   # GET through the sampled node's probe only
     assert ev["C12"]["node"] == workers[0]                    # exec on the sampled node
+    assert all(e["node_sample"] == [workers[0]] for e in ev.values())   # every claim names the sample
     assert ev["C15"]["expected_nodes"] == workers and ev["C15"]["ready_on"] == workers   # every worker counted
     assert sorted(ev["C1"]) == workers                        # the API's facts of every pod
