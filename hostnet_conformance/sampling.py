@@ -10,6 +10,10 @@ SPREAD_LABELS = (("topology.kubernetes.io/zone", "zone"),
                  ("node.kubernetes.io/instance-type", "instance type"),
                  ("kubernetes.io/arch", "arch"))
 DEFAULT_NODES = 2
+# simulated nodes (kwok's, scripts/fake_nodes.py): they count where the API is asked (C1's pod facts,
+# C15's one pod per node) but have no kubelet, node or process to exec into, so they are never sampled
+SIMULATED_LABEL = "hostnet-conformance/fake-node"
+KWOK_ANNOTATION = "kwok.x-k8s.io/node"
 ALL = "all"
 
 
@@ -69,6 +73,10 @@ def parse_selector(text: str | None) -> dict[str, str | None]:
 
 def in_words(selector: dict[str, str | None]) -> str:
     return ",".join(k if v is None else f"{k}={v}" for k, v in selector.items())
+
+
+def simulated(node) -> bool:
+    return SIMULATED_LABEL in (node.metadata.labels or {}) or KWOK_ANNOTATION in (node.metadata.annotations or {})
 
 
 def selected(node, selector: dict[str, str | None]) -> bool:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from kubernetes import client
 
-from . import admission, kube, manifests, probes, sampling, scenarios, timeline
+from . import admission, kube, manifests, probes, scenarios, timeline
 from .manifests import one_node
 from .scenarios import OBSERVERS, SCENARIOS, in_background
 from .discovery import discover, host_network_gate, kubelet_from_node_files, pod_network_state, refused_features
@@ -251,23 +251,6 @@ def _judged_here(w: World, chosen: list) -> list:
     return [sc for sc in chosen if admission.not_applicable(sc.claim, refused) is None]
 
 
-def choose_sample(w: World, nodes: list) -> None:
-    """The nodes the run judges by exec (sampling.choose over the schedulable Linux nodes that
-    --node-selector selects): w.workers, and env.judged_nodes unless that is every node of the
-    cluster's. The report names them and why each was picked."""
-    env = w.env
-    schedulable = set(env.cluster.facts["schedulable_nodes"])
-    candidates = [n for n in nodes if n.metadata.name in schedulable and sampling.selected(n, env.node_selector)]
-    if env.node_selector and not candidates:
-        raise ClusterError(f"--node-selector {sampling.in_words(env.node_selector)} selects none of the "
-                           f"{len(schedulable)} schedulable Linux nodes")
-    sample = sampling.choose(candidates, env.nodes_asked)
-    w.workers = sample.nodes
-    env.judged_nodes = set(sample.nodes) if env.node_selector or not sample.everything else None
-    env.cluster.facts["node_sample"] = sample.in_words()
-    env.cluster.facts["node_sample_detail"] = sample.to_dict()
-
-
 def build(env: Env, port_base: int, claims: set[str] | None = None, wave: bool = False) -> World:
     """The run's shared world: facts, node probes, host ports, the shared DaemonSets of the selected
     `claims` (None: all; "cluster" stands for the cluster's own tests) and, with `wave`, every
@@ -290,7 +273,6 @@ def build(env: Env, port_base: int, claims: set[str] | None = None, wave: bool =
     discover(w)    # API reads, dry runs and empty namespaces only: no host port is touched yet
     done("discovery and admission dry runs")
     nodes = env.cluster.nodes()
-    choose_sample(w, nodes)
     # the pod-network probe runs even when host networking is refused: the cluster's own tests (DNS,
     # Services) observe through it
     probe_ns = w.ns("probes")
@@ -311,7 +293,8 @@ def build(env: Env, port_base: int, claims: set[str] | None = None, wave: bool =
     def run_preflight():
         try:
             with timeline.span("world: images present or pulled on every node"):
-                preflight_state.update(preflight_images(w, nodes))
+                preflight_state.update(preflight_images(w, [n for n in nodes if env.judged_nodes is None
+                                                            or n.metadata.name in env.judged_nodes]))
         except Exception as e:  # noqa: BLE001 - the pods that use the images say why, in their words
             env.cluster.facts["images_on_nodes"] = f"not checked: {kube.first_line(e)}"
     preflight = start_thread(run_preflight, name="hnc-image-preflight")

@@ -108,27 +108,27 @@ def _world(nodes, asked, selector=None):
 
 
 def test_the_world_judges_the_sample_and_the_report_names_it():
-    from hostnet_conformance import world
+    from hostnet_conformance import discovery
     nodes = [node("w1", "z1"), node("w2", "z1"), node("w3", "z2")]
     w, env = _world(nodes, 1)
-    world.choose_sample(w, nodes)
+    discovery.choose_sample(w, nodes)
     assert w.workers == ["w1"] and env.judged_nodes == {"w1"}
     assert env.cluster.facts["node_sample"] == "1 of 3 schedulable Linux nodes (--nodes 1): w1 (first by name; zone z1, arch amd64)"
     w, env = _world(nodes, None)
-    world.choose_sample(w, nodes)
+    discovery.choose_sample(w, nodes)
     assert w.workers == ["w1", "w3", "w2"] and env.judged_nodes is None   # every node: nothing restricted
 
 
 def test_a_node_pool_restricts_even_when_all_of_it_is_sampled_and_an_empty_pool_is_an_error():
-    from hostnet_conformance import world
+    from hostnet_conformance import discovery
     from hostnet_conformance.verdict import ClusterError
     nodes = [node("w1", "z1", "m5"), node("w2", "z1", "c6")]
     w, env = _world(nodes, None, {"node.kubernetes.io/instance-type": "c6"})
-    world.choose_sample(w, nodes)
+    discovery.choose_sample(w, nodes)
     assert w.workers == ["w2"] and env.judged_nodes == {"w2"}
     w, env = _world(nodes, 2, {"pool": None})
     with pytest.raises(ClusterError, match="--node-selector pool selects none of the 2 schedulable Linux nodes"):
-        world.choose_sample(w, nodes)
+        discovery.choose_sample(w, nodes)
 
 
 def test_the_suites_own_daemonsets_go_to_the_sample_the_vendors_to_the_pool():
@@ -156,3 +156,16 @@ def test_a_sampled_run_names_its_sample_in_every_claims_evidence():
     whole = base.observe("t-whole", "C14", lambda e: {"x": 1}, SimpleNamespace(judged_nodes=None))
     assert "node_sample" not in whole and base.judged(whole, lambda f: ([], {}, "ok")).evidence == {}
     base.RECORDED.pop("t-sampled"), base.RECORDED.pop("t-whole")
+
+
+def test_simulated_nodes_are_never_sampled_and_restrict_the_suites_own_daemonsets():
+    from hostnet_conformance import discovery
+    fakes = [node(f"hnc-fake-{i}", f"z{i}") for i in range(3)]
+    fakes[0].metadata.labels[sampling.SIMULATED_LABEL] = "true"
+    fakes[1].metadata.annotations = {sampling.KWOK_ANNOTATION: "fake"}
+    fakes[2].metadata.labels[sampling.SIMULATED_LABEL] = "true"
+    real = [node("w1", "z9"), node("w2", "z9")]
+    w, env = _world(real + fakes, None)
+    discovery.choose_sample(w, real + fakes)
+    assert w.workers == ["w1", "w2"] and env.judged_nodes == {"w1", "w2"}   # all real ones, still restricted
+    assert env.cluster.facts["simulated_nodes"] == 3
