@@ -176,6 +176,8 @@ def two_workers(w) -> tuple[str, str]:
     schedulable Linux nodes). NOT APPLICABLE on a cluster with fewer than two: a single-node
     cluster has no other node to reach."""
     if len(set(w.workers)) < 2:
-        raise NotApplicable(f"a check between two nodes needs two schedulable Linux nodes; this cluster has "
+        sampled = getattr(getattr(w, "env", None), "judged_nodes", None) is not None
+        where = "the run's node sample (--nodes, --node-selector) has" if sampled else "this cluster has"
+        raise NotApplicable(f"a check between two nodes needs two schedulable Linux nodes; {where} "
                             f"{len(w.workers)}{': ' + ', '.join(w.workers) if w.workers else ''}")
     return w.workers[0], w.workers[-1]
