@@ -10,9 +10,31 @@ from __future__ import annotations
 from kubernetes import client
 
 from . import facts as cluster_facts
-from . import admission, kube, manifests, probes
+from . import admission, kube, manifests, probes, sampling
 from .environment import not_schedulable, schedulable
+from .verdict import ClusterError
 from .waiting import WaitTimeout, each, wait_until
+
+
+def choose_sample(w, nodes: list) -> None:
+    """The nodes the run judges by exec (sampling.choose over the schedulable Linux nodes that
+    --node-selector selects, simulated ones never): w.workers, and env.judged_nodes unless that is
+    every node of the cluster's. The report names them and why each was picked."""
+    env = w.env
+    schedulable = set(env.cluster.facts["schedulable_nodes"])
+    candidates = [n for n in nodes if n.metadata.name in schedulable and sampling.selected(n, env.node_selector)
+                  and not sampling.simulated(n)]
+    if env.node_selector and not candidates:
+        raise ClusterError(f"--node-selector {sampling.in_words(env.node_selector)} selects none of the "
+                           f"{len(schedulable)} schedulable Linux nodes")
+    sample = sampling.choose(candidates, env.nodes_asked)
+    w.workers = sample.nodes
+    fake = sum(1 for n in nodes if sampling.simulated(n))
+    env.judged_nodes = set(sample.nodes) if env.node_selector or fake or not sample.everything else None
+    env.cluster.facts["node_sample"] = sample.in_words()
+    env.cluster.facts["node_sample_detail"] = sample.to_dict()
+    if fake:
+        env.cluster.facts["simulated_nodes"] = fake
 
 
 def discover(w) -> dict:
@@ -21,9 +43,15 @@ def discover(w) -> dict:
     c = w.env.cluster
     nodes = c.nodes()
     c.facts["non_linux_nodes"] = sorted(n.metadata.name for n in nodes if not kube.is_linux(n))
+    c.facts["schedulable_nodes"] = schedulable(nodes)
+    choose_sample(w, nodes)
     # each kubelet's own settings (configz through the API server), which C3, C4 and C11 judge by;
-    # read first: cluster DNS's Service is the one at their clusterDNS address (dns_facts)
-    kubelets = {n.metadata.name: cluster_facts.read_kubelet(c.api, n.metadata.name).to_dict() for n in nodes}
+    # read first: cluster DNS's Service is the one at their clusterDNS address (dns_facts). On a
+    # node sample, the sample's only: a node the run does not judge by exec is never asked (and a
+    # simulated one has no kubelet to answer)
+    judged = w.env.judged_nodes
+    kubelets = {n.metadata.name: cluster_facts.read_kubelet(c.api, n.metadata.name).to_dict() for n in nodes
+                if judged is None or n.metadata.name in judged}
     c.facts["kubelet"] = kubelets
     facts = {
         "nodes": len(nodes),

@@ -5,7 +5,7 @@ pods on. The claims (claims/), the world (world.py) and the suites all reach the
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from kubernetes import client
 
@@ -47,6 +47,9 @@ class Env:
     run_id: str
     probe_image: str
     exporter_image: str
+    nodes_asked: int | None = 2           # --nodes (None: all)
+    node_selector: dict = field(default_factory=dict)   # --node-selector
+    judged_nodes: set | None = None      # the sample (world.build); None: every node
 
     @property
     def core(self) -> client.CoreV1Api:
@@ -68,6 +71,13 @@ def ds_selector(env: Env, ns: str, name: str) -> str:
 
 def ds_pods(env: Env, ns: str, name: str) -> list:
     return env.core.list_namespaced_pod(ns, label_selector=ds_selector(env, ns, name)).items
+
+
+def exec_pods(env: Env, ns: str, name: str) -> list:
+    """The DaemonSet's pods on the run's node sample (--nodes): the ones a claim execs into or GETs
+    through a node probe. Every pod when the run judges every node."""
+    pods = ds_pods(env, ns, name)
+    return pods if getattr(env, "judged_nodes", None) is None else [p for p in pods if p.spec.node_name in env.judged_nodes]
 
 
 def daemonset_ready(env: Env, ns: str, name: str):
@@ -166,6 +176,8 @@ def two_workers(w) -> tuple[str, str]:
     schedulable Linux nodes). NOT APPLICABLE on a cluster with fewer than two: a single-node
     cluster has no other node to reach."""
     if len(set(w.workers)) < 2:
-        raise NotApplicable(f"a check between two nodes needs two schedulable Linux nodes; this cluster has "
+        sampled = getattr(getattr(w, "env", None), "judged_nodes", None) is not None
+        where = "the run's node sample (--nodes, --node-selector) has" if sampled else "this cluster has"
+        raise NotApplicable(f"a check between two nodes needs two schedulable Linux nodes; {where} "
                             f"{len(w.workers)}{': ' + ', '.join(w.workers) if w.workers else ''}")
     return w.workers[0], w.workers[-1]

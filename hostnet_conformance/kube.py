@@ -77,6 +77,19 @@ class _Retry(urllib3.util.Retry):
         return super().increment(method, url, response, error, _pool, _stacktrace)
 
 
+# every request this process sent to the API server, by method (ApiClient.call_api): the report's
+# api_requests, the cost of a run on a cluster (scripts/benchmark.py's scale rows)
+_REQUESTS: dict[str, int] = {}
+_REQUESTS_LOCK = threading.Lock()
+
+
+def request_count() -> dict[str, int]:
+    """The API requests sent so far, by method, with their "total"."""
+    with _REQUESTS_LOCK:
+        counts = dict(sorted(_REQUESTS.items()))
+    return {**counts, "total": sum(counts.values())}
+
+
 class ApiClient(client.ApiClient):
     """The official client with a default deadline on every request: a call that names no
     `_request_timeout` gets `request_timeout` (default: waiting.request_timeout(), --request-timeout), its body
@@ -92,6 +105,8 @@ class ApiClient(client.ApiClient):
 
     def call_api(self, method, url, header_params=None, body=None, post_params=None, _request_timeout=None):
         bound = _request_timeout or self.request_timeout
+        with _REQUESTS_LOCK:
+            _REQUESTS[method] = _REQUESTS.get(method, 0) + 1
         try:
             response = super().call_api(method, url, header_params, body, post_params, _request_timeout=bound)
             response.read()   # under the same deadline; kept for the caller
@@ -272,6 +287,12 @@ def delete_finished_runs(core: client.CoreV1Api, max_age: float = STALE_AFTER, a
     gone = [n for r in runs.values() if r not in kept for n in r.names]
     _delete(core, gone)
     return gone, kept
+
+
+def pods_of_run(core: client.CoreV1Api, run_id: str) -> int:
+    """How many pods the run's namespaces hold now (before they are deleted): the pods it made."""
+    names = [ns.metadata.name for ns in core.list_namespace(label_selector=run_selector(run_id)).items]
+    return sum(len(core.list_namespaced_pod(n).items) for n in names)
 
 
 def delete_namespaces(core: client.CoreV1Api, run_id: str) -> list[str]:

@@ -160,6 +160,28 @@ def one_node(w, obj: Manifest, slot: int) -> Manifest:
     return on_one_node(obj, w.workers[slot % len(w.workers)])
 
 
+def on_nodes(obj: Manifest, nodes: list[str]) -> Manifest:
+    """A DaemonSet (or Pod) placed on `nodes` only (the run's node sample), by required node affinity
+    on metadata.name, like on_one_node."""
+    return _set_pod_field(obj, "affinity", {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {
+        "nodeSelectorTerms": [{"matchFields": [{"key": "metadata.name", "operator": "In", "values": list(nodes)}]}]}}})
+
+
+def with_node_selector(obj: Manifest, selector: dict) -> Manifest:
+    """Placed on the nodes whose labels match `selector` ({key: value}, or {key: None}: the label
+    exists; --node-selector): equality in nodeSelector, existence as required node affinity."""
+    out = copy.deepcopy(obj)
+    spec = pod_spec(out)
+    spec.setdefault("nodeSelector", {}).update({k: v for k, v in selector.items() if v is not None})
+    exists = [{"key": k, "operator": "Exists"} for k, v in selector.items() if v is None]
+    if exists:
+        spec["affinity"] = {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {
+            "nodeSelectorTerms": [{"matchExpressions": exists}]}}}
+    if not spec["nodeSelector"]:
+        del spec["nodeSelector"]
+    return out
+
+
 def on_one_node(obj: Manifest, node: str) -> Manifest:
     """A DaemonSet (or Pod) placed on `node` only, by required node affinity on metadata.name (the
     node's name, whatever its hostname label says; the DaemonSet controller matches this field)."""

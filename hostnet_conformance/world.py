@@ -172,13 +172,18 @@ class World:
         if self.env.cluster.facts.get("non_linux_nodes"):
             spec = ds["spec"]["template"]["spec"]
             spec.setdefault("nodeSelector", {}).setdefault("kubernetes.io/os", "linux")
+        if getattr(self.env, "node_selector", None):   # --node-selector: the run's node pool, the vendor's DaemonSet included
+            ds = manifests.with_node_selector(ds, self.env.node_selector)
         refused = refused_features(self)
         return manifests.without_host_features(ds, refused) if refused and not as_written else ds
 
     def derived_ds(self) -> dict:
         """The vendor's DaemonSet as the suite's own variants and scenarios start from it: the same,
-        with a lighter CPU request (manifests.light), so a busy or one-node cluster fits them all."""
-        return manifests.light(self.vendor_ds())
+        with a lighter CPU request (manifests.light), so a busy or one-node cluster fits them all,
+        and on the run's node sample alone when it has one (--nodes, --node-selector)."""
+        ds = manifests.light(self.vendor_ds())
+        # a sample of the nodes (--nodes): the suite's own DaemonSets run there alone
+        return ds if getattr(self.env, "judged_nodes", None) is None else manifests.on_nodes(ds, self.workers)
 
     def pinned_pod(self, purpose: str, port: int, node: str, declared: int | None = None) -> str:
         """The vendor's pod template as a bare Pod bound to `node` by spec.nodeName (no scheduler),
@@ -268,7 +273,6 @@ def build(env: Env, port_base: int, claims: set[str] | None = None, wave: bool =
     discover(w)    # API reads, dry runs and empty namespaces only: no host port is touched yet
     done("discovery and admission dry runs")
     nodes = env.cluster.nodes()
-    w.workers = sorted(env.cluster.facts["schedulable_nodes"])
     # the pod-network probe runs even when host networking is refused: the cluster's own tests (DNS,
     # Services) observe through it
     probe_ns = w.ns("probes")
@@ -289,7 +293,8 @@ def build(env: Env, port_base: int, claims: set[str] | None = None, wave: bool =
     def run_preflight():
         try:
             with timeline.span("world: images present or pulled on every node"):
-                preflight_state.update(preflight_images(w, nodes))
+                preflight_state.update(preflight_images(w, [n for n in nodes if env.judged_nodes is None
+                                                            or n.metadata.name in env.judged_nodes]))
         except Exception as e:  # noqa: BLE001 - the pods that use the images say why, in their words
             env.cluster.facts["images_on_nodes"] = f"not checked: {kube.first_line(e)}"
     preflight = start_thread(run_preflight, name="hnc-image-preflight")
@@ -297,7 +302,7 @@ def build(env: Env, port_base: int, claims: set[str] | None = None, wave: bool =
     # nodes only: the probe is a Linux image, and the claims are about Linux host networking). They
     # take no host port, so they start while an earlier run's pods leave.
     for n in nodes:
-        if not kube.is_linux(n):
+        if not kube.is_linux(n) or (env.judged_nodes is not None and n.metadata.name not in env.judged_nodes):
             continue
         name = f"node-{n.metadata.name}"[:63]
         w.node_probes[n.metadata.name] = probes.start_probe(
@@ -391,6 +396,7 @@ def to_state(w: World) -> dict:
             "ports_avoided": w.ports.avoid,
             "namespaces": w.namespaces, "daemonsets": w.daemonsets, "broken": w.broken,
             "pod_network": w.pod_network, "workers": w.workers, "blocked": w.blocked,
+            "judged_nodes": sorted(w.env.judged_nodes) if w.env.judged_nodes is not None else None,
             "node_probes": {n: [p.ns, p.name] for n, p in w.node_probes.items()},
             "pod_probe": [w.pod_probe.ns, w.pod_probe.name] if w.pod_probe else None}
 
@@ -399,6 +405,7 @@ def from_state(env: Env, state: dict) -> World:
     w = World(env=env, ports=PortAllocator(state["port_base"], PORT_KEYS, avoid=state.get("ports_avoided") or ()),
               workers=state["workers"])
     w.namespaces = dict(state["namespaces"])
+    env.judged_nodes = set(state["judged_nodes"]) if state.get("judged_nodes") is not None else None
     w.daemonsets = {k: tuple(v) for k, v in state["daemonsets"].items()}
     w.broken = dict(state.get("broken") or {})
     w.pod_network = dict(state.get("pod_network") or {})

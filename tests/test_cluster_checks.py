@@ -152,3 +152,9 @@ def test_every_url_is_built_by_one_helper():
 def test_url_brackets_ipv6_for_every_scheme():
     assert probes.url("fd00::1", 8443, "/validate", scheme="https") == "https://[fd00::1]:8443/validate"
     assert probes.url("172.18.0.1", 8443, "/validate", scheme="https") == "https://172.18.0.1:8443/validate"
+
+
+def test_a_one_node_sample_says_so_not_that_the_cluster_has_one():
+    w = SimpleNamespace(workers=["w1"], env=SimpleNamespace(judged_nodes={"w1"}))
+    with pytest.raises(NotApplicable, match=r"the run's node sample \(--nodes, --node-selector\) has 1: w1"):
+        two_workers(w)

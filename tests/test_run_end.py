@@ -67,6 +67,9 @@ class FakeCore:
                      if all(ns.metadata.labels.get(k) == v for k, v in wanted.items())]
         return SimpleNamespace(items=items)
 
+    def list_namespaced_pod(self, namespace, **_):   # the run's pods, counted before its namespaces go
+        return SimpleNamespace(items=[])
+
     def delete_namespace(self, name, **_):
         with self.lock:
             self.calls.append(("delete", name))
@@ -90,7 +93,7 @@ def world_on(core, run_id="run1") -> World:
 def teardown(core, run_id="run1"):
     from hostnet_conformance.plugin.target import close
     close(SimpleNamespace(getoption=lambda name: False), SimpleNamespace(kind_name=None, created_by_run=False,
-                                                                         core=core), run_id)
+                                                                         core=core, facts={}), run_id)
 
 
 def test_a_namespace_says_whose_it_is():

@@ -48,6 +48,11 @@ def observe(key: str, claim: str, fn: Callable[..., dict], *args: Any, **kwargs:
         obs["unobserved"] = {"kind": "api_error",
                              "message": f"the API answered HTTP {e.status} {e.reason}: {kube.api_message(e)}"}
     obs["duration_s"] = round(time.monotonic() - t0, 2)
+    # a run on a node sample (--nodes, --node-selector: environment.Env.judged_nodes) says which
+    # nodes its per-node checks ran on (exec, node probes, its own DaemonSets) in every claim's evidence
+    sample = next((a.judged_nodes for a in args if getattr(a, "judged_nodes", None) is not None), None)
+    if sample is not None:
+        obs["node_sample"] = sorted(sample)
     with _recorded_lock:
         RECORDED[key] = obs
     return obs
@@ -69,8 +74,12 @@ def judged(obs: dict, judge: Judge) -> Verdict:
     judgement = judge(obs["facts"])
     if isinstance(judgement, Verdict):
         judgement.duration_s = obs.get("duration_s", 0.0)
+        if "node_sample" in obs:
+            judgement.evidence["node_sample"] = obs["node_sample"]
         return judgement
     failures, evidence, summary = judgement
+    if "node_sample" in obs:
+        evidence = {**evidence, "node_sample": obs["node_sample"]}
     return decided(obs["claim"], failures, evidence, summary, obs.get("duration_s", 0.0))
 
 

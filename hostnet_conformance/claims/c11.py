@@ -10,7 +10,7 @@ node-local on this cluster); a GET the suite could not make is ERROR."""
 from __future__ import annotations
 
 from .. import probes
-from ..environment import Env, ds_pods, kubelet_of
+from ..environment import Env, exec_pods, kubelet_of
 from ..facts import Kubelet
 from ..scenarios import observer
 from ..verdict import NotApplicable
@@ -59,7 +59,7 @@ def judge(facts: dict) -> tuple[list, dict, str]:
 
 
 def _vendor_pod(world):
-    return ds_pods(world.env, *ds_of(world, "vendor"))[0]
+    return exec_pods(world.env, *ds_of(world, "vendor"))[0]
 
 
 observer("c11", "C11")(lambda world: run("c11", "C11", judge, observe, world.env, _vendor_pod(world), world.pod_probe))

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import asdict
 
 from .. import facts as cluster_facts, probes
-from ..environment import Env, ds_pods, exec_pod, node_json
+from ..environment import Env, exec_pods, exec_pod, node_json
 from ..scenarios import observer
 from ..verdict import ClusterError
 from ..waiting import each
@@ -28,7 +28,7 @@ C12_NODE = "cat /host/proc/1/stat; echo @@; for i in /sys/class/net/*; do echo \
 
 
 def observe(env: Env, ns: str, ds: str, port: int, node_probes: dict) -> dict:
-    found = ds_pods(env, ns, ds)
+    found = exec_pods(env, ns, ds)
     facts: dict = {"pods": serialize(found), "port": port}
     if not found:
         return facts

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import asdict
 
-from ..environment import Env, ds_pods, exec_pod
+from ..environment import Env, exec_pods, exec_pod
 from ..scenarios import observer
 from ..world import ds_of
 from .base import exec_failed, run, serialize
@@ -18,7 +18,7 @@ CGROUP_LIMIT = "cat /sys/fs/cgroup/memory.max 2>/dev/null || cat /sys/fs/cgroup/
 
 
 def observe(env: Env, ns: str, ds: str) -> dict:
-    found = ds_pods(env, ns, ds)
+    found = exec_pods(env, ns, ds)
     facts: dict = {"pods": serialize(found)}
     if found:
         facts["cgroup_memory_limit"] = asdict(exec_pod(env, found[0], "sh", "-c", CGROUP_LIMIT))

@@ -10,14 +10,14 @@ from __future__ import annotations
 from dataclasses import asdict
 
 from .. import facts as cluster_facts
-from ..environment import Env, ds_pods, exec_pod, node_json
+from ..environment import Env, exec_pods, exec_pod, node_json
 from ..scenarios import observer
 from ..world import ds_of
 from .base import exec_failed, run, serialize
 
 
 def observe(env: Env, ns: str, ds: str) -> dict:
-    found = ds_pods(env, ns, ds)
+    found = exec_pods(env, ns, ds)
     names = sorted({p.spec.node_name for p in found} - {None})
     return {"pods": serialize(found), "nodes": {n: node_json(env, n) for n in names},
             "hostname": {p.metadata.name: asdict(exec_pod(env, p, "hostname")) for p in found}}

@@ -11,7 +11,7 @@ from __future__ import annotations
 from kubernetes import client
 
 from .. import probes
-from ..environment import Env, ds_pods, node_ips
+from ..environment import Env, exec_pods, node_ips
 from ..scenarios import observer
 from ..waiting import each
 from ..world import VENDOR_PORT, ds_of, require_pod_network
@@ -22,7 +22,7 @@ MARK = "node_exporter_build_info"
 
 def observe(env: Env, ns: str, ds: str, port: int, node_probes: dict, pod_probe) -> dict:
     ips = node_ips(env)
-    nodes = list(dict.fromkeys(p.spec.node_name for p in ds_pods(env, ns, ds)))
+    nodes = list(dict.fromkeys(p.spec.node_name for p in exec_pods(env, ns, ds)))
     urls = {node: probes.url(ips[node], port, "/metrics") for node in nodes}
     # the GETs of every node at once: the pod probe's in one exec, each node probe's beside it
     calls = {node: (lambda n=node: probes.http_get(env.core, node_probes[n], probes.url("127.0.0.1", port, "/metrics")))

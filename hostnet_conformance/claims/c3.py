@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from .. import probes
 from ..cluster import cluster_dns_state, kubelet_dns_addresses
-from ..environment import Env, dns_facts, ds_pods, kubelet_of
+from ..environment import Env, dns_facts, exec_pods, kubelet_of
 from ..scenarios import observer
 from ..world import ds_of
 from .base import run
@@ -28,7 +28,7 @@ def observe(env: Env, ns: str, ds: str) -> dict:
     env.cluster.await_dns()
     facts["cluster_dns"] = cluster_dns_state(env.core, env.cluster.apps, kubelet_dns_addresses(env.cluster))
     facts["pod"] = None
-    pods = ds_pods(env, ns, ds)
+    pods = exec_pods(env, ns, ds)
     if pods:
         # the kubelet's own clusterDNS (a NodeLocal DNSCache address on some clusters) and domain
         k = kubelet_of(env, pods[0].spec.node_name)

@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import asdict
 
 from .. import kube, probes
-from ..environment import Env, dns_facts, ds_pods, kubelet_of
+from ..environment import Env, dns_facts, exec_pods, kubelet_of
 from ..scenarios import observer
 from ..verdict import ClusterError
 from ..world import ds_of
@@ -26,7 +26,7 @@ from .dns import cluster_name, kubelet_facts, lookup, lookup_said, observe_pod, 
 def observe(env: Env, ns: str, ds: str, node_probes: dict) -> dict:
     env.cluster.await_dns()
     facts = {"dns_facts": dns_facts(env), "pod": None}
-    pods = ds_pods(env, ns, ds)
+    pods = exec_pods(env, ns, ds)
     if pods:   # every pod gets the same file: one is proof, more is time
         p = pods[0]
         k = kubelet_of(env, p.spec.node_name)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from hostnet_conformance import kube, manifests, options, waiting
+from hostnet_conformance import kube, manifests, options, sampling, waiting
 from hostnet_conformance.verdict import CLAIMS
 
 from .state import STATE, pop, push, suite_requested
@@ -60,6 +60,13 @@ def pytest_addoption(parser):
                 help="remove leftovers of runs that are over (suite-labelled only) and exit: a run's namespaces go "
                      f"when its heartbeat is older than {kube.STALE_AFTER / 60:.0f} min, or when every process that "
                      "made them ran on this host and is gone; a live run's are kept (and named)")
+    g.addoption("--nodes", default=env("HNC_NODES", str(sampling.DEFAULT_NODES)),
+                help="how many schedulable Linux nodes the per-node checks (exec, node probes, the suite's own "
+                     "DaemonSets) run on, or 'all'; picked the same way every time, spread over zones, instance "
+                     "types and arches; the vendor's DaemonSet still runs on every node (C1, C15) "
+                     f"(default: {sampling.DEFAULT_NODES})")
+    g.addoption("--node-selector", default=env("HNC_NODE_SELECTOR"),
+                help="key=value[,key=value...]: run on that node pool only, the vendor's DaemonSet included")
     g.addoption("--claims", default=None, help="comma-separated claim ids to run, e.g. C1,C7 (default: all)")
 
 
@@ -100,6 +107,13 @@ def pytest_configure(config):
             raise options.UsageError("--in-cluster and --kubeconfig name two targets: give one")
         if config.getoption("context") and not config.getoption("kubeconfig"):
             raise options.UsageError("--context needs --kubeconfig PATH")
+        try:
+            if isinstance(config.getoption("nodes"), str):   # parsed once: None afterwards means all
+                config.option.nodes = sampling.parse_nodes(config.getoption("nodes"))
+            if not isinstance(config.getoption("node_selector"), dict):
+                config.option.node_selector = sampling.parse_selector(config.getoption("node_selector"))
+        except sampling.BadSample as e:
+            raise options.UsageError(str(e)) from None
         if config.getoption("claims"):
             config.option.claims = options.parse_claim_ids(config.getoption("claims"))
         if config.getoption("report_dir"):

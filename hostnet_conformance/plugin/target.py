@@ -93,6 +93,11 @@ def close(cfg, c: targets.Cluster, run_id: str | None, after_report: bool = Fals
             print(f"\nhostnet-conformance: {len(running)} background threads still running after "
                   f"{JOIN_BOUND:.0f} s: {' '.join(running)}")
     delete_cluster = c.kind_name and c.created_by_run and not cfg.getoption("keep_cluster")
+    if run_id:
+        try:   # what the run put on the cluster, for the report (scale: pods per node)
+            c.facts["pods_in_run_namespaces"] = kube.pods_of_run(c.core, run_id)
+        except Exception as e:  # noqa: BLE001 - a count, never a reason to keep the namespaces
+            c.facts["pods_in_run_namespaces"] = f"not counted: {kube.first_line(e)}"
     try:
         if delete_cluster and after_report:
             STATE["delete_after_report"] = c
@@ -110,7 +115,8 @@ def close(cfg, c: targets.Cluster, run_id: str | None, after_report: bool = Fals
 
 
 def make_env(config, c: targets.Cluster, run_id: str) -> Env:
-    return Env(c, run_id, config.getoption("probe_image"), config.getoption("node_exporter_image"))
+    return Env(c, run_id, config.getoption("probe_image"), config.getoption("node_exporter_image"),
+               nodes_asked=config.getoption("nodes"), node_selector=config.getoption("node_selector"))
 
 
 def pytest_sessionstart(session):

@@ -151,3 +151,26 @@ def test_cleanup_removes_only_labelled_leftovers_of_finished_runs(e2e_cluster, t
     finally:
         core.delete_namespace(theirs)
         core.delete_namespace(live)
+
+
+def test_a_one_node_sample_judges_one_worker_by_exec_and_counts_every_worker(e2e_cluster, tmp_path):
+    """--nodes 1 on the CI cluster (two workers): the per-node checks run on one worker, named with why
+    it was picked; C15 still counts both workers (the vendor's DaemonSet runs on every node)."""
+    c, out = e2e_cluster, tmp_path / "report"
+    r = run(suite_cmd(c, "--nodes", "1", "-m", "C1 or C2 or C12 or C15", "--report-dir", str(out)), cwd=tmp_path)
+    assert r.returncode == 0, r.stdout[-3000:]
+    data = json.loads((out / "report.json").read_text())
+    workers = sorted(n.metadata.name for n in c["core"].list_node().items
+                     if not any(t.effect == "NoSchedule" for t in n.spec.taints or []))
+    assert len(workers) == 2, workers
+    sample = data["capabilities"]["node_sample"]
+    assert sample.startswith(f"1 of 2 schedulable Linux nodes (--nodes 1): {workers[0]} (first by name"), sample
+    claims = {x["id"]: x for x in data["claims"]}
+    assert {k: claims[k]["verdict"] for k in ("C1", "C2", "C12", "C15")} == dict.fromkeys(("C1", "C2", "C12", "C15"), "PASS")
+    ev = {k: next(t for t in claims[k]["tests"] if t["kind"] == "claim")["verdict"]["evidence"] for k in claims
+          if claims[k]["verdict"] == "PASS"}
+    assert sorted(set(ev["C2"]) - {"node_sample"}) == [workers[0]]   # GET through the sampled node's probe only
+    assert ev["C12"]["node"] == workers[0]                    # exec on the sampled node
+    assert all(e["node_sample"] == [workers[0]] for e in ev.values())   # every claim names the sample
+    assert ev["C15"]["expected_nodes"] == workers and ev["C15"]["ready_on"] == workers   # every worker counted
+    assert sorted(set(ev["C1"]) - {"node_sample"}) == workers        # the API's facts of every pod
