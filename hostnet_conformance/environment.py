@@ -49,7 +49,7 @@ class Env:
     exporter_image: str
     nodes_asked: int | None = 2           # --nodes (None: all)
     node_selector: dict = field(default_factory=dict)   # --node-selector
-    judged_nodes: set | None = None      # the sample (world.build); None: every node
+    judged_nodes: set | None = None      # the node sample (discovery.choose_sample); None: every node
 
     @property
     def core(self) -> client.CoreV1Api:
