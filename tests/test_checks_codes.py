@@ -388,3 +388,19 @@ def test_an_xdist_worker_gets_a_world_that_is_settled_and_never_waits():
     assert ds_of(w, "vendor") == ("hnc-x-vendor", "node-exporter")
     require_pod_network(w)
     assert (w.pod_probe.ns, w.pod_probe.name) == ("hnc-x-probes", "pod-probe")
+
+
+def test_c11_asks_through_the_pod_network_so_a_dead_one_is_error_not_a_pass():
+    """Seen in a clean-clone CI: the pod-network probe's own network was dead (every GET timed out,
+    its own node's included), and C11's "a normal pod's GET of node:10248 is timeout" passed. Now
+    both C11 observations need the pod network, as C2, C5 and C10 do."""
+    from hostnet_conformance.claims import c11  # noqa: F401 (registers the observers)
+    from hostnet_conformance.scenarios import OBSERVERS
+    from hostnet_conformance.world import World
+
+    w = World(env=None, ports=None)
+    w.pod_network = {"w1": "http://172.18.0.2:20118/: Terminated"}
+    w.pod_network_known.set()
+    for key in ("c11", "c11-control"):
+        with pytest.raises(ClusterError, match=r"pod-network probe cannot reach node w1 \(.*Terminated\)"):
+            OBSERVERS[key].fn(w)

@@ -15,7 +15,7 @@ from ..facts import Kubelet
 from ..scenarios import observer
 from ..verdict import NotApplicable
 from ..waiting import each
-from ..world import ds_of
+from ..world import ds_of, require_pod_network
 from .base import run, serialize, unobserved
 
 
@@ -62,7 +62,17 @@ def _vendor_pod(world):
     return exec_pods(world.env, *ds_of(world, "vendor"))[0]
 
 
-observer("c11", "C11")(lambda world: run("c11", "C11", judge, observe, world.env, _vendor_pod(world), world.pod_probe))
-observer("c11-control", "C11")(lambda world: run(
-    "c11-control", "C11", judge, observe, world.env,
-    world.env.core.read_namespaced_pod(world.pod_probe.name, world.pod_probe.ns), world.pod_probe))
+# Both ask through the normal pod-network probe: its GET of the node's address must be able to
+# reach the node for "not answered" to mean anything (a probe whose own network is dead times out
+# everywhere), so the pod network is a precondition, as for C2, C5 and C10
+@observer("c11", "C11")
+def _c11(world):
+    require_pod_network(world)
+    return run("c11", "C11", judge, observe, world.env, _vendor_pod(world), world.pod_probe)
+
+
+@observer("c11-control", "C11")
+def _c11_control(world):
+    require_pod_network(world)
+    return run("c11-control", "C11", judge, observe, world.env,
+               world.env.core.read_namespaced_pod(world.pod_probe.name, world.pod_probe.ns), world.pod_probe)
