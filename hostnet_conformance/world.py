@@ -251,6 +251,28 @@ def _judged_here(w: World, chosen: list) -> list:
     return [sc for sc in chosen if admission.not_applicable(sc.claim, refused) is None]
 
 
+def probe_reached_nothing(w: World) -> bool:
+    """The pod-network probe reached no node at all, its own node's address included: its own network
+    is more likely dead than the cluster's (seen once in CI: a fresh probe pod whose every GET timed
+    out, on a cluster whose pod network worked before and after)."""
+    return bool(w.node_probes) and set(w.pod_network) >= set(w.node_probes)
+
+
+def replace_pod_probe(w: World) -> None:
+    """One second probe, a fresh pod, asked the same: if it reaches the nodes, the claims observe
+    through it and the report says the first was replaced and why; if not, the pod network is
+    judged on what the second saw (the claims that need it are ERROR, quoting it)."""
+    env, old = w.env, w._pod_probe
+    first = next(iter(w.pod_network.values()), "")
+    new = probes.start_probe(env.cluster.api, old.ns, env.run_id, env.probe_image, name=f"{old.name}-2")
+    probes.wait_probes(env.core, [new])
+    w._pod_probe = new
+    w.pod_network = pod_network_state(w)
+    env.cluster.facts["pod_probe_replaced"] = (
+        f"{old.ns}/{old.name} reached no node (first: {first}); {new.name} "
+        + ("reaches every node" if not w.pod_network else f"neither: {len(w.pod_network)} node(s) unreachable"))
+
+
 def build(env: Env, port_base: int, claims: set[str] | None = None, wave: bool = False) -> World:
     """The run's shared world: facts, node probes, host ports, the shared DaemonSets of the selected
     `claims` (None: all; "cluster" stands for the cluster's own tests) and, with `wave`, every
@@ -343,6 +365,8 @@ def build(env: Env, port_base: int, claims: set[str] | None = None, wave: bool =
                 finally:   # a probe that never ran: whoever uses it says why (exec fails, in their words)
                     w.pod_probe_running.set()
                 w.pod_network = pod_network_state(w)
+                if probe_reached_nothing(w):
+                    replace_pod_probe(w)
             env.cluster.facts["pod_network"] = w.pod_network or "a pod reaches every node's IP"
         except Exception as e:  # noqa: BLE001 - the claims that observe through it say so
             w.pod_network = {"(all)": f"the check itself failed: {kube.first_line(e)}"}

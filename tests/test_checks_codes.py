@@ -404,3 +404,32 @@ def test_c11_asks_through_the_pod_network_so_a_dead_one_is_error_not_a_pass():
     for key in ("c11", "c11-control"):
         with pytest.raises(ClusterError, match=r"pod-network probe cannot reach node w1 \(.*Terminated\)"):
             OBSERVERS[key].fn(w)
+
+
+def test_a_probe_that_reaches_no_node_is_replaced_once_and_the_report_says_so(monkeypatch):
+    from types import SimpleNamespace
+    from hostnet_conformance import probes, world as world_mod
+    from hostnet_conformance.world import World, probe_reached_nothing, replace_pod_probe
+
+    facts = {}
+    env = SimpleNamespace(cluster=SimpleNamespace(api=None, facts=facts), core=None, run_id="r1", probe_image="busybox")
+    w = World(env=env, ports=None)
+    w.node_probes = {"w1": object(), "w2": object()}
+    w._pod_probe = probes.Probe("hnc-r1-probes", "pod-probe", None, False)
+    w.pod_probe_running.set()
+    w.pod_network = {"w1": "http://172.18.0.2:20118/: Terminated"}
+    assert not probe_reached_nothing(w)            # one node unreachable: the cluster's to explain
+    w.pod_network["w2"] = "http://172.18.0.3:20118/: Terminated"
+    assert probe_reached_nothing(w)                # every node, its own included: the probe's own network
+    made = []
+    monkeypatch.setattr(probes, "start_probe", lambda api, ns, run_id, image, name: made.append((ns, name))
+                        or probes.Probe(ns, name, None, False))
+    monkeypatch.setattr(probes, "wait_probes", lambda core, ps: None)
+    monkeypatch.setattr(world_mod, "pod_network_state", lambda w: {})
+    replace_pod_probe(w)
+    assert made == [("hnc-r1-probes", "pod-probe-2")] and w.pod_probe.name == "pod-probe-2" and w.pod_network == {}
+    assert facts["pod_probe_replaced"] == ("hnc-r1-probes/pod-probe reached no node (first: http://172.18.0.2:20118/: "
+                                           "Terminated); pod-probe-2 reaches every node")
+    monkeypatch.setattr(world_mod, "pod_network_state", lambda w: {"w1": "x", "w2": "y"})
+    replace_pod_probe(w)
+    assert facts["pod_probe_replaced"].endswith("pod-probe-2-2 neither: 2 node(s) unreachable")
