@@ -20,7 +20,7 @@ from kubernetes import config as kube_config
 from kubernetes.stream import stream, ws_client
 from websocket import WebSocketTimeoutException
 
-from .verdict import CallTimeout
+from .verdict import CallTimeout, ClusterError
 from .waiting import STOPPING, Stopped, each, request_timeout, start_thread  # noqa: F401
 
 _default_bound = request_timeout   # (a parameter below has its name)
@@ -380,7 +380,8 @@ def exec_in(core: client.CoreV1Api, ns: str, pod: str, command: list[str], conta
             # what run_forever buffered; never wait for more (a command still running at its
             # timeout would keep a read waiting)
             out, err = ws.read_stdout(timeout=0), ws.read_stderr(timeout=0)
-            rc = ws.returncode
+            rc = None if ws.is_open() else exec_status(ws.read_channel(ws_client.ERROR_CHANNEL, timeout=0),
+                                                       f"exec {' '.join(command)[:80]} in {ns}/{pod}")
         finally:
             ws.close()
     except Exception as e:
@@ -388,6 +389,30 @@ def exec_in(core: client.CoreV1Api, ns: str, pod: str, command: list[str], conta
             raise CallTimeout(request_timeout(), f"exec {' '.join(command)[:80]} in {ns}/{pod}") from None
         raise
     return ExecResult(rc if rc is not None else -1, out or "", err or "")
+
+
+class ExecFailed(ClusterError):
+    """The command never ran: the API server or the kubelet refused the exec (the pod is gone, its
+    node's kubelet cannot be reached, ...). Its words are quoted; the claim is ERROR, never FAIL."""
+
+
+def exec_status(text: str, what: str) -> int:
+    """The exit status an exec's error channel reports (a metav1.Status): 0 for Success, the
+    ExitCode cause of NonZeroExitCode. Anything else means the command never ran: ExecFailed,
+    quoting it (seen: `unable to upgrade connection: pod does not exist`, which the client's own
+    returncode turns into `invalid literal for int()`)."""
+    try:
+        status = json.loads(text) if text.strip() else {}
+    except ValueError:
+        status = None
+    if isinstance(status, dict) and status.get("status") == "Success":
+        return 0
+    if isinstance(status, dict) and status.get("reason") == "NonZeroExitCode":
+        for cause in (status.get("details") or {}).get("causes") or []:
+            if cause.get("reason") == "ExitCode" and str(cause.get("message", "")).lstrip("-").isdigit():
+                return int(cause["message"])
+    said = (status.get("message") if isinstance(status, dict) else None) or text.strip() or "no status"
+    raise ExecFailed(f"{what}: {first_line(said)[:300]}")
 
 
 def events(core: client.CoreV1Api, ns: str, involved: str | None = None) -> list:

@@ -162,9 +162,12 @@ def one_node(w, obj: Manifest, slot: int) -> Manifest:
 
 def on_nodes(obj: Manifest, nodes: list[str]) -> Manifest:
     """A DaemonSet (or Pod) placed on `nodes` only (the run's node sample), by required node affinity
-    on metadata.name, like on_one_node."""
+    on metadata.name, like on_one_node: one term per node (terms are ORed). One term with several names
+    is refused: `must be only one value when operator is 'In' or 'NotIn' for node field selector` (422,
+    seen on a cluster with simulated nodes, where the sample is not every node)."""
     return _set_pod_field(obj, "affinity", {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {
-        "nodeSelectorTerms": [{"matchFields": [{"key": "metadata.name", "operator": "In", "values": list(nodes)}]}]}}})
+        "nodeSelectorTerms": [{"matchFields": [{"key": "metadata.name", "operator": "In", "values": [n]}]}
+                              for n in nodes]}}})
 
 
 def with_node_selector(obj: Manifest, selector: dict) -> Manifest:

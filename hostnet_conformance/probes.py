@@ -52,10 +52,14 @@ def pod_running(core: client.CoreV1Api, ns: str, name: str, timeout: float = 120
 
 def start_probe(api: client.ApiClient, ns: str, run_id: str, image: str, *, name: str = "probe",
                 node: str | None = None, host_network: bool = False, host_root: bool = False,
-                dns_policy: str | None = None, serve_port: int | None = None) -> Probe:
+                dns_policy: str | None = None, serve_port: int | None = None,
+                within: list[str] | None = None) -> Probe:
     """Create a probe pod (not waiting). host_root mounts the node's / read-only at /host;
-    serve_port makes it also answer HTTP GET / with "ok" on that port (busybox httpd)."""
+    serve_port makes it also answer HTTP GET / with "ok" on that port (busybox httpd). `within`:
+    the scheduler places it on one of these nodes (the run's node sample), not anywhere."""
     pod = manifests.with_image(manifests.load("probe-pod"), image)
+    if within:
+        pod = manifests.on_nodes(pod, within)
     pod["metadata"]["name"] = name
     spec = pod["spec"]
     if node:

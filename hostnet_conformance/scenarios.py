@@ -81,7 +81,7 @@ def c10(w) -> str:
     """A normal web pod, a host-network exporter DaemonSet and one without host networking; the
     test's fixture proves each answers, then adds the default-deny policy."""
     ns = w.ns("c10")
-    w.create(ns, manifests.with_image(manifests.load("web-pod"), w.env.probe_image))
+    w.create(ns, w.in_sample(manifests.with_image(manifests.load("web-pod"), w.env.probe_image)))
     p = w.ports.port_for
     w.create(ns, manifests.with_name(manifests.with_port(w.derived_ds(), p("c10")), "exporter-hostnet"))
     w.create(ns, one_node(w, manifests.with_name(manifests.with_host_network(
@@ -107,7 +107,8 @@ SCENARIOS = {s.key: s for s in [
     Scenario("c5-control", "C5", lambda w: w.deploy("c5-control", one_node(
         w, manifests.with_port(w.derived_ds(), w.ports.port_for("c5-matching")), 1))),
     Scenario("c6", "C6", c6),
-    Scenario("c7", "C7", lambda w: w.deploy("c7", second_daemonset(w, VENDOR_PORT)), after_vendor=True),
+    # on one worker, like its control: the vendor's pod holds 20000 there as on every node
+    Scenario("c7", "C7", lambda w: w.deploy("c7", one_node(w, second_daemonset(w, VENDOR_PORT), 0)), after_vendor=True),
     Scenario("c7-control", "C7",
              lambda w: w.deploy("c7-control", one_node(w, second_daemonset(w, w.ports.port_for("c7-free")), 0))),
     Scenario("c7-kubelet", "C7", lambda w: w.pinned_pod("c7-kubelet", VENDOR_PORT, w.workers[0]), after_vendor=True,

@@ -181,9 +181,13 @@ class World:
         """The vendor's DaemonSet as the suite's own variants and scenarios start from it: the same,
         with a lighter CPU request (manifests.light), so a busy or one-node cluster fits them all,
         and on the run's node sample alone when it has one (--nodes, --node-selector)."""
-        ds = manifests.light(self.vendor_ds())
         # a sample of the nodes (--nodes): the suite's own DaemonSets run there alone
-        return ds if getattr(self.env, "judged_nodes", None) is None else manifests.on_nodes(ds, self.workers)
+        return self.in_sample(manifests.light(self.vendor_ds()))
+
+    def in_sample(self, obj: dict) -> dict:
+        """`obj` (a Pod or a DaemonSet) placed on the run's node sample when it has one (--nodes,
+        --node-selector, simulated nodes); unchanged when every node is judged."""
+        return obj if getattr(self.env, "judged_nodes", None) is None else manifests.on_nodes(obj, self.workers)
 
     def pinned_pod(self, purpose: str, port: int, node: str, declared: int | None = None) -> str:
         """The vendor's pod template as a bare Pod bound to `node` by spec.nodeName (no scheduler),
@@ -258,13 +262,22 @@ def probe_reached_nothing(w: World) -> bool:
     return bool(w.node_probes) and set(w.pod_network) >= set(w.node_probes)
 
 
+def pod_probe_nodes(w: World) -> list[str] | None:
+    """Where the pod-network probe may run: anywhere (None) when every node is judged; else on the
+    node sample. A simulated node runs nothing: on a cluster with kwok nodes an unplaced probe was
+    once bound to one, and every exec into it was refused (`unable to upgrade connection: pod does not
+    exist`: the node's loopback address led to some other kubelet)."""
+    return None if getattr(w.env, "judged_nodes", None) is None else list(w.workers)
+
+
 def replace_pod_probe(w: World) -> None:
     """One second probe, a fresh pod, asked the same: if it reaches the nodes, the claims observe
     through it and the report says the first was replaced and why; if not, the pod network is
     judged on what the second saw (the claims that need it are ERROR, quoting it)."""
     env, old = w.env, w._pod_probe
     first = next(iter(w.pod_network.values()), "")
-    new = probes.start_probe(env.cluster.api, old.ns, env.run_id, env.probe_image, name=f"{old.name}-2")
+    new = probes.start_probe(env.cluster.api, old.ns, env.run_id, env.probe_image, name=f"{old.name}-2",
+                             within=pod_probe_nodes(w))
     probes.wait_probes(env.core, [new])
     w._pod_probe = new
     w.pod_network = pod_network_state(w)
@@ -298,7 +311,8 @@ def build(env: Env, port_base: int, claims: set[str] | None = None, wave: bool =
     # the pod-network probe runs even when host networking is refused: the cluster's own tests (DNS,
     # Services) observe through it
     probe_ns = w.ns("probes")
-    w.pod_probe = probes.start_probe(env.cluster.api, probe_ns, env.run_id, env.probe_image, name="pod-probe")
+    w.pod_probe = probes.start_probe(env.cluster.api, probe_ns, env.run_id, env.probe_image, name="pod-probe",
+                                     within=pod_probe_nodes(w))
     if w.blocked:   # nothing host-network can run here: every claim that needs it says why, at once
         try:
             probes.wait_probes(env.core, [w._pod_probe])

@@ -422,7 +422,7 @@ def test_a_probe_that_reaches_no_node_is_replaced_once_and_the_report_says_so(mo
     w.pod_network["w2"] = "http://172.18.0.3:20118/: Terminated"
     assert probe_reached_nothing(w)                # every node, its own included: the probe's own network
     made = []
-    monkeypatch.setattr(probes, "start_probe", lambda api, ns, run_id, image, name: made.append((ns, name))
+    monkeypatch.setattr(probes, "start_probe", lambda api, ns, run_id, image, name, within=None: made.append((ns, name))
                         or probes.Probe(ns, name, None, False))
     monkeypatch.setattr(probes, "wait_probes", lambda core, ps: None)
     monkeypatch.setattr(world_mod, "pod_network_state", lambda w: {})

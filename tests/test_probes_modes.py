@@ -1,5 +1,7 @@
 """probes.get_mode/answer/parse_many: how a GET ended, from what busybox wget and `timeout` left.
 Lines as busybox 1.36 wget prints them."""
+import pytest
+
 from hostnet_conformance import probes
 
 REFUSED = "wget: can't connect to remote host (172.18.0.3): Connection refused"
@@ -57,3 +59,24 @@ def test_parse_many_without_final_newlines():
     assert (got["a"]["body"], got["a"]["mode"]) == ("ok", probes.OK)
     assert (got["b"]["mode"], got["b"]["error"]) == (probes.REFUSED, REFUSED)
     assert got["c"]["mode"] == probes.TIMEOUT
+
+
+# ---- an exec's exit status, from its error channel (a metav1.Status) as the kubelet sends it
+def test_an_exec_status_gives_the_exit_code_or_says_the_command_never_ran():
+    from hostnet_conformance import kube
+    ok = '{"metadata":{},"status":"Success"}'
+    failed = ('{"metadata":{},"status":"Failure","message":"command terminated with non-zero exit code: error '
+              'executing command [sh -c exit 3], exit code 3","reason":"NonZeroExitCode","details":{"causes":'
+              '[{"reason":"ExitCode","message":"3"}]}}')
+    assert kube.exec_status(ok, "x") == 0 and kube.exec_status(failed, "x") == 3
+    # seen on a cluster with simulated nodes: the pod's node address is loopback, so the API server
+    # asked its own kubelet, which has no such pod. The client's own returncode said
+    # `invalid literal for int() with base 10: 'unable to upgrade connection: pod does not exist'`.
+    for text, said in [("unable to upgrade connection: pod does not exist", "unable to upgrade connection: pod does not exist"),
+                       ('{"metadata":{},"status":"Failure","message":"unable to upgrade connection: container not found'
+                        ' (\\"probe\\")","reason":"InternalError"}', 'unable to upgrade connection: container not found ("probe")'),
+                       ("", "no status")]:
+        with pytest.raises(kube.ExecFailed) as e:
+            kube.exec_status(text, "exec sh -c true in ns/probe")
+        assert str(e.value) == f"exec sh -c true in ns/probe: {said}"
+        assert e.value.code == "cluster_error"   # ERROR, never FAIL

@@ -141,7 +141,11 @@ def test_the_suites_own_daemonsets_go_to_the_sample_the_vendors_to_the_pool():
         {"matchExpressions": [{"key": "gpu", "operator": "Exists"}]}]
     on = manifests.pod_spec(manifests.on_nodes(ds, ["w1", "w3"]))
     assert on["affinity"]["nodeAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"]["nodeSelectorTerms"] == [
-        {"matchFields": [{"key": "metadata.name", "operator": "In", "values": ["w1", "w3"]}]}]
+        {"matchFields": [{"key": "metadata.name", "operator": "In", "values": ["w1"]}]},
+        {"matchFields": [{"key": "metadata.name", "operator": "In", "values": ["w3"]}]}]
+    # the API server refuses more than one value in a matchFields requirement (422)
+    assert all(len(r["values"]) == 1 for t in on["affinity"]["nodeAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"][
+        "nodeSelectorTerms"] for r in t["matchFields"])
 
 
 

@@ -213,5 +213,6 @@ observer("c9-pod-control", "C9")(lambda world: run("c9-pod-control", "C9", judge
 @observer("c9-ds", "C9")
 def _c9_daemonset(world):
     require_host_network(world)
-    ds = manifests.with_port(world.derived_ds(), world.ports.port_for("c9-ds"))
+    # on one worker: the gate answers for the DaemonSet, not per node (one pod fewer per sampled node)
+    ds = manifests.one_node(world, manifests.with_port(world.derived_ds(), world.ports.port_for("c9-ds")), 1)
     return run("c9-ds", "C9", judge, observe_daemonset, world.env, _restricted_ns(world, "c9-ds"), ds)
