@@ -144,7 +144,8 @@ def pod_network_state(w, settle: float = 30) -> dict:
     failing: dict = {}
 
     def all_reached():
-        got = probes.http_get_many(w.env.core, w.pod_probe, {n: urls[n] for n in failing or urls}, timeout=3)
+        # the probe as it is (World.pod_probe waits for this very check to end)
+        got = probes.http_get_many(w.env.core, w._pod_probe, {n: urls[n] for n in failing or urls}, timeout=3)
         failing.clear()
         failing.update({node: f"{urls[node]}: {r['error'] or r['body'][:80] or 'no answer'}"
                         for node, r in sorted(got.items()) if not (r["ok"] and r["body"].strip() == "ok")})

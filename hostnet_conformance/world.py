@@ -61,9 +61,13 @@ class World:
 
     @property
     def pod_probe(self) -> probes.Probe | None:
-        """A normal pod-network probe: once it runs (build starts it, and waits for it in a thread)."""
+        """A normal pod-network probe: once it runs (build starts it, and waits for it in a thread)
+        and the pod-network check has ended, so a probe that reached no node and was replaced
+        (replace_pod_probe) is never handed out. The check itself uses `_pod_probe`."""
         if self._pod_probe is not None and not self.pod_probe_running.wait(180):
             raise CallTimeout(180, f"the pod-network probe {self._pod_probe.ns}/{self._pod_probe.name} to run")
+        if self._pod_probe is not None:
+            self.await_pod_network()
         return self._pod_probe
 
     @pod_probe.setter
@@ -436,7 +440,7 @@ def to_state(w: World) -> dict:
             "pod_network": w.pod_network, "workers": w.workers, "blocked": w.blocked,
             "judged_nodes": sorted(w.env.judged_nodes) if w.env.judged_nodes is not None else None,
             "node_probes": {n: [p.ns, p.name] for n, p in w.node_probes.items()},
-            "pod_probe": [w.pod_probe.ns, w.pod_probe.name] if w.pod_probe else None}
+            "pod_probe": [w._pod_probe.ns, w._pod_probe.name] if w._pod_probe else None}
 
 
 def from_state(env: Env, state: dict) -> World:

@@ -9,7 +9,15 @@
 - the offline bootstrap with nothing changed (warm cache)
 - the peak memory (max RSS) of each pytest process, and the phases of the last fresh 1-worker
   run as its report.json states them
-Needs the offline images (scripts/offline/bootstrap.sh) or network access."""
+Needs the offline images (scripts/offline/bootstrap.sh) or network access.
+
+    python3 scripts/benchmark.py --scale [--fake-nodes 0,100,300] [--repeat 3]
+
+The scale rows (issue 22), in one run on one cluster of its own: the suite rerun on a kept cluster
+with 0, 100 and 300 simulated nodes (scripts/fake_nodes.py, kwok: bash scripts/offline/build-kwok.sh)
+beside its 2 real workers. Per row: wall time, the pods the run created (the API server's own count
+of pod creations, apiserver_request_total, read before and after), the run's API requests (as its
+client counted them: report.json), its peak RSS; then the slope per added node."""
 from __future__ import annotations
 
 import argparse
@@ -59,10 +67,107 @@ def suite(*extra: str) -> list[str]:
     return [sys.executable, "-m", "pytest", "suites", "-q", "-p", "no:cacheprovider", "--cluster-name", NAME, *extra]
 
 
+def fake_counts(text: str) -> list[int]:
+    try:
+        counts = [int(x) for x in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"give node counts like 0,100,300, not {text!r}") from None
+    if not counts or any(c < 0 for c in counts) or counts != sorted(set(counts)):
+        raise argparse.ArgumentTypeError(f"give increasing node counts from 0, like 0,100,300, not {text!r}")
+    return counts
+
+
+def pod_creates(metrics: str) -> int:
+    """Pods created so far, by the API server's count: apiserver_request_total for POST on pods (not
+    a subresource) answered 201."""
+    total = 0
+    for line in metrics.splitlines():
+        if not line.startswith("apiserver_request_total{"):
+            continue
+        labels, _, value = line.rpartition(" ")
+        if all(f'{k}="{v}"' in labels for k, v in (("verb", "POST"), ("resource", "pods"), ("code", "201"))) \
+                and 'subresource=""' in labels:
+            total += int(float(value))
+    return total
+
+
+def scale(counts: list[int], n: int) -> int:
+    """The scale rows: one cluster, its pod subnet widened so that every node gets a podCIDR
+    (kube-controller-manager gives each node a /24; kind's 10.244.0.0/16 holds 256), the suite rerun
+    `n` times at each count of simulated nodes."""
+    import yaml
+    kwok = Path(os.environ.get("HNC_CACHE", "/var/cache/hostnet-conformance")) / "gobin" / "kwok"
+    if not os.access(kwok, os.X_OK):
+        sys.exit(f"benchmark: no kwok at {kwok}: bash scripts/offline/build-kwok.sh")
+    name = f"{NAME}-scale"
+    work = Path(tempfile.mkdtemp(prefix="hnc-bench-scale-"))
+    cfg_path = render_kind_config(work)
+    cfg = yaml.safe_load(cfg_path.read_text())
+    cfg.setdefault("networking", {})["podSubnet"] = "10.244.0.0/14"
+    cfg_path.write_text(yaml.safe_dump(cfg, sort_keys=False))
+    kubeconfig, context = work / "kubeconfig", f"kind-{name}"
+    fake = [sys.executable, "scripts/fake_nodes.py"]
+    target = ["--kubeconfig", str(kubeconfig), "--context", context]
+    image = os.environ.get("HNC_NODE_IMAGE")
+    rows: dict[int, list[dict]] = {}
+    run(["kind", "delete", "cluster", "--name", name], 300, capture_output=True)
+    try:
+        timed(["kind", "create", "cluster", "--name", name, "--config", str(cfg_path), "--kubeconfig", str(kubeconfig)]
+              + (["--image", image] if image else []), timeout=600)
+        args = ["-q", "-p", "no:cacheprovider", "--cluster-name", name, "--keep-cluster"]
+        timed([sys.executable, "-m", "pytest", "suites", *args], timeout=1200)   # a first run: images, settling
+        for count in counts:
+            if count:
+                timed([*fake, "add", *target, "--count", str(count)], timeout=900)
+            for i in range(n):
+                report = work / f"report-{count}-{i}"
+                before = pod_creates(run(["kubectl", "--kubeconfig", str(kubeconfig), "get", "--raw", "/metrics"],
+                                         60, capture_output=True, text=True).stdout)
+                label = f"scale-{count}-{i}"
+                wall = timed([sys.executable, "-m", "pytest", "suites", *args, "--report-dir", str(report)],
+                             label=label, timeout=1800)
+                after = pod_creates(run(["kubectl", "--kubeconfig", str(kubeconfig), "get", "--raw", "/metrics"],
+                                        60, capture_output=True, text=True).stdout)
+                caps = json.loads((report / "report.json").read_text())["capabilities"]
+                row = {"wall": wall, "pods": after - before, "requests": caps["api_requests"]["total"],
+                       "rss": PEAK_MB[label], "nodes": caps.get("nodes"), "sample": caps.get("node_sample"),
+                       "verdicts": json.loads((report / "report.json").read_text()).get("summary")}
+                rows.setdefault(count, []).append(row)
+                print(f"{count} fake nodes, run {i + 1}: {row}", file=sys.stderr, flush=True)
+    finally:
+        run([*fake, "remove", *target], 900, capture_output=True)
+        run(["kind", "delete", "cluster", "--name", name], 300, capture_output=True)
+    print_scale(rows)
+    return 0
+
+
+def print_scale(rows: dict[int, list[dict]]) -> None:
+    med = {c: {k: statistics.median(r[k] for r in rs) for k in ("wall", "pods", "requests", "rss")}
+           for c, rs in rows.items()}
+    base = med[min(med)]
+    print(f"| simulated nodes | nodes | wall s (median) | runs s | wall / {min(med)} | pods created | API requests "
+          "| peak RSS MiB |")
+    print("|---|---|---|---|---|---|---|---|")
+    for c, rs in rows.items():
+        m, walls = med[c], " ".join(f"{r['wall']:.1f}" for r in rs)
+        print(f"| {c} | {rs[-1]['nodes']} | {m['wall']:.1f} | {walls} | "
+              f"{m['wall'] / base['wall']:.2f}x | {m['pods']:.0f} | {m['requests']:.0f} | {m['rss']:.0f} |")
+    top = max(med)
+    if top > min(med):
+        per = lambda k: (med[top][k] - base[k]) / (top - min(med))  # noqa: E731
+        print(f"\nper added node ({min(med)} to {top}): {per('pods'):.2f} pods, {per('requests'):.2f} API requests, "
+              f"{per('wall') * 1000:.0f} ms, {per('rss') * 1024:.0f} KiB peak RSS")
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--repeat", type=int, default=3)
-    n = ap.parse_args().repeat
+    ap.add_argument("--scale", action="store_true", help="the scale rows instead (simulated nodes, issue 22)")
+    ap.add_argument("--fake-nodes", type=fake_counts, default=[0, 100, 300], help="with --scale (default 0,100,300)")
+    a = ap.parse_args()
+    n = a.repeat
+    if a.scale:
+        return scale(a.fake_nodes, n)
     image = os.environ.get("HNC_NODE_IMAGE")
     work = Path(tempfile.mkdtemp(prefix="hnc-bench-"))
     cfg, report, rerun = render_kind_config(work), work / "report-fresh-1", work / "report-rerun-1"

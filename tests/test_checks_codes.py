@@ -417,6 +417,7 @@ def test_a_probe_that_reaches_no_node_is_replaced_once_and_the_report_says_so(mo
     w.node_probes = {"w1": object(), "w2": object()}
     w._pod_probe = probes.Probe("hnc-r1-probes", "pod-probe", None, False)
     w.pod_probe_running.set()
+    w.pod_network_known.set()
     w.pod_network = {"w1": "http://172.18.0.2:20118/: Terminated"}
     assert not probe_reached_nothing(w)            # one node unreachable: the cluster's to explain
     w.pod_network["w2"] = "http://172.18.0.3:20118/: Terminated"
@@ -433,3 +434,24 @@ def test_a_probe_that_reaches_no_node_is_replaced_once_and_the_report_says_so(mo
     monkeypatch.setattr(world_mod, "pod_network_state", lambda w: {"w1": "x", "w2": "y"})
     replace_pod_probe(w)
     assert facts["pod_probe_replaced"].endswith("pod-probe-2-2 neither: 2 node(s) unreachable")
+
+
+def test_the_pod_probe_is_handed_out_only_once_the_pod_network_check_has_ended():
+    """A cluster test (CoreDNS, a Service without endpoints) asking for the probe while the check
+    runs gets the one the check settled on: the replacement, when the first reached no node."""
+    import threading
+    from types import SimpleNamespace
+    from hostnet_conformance import probes
+    from hostnet_conformance.world import World
+    w = World(env=SimpleNamespace(), ports=None)
+    w._pod_probe = probes.Probe("ns", "pod-probe", None, False)
+    w.pod_probe_running.set()
+    got = []
+    asker = threading.Thread(target=lambda: got.append(w.pod_probe))
+    asker.start()
+    asker.join(0.3)
+    assert asker.is_alive() and got == []        # the check has not ended: nothing handed out yet
+    w._pod_probe = probes.Probe("ns", "pod-probe-2", None, False)   # replace_pod_probe
+    w.pod_network_known.set()
+    asker.join(5)
+    assert [p.name for p in got] == ["pod-probe-2"]
