@@ -65,3 +65,10 @@ def test_unpullable_names_each_node_and_the_kubelets_words():
     assert unpullable(state, "img:1") == "image img:1 cannot be pulled: node w2: not pullable: ErrImagePull: " \
                                         "pull access denied"
     assert unpullable({"img:1": {"w1": "pulled"}}, "img:1") is None
+
+
+def test_a_simulated_node_listing_no_image_does_not_mean_loading():
+    fake = node([])
+    fake.metadata.annotations = {"kwok.x-k8s.io/node": "fake"}
+    assert images_missing_on_nodes([node(), fake], IMAGES) == []
+    assert images_missing_on_nodes([fake], IMAGES) == IMAGES   # no real node: nothing says they are there
