@@ -188,10 +188,16 @@ class World:
         # a sample of the nodes (--nodes): the suite's own DaemonSets run there alone
         return self.in_sample(manifests.light(self.vendor_ds()))
 
+    def sample(self) -> list[str] | None:
+        """The nodes the run's own pods go to when it judges a sample of them (--nodes,
+        --node-selector, simulated nodes); None when every node is judged (anywhere will do)."""
+        return None if getattr(self.env, "judged_nodes", None) is None else list(self.workers)
+
     def in_sample(self, obj: dict) -> dict:
-        """`obj` (a Pod or a DaemonSet) placed on the run's node sample when it has one (--nodes,
-        --node-selector, simulated nodes); unchanged when every node is judged."""
-        return obj if getattr(self.env, "judged_nodes", None) is None else manifests.on_nodes(obj, self.workers)
+        """`obj` (a Pod or a DaemonSet) placed on the run's node sample (sample()); unchanged
+        when every node is judged."""
+        nodes = self.sample()
+        return obj if nodes is None else manifests.on_nodes(obj, nodes)
 
     def pinned_pod(self, purpose: str, port: int, node: str, declared: int | None = None) -> str:
         """The vendor's pod template as a bare Pod bound to `node` by spec.nodeName (no scheduler),
@@ -266,14 +272,6 @@ def probe_reached_nothing(w: World) -> bool:
     return bool(w.node_probes) and set(w.pod_network) >= set(w.node_probes)
 
 
-def pod_probe_nodes(w: World) -> list[str] | None:
-    """Where the pod-network probe may run: anywhere (None) when every node is judged; else on the
-    node sample. A simulated node runs nothing: on a cluster with kwok nodes an unplaced probe was
-    once bound to one, and every exec into it was refused (`unable to upgrade connection: pod does not
-    exist`: the node's loopback address led to some other kubelet)."""
-    return None if getattr(w.env, "judged_nodes", None) is None else list(w.workers)
-
-
 def replace_pod_probe(w: World) -> None:
     """One second probe, a fresh pod, asked the same: if it reaches the nodes, the claims observe
     through it and the report says the first was replaced and why; if not, the pod network is
@@ -281,7 +279,7 @@ def replace_pod_probe(w: World) -> None:
     env, old = w.env, w._pod_probe
     first = next(iter(w.pod_network.values()), "")
     new = probes.start_probe(env.cluster.api, old.ns, env.run_id, env.probe_image, name=f"{old.name}-2",
-                             within=pod_probe_nodes(w))
+                             within=w.sample())
     probes.wait_probes(env.core, [new])
     w._pod_probe = new
     w.pod_network = pod_network_state(w)
@@ -315,8 +313,11 @@ def build(env: Env, port_base: int, claims: set[str] | None = None, wave: bool =
     # the pod-network probe runs even when host networking is refused: the cluster's own tests (DNS,
     # Services) observe through it
     probe_ns = w.ns("probes")
+    # on the node sample, if any: a simulated node runs nothing (on a cluster with kwok nodes an
+    # unplaced probe was once bound to one, and every exec into it was refused: `unable to upgrade
+    # connection: pod does not exist`)
     w.pod_probe = probes.start_probe(env.cluster.api, probe_ns, env.run_id, env.probe_image, name="pod-probe",
-                                     within=pod_probe_nodes(w))
+                                     within=w.sample())
     if w.blocked:   # nothing host-network can run here: every claim that needs it says why, at once
         try:
             probes.wait_probes(env.core, [w._pod_probe])

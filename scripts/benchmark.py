@@ -110,6 +110,10 @@ def scale(counts: list[int], n: int) -> int:
     target = ["--kubeconfig", str(kubeconfig), "--context", context]
     image = os.environ.get("HNC_NODE_IMAGE")
     rows: dict[int, list[dict]] = {}
+
+    def created() -> int:
+        return pod_creates(run(["kubectl", "--kubeconfig", str(kubeconfig), "get", "--raw", "/metrics"],
+                               60, capture_output=True, text=True).stdout)
     run(["kind", "delete", "cluster", "--name", name], 300, capture_output=True)
     try:
         timed(["kind", "create", "cluster", "--name", name, "--config", str(cfg_path), "--kubeconfig", str(kubeconfig)]
@@ -121,17 +125,16 @@ def scale(counts: list[int], n: int) -> int:
                 timed([*fake, "add", *target, "--count", str(count)], timeout=900)
             for i in range(n):
                 report = work / f"report-{count}-{i}"
-                before = pod_creates(run(["kubectl", "--kubeconfig", str(kubeconfig), "get", "--raw", "/metrics"],
-                                         60, capture_output=True, text=True).stdout)
+                before = created()
                 label = f"scale-{count}-{i}"
                 wall = timed([sys.executable, "-m", "pytest", "suites", *args, "--report-dir", str(report)],
                              label=label, timeout=1800)
-                after = pod_creates(run(["kubectl", "--kubeconfig", str(kubeconfig), "get", "--raw", "/metrics"],
-                                        60, capture_output=True, text=True).stdout)
-                caps = json.loads((report / "report.json").read_text())["capabilities"]
-                row = {"wall": wall, "pods": after - before, "requests": caps["api_requests"]["total"],
+                pods = created() - before
+                out = json.loads((report / "report.json").read_text())
+                caps = out["capabilities"]
+                row = {"wall": wall, "pods": pods, "requests": caps["api_requests"]["total"],
                        "rss": PEAK_MB[label], "nodes": caps.get("nodes"), "sample": caps.get("node_sample"),
-                       "verdicts": json.loads((report / "report.json").read_text()).get("summary")}
+                       "verdicts": out.get("summary")}
                 rows.setdefault(count, []).append(row)
                 print(f"{count} fake nodes, run {i + 1}: {row}", file=sys.stderr, flush=True)
     finally:

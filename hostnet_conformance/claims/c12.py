@@ -51,9 +51,15 @@ def _sections(text: str, n: int) -> list[str]:
     return (parts + [""] * n)[:n]
 
 
-def _interfaces(text: str) -> dict[str, str]:
-    """{name: "MAC"} or {name: "MAC bridge"} for a bridge (recorded before 2026-12-04: MAC alone)."""
-    return dict(ln.split(" ", 1) for ln in text.splitlines() if " " in ln.strip())
+def _interfaces(text: str) -> dict[str, tuple[str, bool]]:
+    """{name: (MAC, is a bridge)} from lines "name MAC" or "name MAC bridge" (recorded before
+    2026-12-04: MAC alone)."""
+    out = {}
+    for ln in text.splitlines():
+        name, *rest = ln.split() or [""]
+        if rest:
+            out[name] = (rest[0], "bridge" in rest[1:])
+    return out
 
 
 def judge(facts: dict) -> tuple[list, dict, str]:
@@ -92,12 +98,12 @@ def judge(facts: dict) -> tuple[list, dict, str]:
     # a bridge's MAC is its lowest port's unless set, so it changes as pods' veths come and go
     # between the two reads (seen on one node: kube-bridge's differed, C12 FAIL on a true claim);
     # the other interfaces' MACs are fixed for their life
-    bridges = sorted(n for n in set(mine) & set(theirs) if "bridge" in (mine[n] + " " + theirs[n]).split()[1:])
+    bridges = sorted(n for n in set(mine) & set(theirs) if mine[n][1] or theirs[n][1])
     common = sorted(n for n in set(mine) & set(theirs) if n != "lo" and n not in bridges)
     ev.update(host_sys_interfaces=sorted(mine), node_interfaces=sorted(theirs))
     if bridges:
         ev["bridges_not_compared"] = bridges
-    differ = [n for n in common if mine[n].split()[0] != theirs[n].split()[0]]
+    differ = [n for n in common if mine[n][0] != theirs[n][0]]
     if not common or differ:
         failures.append(("sys_mount_not_node",
                          f"/host/sys/class/net in the exporter {sorted(mine)} is not the node's {sorted(theirs)}"
