@@ -30,6 +30,7 @@ class Scenario:
     key: str
     claim: str
     make: Callable  # (World) -> namespace: creates the scenario's objects, waits for nothing
+    also: tuple[str, ...] = ()   # other claims whose observations read it too (one pod fewer)
     after_vendor: bool = False  # takes port 20000 from the vendor's DaemonSet: made once that runs
     # made by its test, never by the wave: the kubelet rejects this pod (NodePorts), and once a pod
     # bound by nodeName to a port another pod of the node holds is rejected, the scheduler forgets
@@ -83,29 +84,27 @@ def c10(w) -> str:
     ns = w.ns("c10")
     w.create(ns, w.in_sample(manifests.with_image(manifests.load("web-pod"), w.env.probe_image)))
     p = w.ports.port_for
-    w.create(ns, manifests.with_name(manifests.with_port(w.derived_ds(), p("c10")), "exporter-hostnet"))
+    # one pod each: the claim observes the first exporter pod (claims/c10.py)
+    w.create(ns, one_node(w, manifests.with_name(manifests.with_port(w.derived_ds(), p("c10")), "exporter-hostnet"), 0))
     w.create(ns, one_node(w, manifests.with_name(manifests.with_host_network(
         manifests.with_port(w.derived_ds(), p("c10-no-hostnet")), False), "exporter-podnet"), 1))   # the control
     return ns
 
 
 def cross_node(w) -> str:
-    """The cluster's own pod-to-pod check: a web pod on the first worker, a client probe on the last
-    (NOT APPLICABLE on one node: environment.two_workers)."""
-    from . import probes
+    """The cluster's own pod-to-pod check: a web pod on the first worker; its client is the run's
+    pod-network probe, on the last (World.pod_probe_nodes). NOT APPLICABLE on one node
+    (environment.two_workers)."""
     from .environment import two_workers
     env = w.env
-    server, client_node = two_workers(w)   # before any object: one node makes nothing
+    server, _ = two_workers(w)   # before any object: one node makes nothing
     ns = w.ns("cluster-net")
     w.create(ns, manifests.with_node_name(manifests.with_image(manifests.load("web-pod"), env.probe_image), server))
-    probes.start_probe(env.cluster.api, ns, env.run_id, env.probe_image, name="client", node=client_node)
     return ns
 
 
 SCENARIOS = {s.key: s for s in [
     Scenario("c5", "C5", c5),
-    Scenario("c5-control", "C5", lambda w: w.deploy("c5-control", one_node(
-        w, manifests.with_port(w.derived_ds(), w.ports.port_for("c5-matching")), 1))),
     Scenario("c6", "C6", c6),
     # on one worker: the vendor's pod holds 20000 there as on every node. Not the worker of c7-kubelet's
     # pod (bound to port 20000 by spec.nodeName, refused by the kubelet): once that pod had failed, the
@@ -117,10 +116,11 @@ SCENARIOS = {s.key: s for s in [
              lambda w: w.deploy("c7-control", one_node(w, second_daemonset(w, w.ports.port_for("c7-free")), 0))),
     Scenario("c7-kubelet", "C7", lambda w: w.pinned_pod("c7-kubelet", VENDOR_PORT, w.workers[0]), after_vendor=True,
              wave=False),
-    Scenario("c7-kubelet-control", "C7",
-             lambda w: w.pinned_pod("c7-kubelet-control", w.ports.port_for("c7-free-pod"), w.workers[-1])),
     Scenario("c8", "C8", c8),
-    Scenario("c8-control", "C8", lambda w: w.pinned_pod("c8-control", w.ports.port_for("c8-free"), w.workers[0])),
+    # the vendor's pod bound by nodeName to a free port: C8's control (it runs, no crash) and C7's
+    # kubelet control (the kubelet admits it) observe this one pod
+    Scenario("c8-control", "C8", lambda w: w.pinned_pod("c8-control", w.ports.port_for("c8-free"), w.workers[0]),
+             also=("C7",)),
     Scenario("c10", "C10", c10, first=True),
     Scenario("cross-node", "cluster", cross_node, first=True),
 ]}
@@ -130,7 +130,8 @@ def selected(claims: set[str] | None, after_vendor: bool) -> list[Scenario]:
     """The wave's scenarios of the selected claims (None: every claim), of one phase of the wave,
     the `first` ones first."""
     return sorted((s for s in SCENARIOS.values()
-                   if s.wave and s.after_vendor == after_vendor and (claims is None or s.claim in claims)),
+                   if s.wave and s.after_vendor == after_vendor
+                   and (claims is None or {s.claim, *s.also} & claims)),
                   key=lambda s: not s.first)
 
 

@@ -210,7 +210,8 @@ CLAIMS: dict[str, Claim] = {c.id: c for c in (
           # observed on the cluster: the metrics answer on the declared port (not only the spec saying so)
           controls=(C("test_c5_control_matching_ports", "a containerPort that matches the listen port",
                       "declared_port_answers"),),
-          ports=("c5-declared", "c5-listening", "c5-matching"),
+          # the control observes the vendor's own DaemonSet (it declares the port it listens on)
+          variants=("vendor",), ports=("c5-declared", "c5-listening"),
           # the declared containerPort is a hostPort, shown reserved by a pod asking for it staying Pending
           features=frozenset({NET, PORT})),
     Claim("C6", "hostNetwork fixed at creation",
@@ -239,7 +240,7 @@ CLAIMS: dict[str, Claim] = {c.id: c for c in (
                     C("test_c7_control_pod_bound_to_free_port_runs", "a pod bound by nodeName to a free host port",
                       "not_rejected", observation="c7-kubelet-control")),
           # the vendor's pods hold 20000; both the scheduler and the kubelet count declared host ports
-          variants=("vendor",), ports=("c7-free", "c7-free-pod"), features=frozenset({NET, PORT})),
+          variants=("vendor",), ports=("c7-free",), features=frozenset({NET, PORT})),
     Claim("C8", "port in use fails the pod",
           "port in use on the node makes the pod fail",
           "exit 1, \"bind: address already in use\", CrashLoopBackOff; reserved ports really bound per node",

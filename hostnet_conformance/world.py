@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from kubernetes import client
 
-from . import admission, kube, manifests, probes, scenarios, timeline
+from . import admission, kube, manifests, placement, probes, scenarios, timeline
 from .manifests import one_node
 from .scenarios import OBSERVERS, SCENARIOS, in_background
 from .discovery import discover, host_network_gate, kubelet_from_node_files, pod_network_state, refused_features
@@ -193,6 +193,12 @@ class World:
         --node-selector, simulated nodes); None when every node is judged (anywhere will do)."""
         return None if getattr(self.env, "judged_nodes", None) is None else list(self.workers)
 
+    def pod_probe_nodes(self) -> list[str] | None:
+        """Where the pod-network probe goes: the last sampled worker, so the cluster's cross-node check
+        uses it as its client, against a web pod on the first worker (scenarios.cross_node); anywhere
+        on the sample when there are no workers."""
+        return [self.workers[-1]] if self.workers else self.sample()
+
     def in_sample(self, obj: dict) -> dict:
         """`obj` (a Pod or a DaemonSet) placed on the run's node sample (sample()); unchanged
         when every node is judged."""
@@ -230,8 +236,10 @@ def variants(w: World) -> dict[str, dict]:
         "no-hostpid": one_node(w, manifests.with_host_pid(manifests.with_port(v, p("no-hostpid")), False), 1),
         "guaranteed": guaranteed,
         # C15's control: the vendor's DaemonSet on a port a pod already holds (and declares) on the
-        # first worker, so the controller's pod for that node stays Pending: "didn't have free ports"
-        "port-held": manifests.with_port(v, p("port-held")),
+        # first worker, so the controller's pod for that node stays Pending: "didn't have free ports".
+        # On that worker alone: the controller's counts differ there (desired 1, ready 0), and a pod on
+        # another node would run for nothing
+        "port-held": one_node(w, manifests.with_port(v, p("port-held")), 0),
     }
     # a variant only a control observes is not deployed when that control cannot be judged here
     refused = refused_features(w)
@@ -239,6 +247,19 @@ def variants(w: World) -> dict[str, dict]:
         if admission.not_applicable(claim, refused, control=True):
             del out[name]
     return out
+
+
+def probed_nodes(w: World, nodes: list) -> list:
+    """The nodes that get a node probe: the Linux nodes the run judges that run any of its pods, the
+    sampled workers and the nodes the vendor's DaemonSet controller places a pod on (by its own
+    rules: placement.expected_nodes). A node none of the run's pods goes to (kind's control plane,
+    tainted) gets none: a probe there would be a pod for nothing."""
+    judged = w.env.judged_nodes
+    linux = [n for n in nodes if kube.is_linux(n) and (judged is None or n.metadata.name in judged)]
+    vendor, _, _ = placement.expected_nodes(w.vendor_ds(), [w.env.cluster.api.sanitize_for_serialization(n)
+                                                            for n in linux])
+    used = set(vendor) | set(w.workers)
+    return [n for n in linux if n.metadata.name in used]
 
 
 def require_host_network(w: World) -> None:
@@ -262,7 +283,7 @@ def _judged_here(w: World, chosen: list) -> list:
     """The scenarios whose claim can be judged here: a claim that needs a host feature a gate refuses
     is NOT APPLICABLE, so its workloads would only be refused (or run for nothing)."""
     refused = refused_features(w)
-    return [sc for sc in chosen if admission.not_applicable(sc.claim, refused) is None]
+    return [sc for sc in chosen if any(admission.not_applicable(c, refused) is None for c in (sc.claim, *sc.also))]
 
 
 def probe_reached_nothing(w: World) -> bool:
@@ -279,7 +300,7 @@ def replace_pod_probe(w: World) -> None:
     env, old = w.env, w._pod_probe
     first = next(iter(w.pod_network.values()), "")
     new = probes.start_probe(env.cluster.api, old.ns, env.run_id, env.probe_image, name=f"{old.name}-2",
-                             within=w.sample())
+                             within=w.pod_probe_nodes())
     probes.wait_probes(env.core, [new])
     w._pod_probe = new
     w.pod_network = pod_network_state(w)
@@ -317,7 +338,7 @@ def build(env: Env, port_base: int, claims: set[str] | None = None, wave: bool =
     # unplaced probe was once bound to one, and every exec into it was refused: `unable to upgrade
     # connection: pod does not exist`)
     w.pod_probe = probes.start_probe(env.cluster.api, probe_ns, env.run_id, env.probe_image, name="pod-probe",
-                                     within=w.sample())
+                                     within=w.pod_probe_nodes())
     if w.blocked:   # nothing host-network can run here: every claim that needs it says why, at once
         try:
             probes.wait_probes(env.core, [w._pod_probe])
@@ -342,9 +363,7 @@ def build(env: Env, port_base: int, claims: set[str] | None = None, wave: bool =
     # the node probes first: they tell which host ports are already in use on each node (Linux
     # nodes only: the probe is a Linux image, and the claims are about Linux host networking). They
     # take no host port, so they start while an earlier run's pods leave.
-    for n in nodes:
-        if not kube.is_linux(n) or (env.judged_nodes is not None and n.metadata.name not in env.judged_nodes):
-            continue
+    for n in probed_nodes(w, nodes):
         name = f"node-{n.metadata.name}"[:63]
         w.node_probes[n.metadata.name] = probes.start_probe(
             env.cluster.api, probe_ns, env.run_id, env.probe_image, name=name, node=n.metadata.name,

@@ -63,14 +63,14 @@ def test_coredns_resolves_the_api_service(world):
 
 @observer("cross-node", "cluster")
 def _cross_node(world):
-    """A web pod on the first worker, a client probe on the last worker (scenarios.cross_node);
-    NOT APPLICABLE with fewer than two schedulable Linux nodes."""
+    """A web pod on the first worker; the client is the pod-network probe, on the last worker
+    (scenarios.cross_node); NOT APPLICABLE with fewer than two schedulable Linux nodes."""
     env = world.env
     _, client_node = environment.two_workers(world)
     ns = world.scenario("cross-node")
-    client_probe = probes.Probe(ns, "client", client_node, False)
+    pod_probe = world.pod_probe   # running, once the pod-network check has ended
+    client_probe = probes.Probe(pod_probe.ns, pod_probe.name, client_node, False)
     web_pod = probes.pod_running(env.core, ns, "web")
-    probes.wait_probes(env.core, [client_probe])
     url = probes.url(web_pod.status.pod_ip, 8080)
     # the plain GET happens here, before the default-deny observation (which waits for this one)
     # adds its policy, which would refuse it. On a fresh cluster the CNI's route to the other worker

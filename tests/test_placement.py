@@ -133,3 +133,31 @@ def test_c15_names_a_pod_on_a_node_that_should_run_none_and_a_pod_not_ready():
                                 "pods": [pod_on("w1", ready=False), pod_on("win1")]})
     assert [c for c, _ in failures] == ["counts_differ", "placement_differs", "not_ready"]
     assert "pods on ['win1'], which should run none" in failures[1][1]
+
+
+def test_node_probes_go_where_the_runs_pods_go_never_to_a_tainted_control_plane():
+    """world.probed_nodes: the vendor's DaemonSet's nodes by the controller's rules and the sampled
+    workers; kind's control plane (NoSchedule taint, no toleration in the vendor's DaemonSet) gets
+    no node probe: no pod of the run goes there."""
+    from types import SimpleNamespace
+
+    from kubernetes import client as k8s
+
+    from hostnet_conformance import world as world_mod
+
+    def model(d):
+        return k8s.ApiClient()._ApiClient__deserialize(d, "V1Node")
+
+    nodes = [model(node("control-plane")), model(node("worker"))]
+    cp, workers = nodes[0].metadata.name, [nodes[1].metadata.name]
+    env = SimpleNamespace(judged_nodes=None, node_selector=None, exporter_image="img",
+                          cluster=SimpleNamespace(facts={}, api=k8s.ApiClient()))
+    w = SimpleNamespace(env=env, workers=workers, blocked=None)
+    w.vendor_ds = lambda: world_mod.World.vendor_ds(w)
+    probed = [n.metadata.name for n in world_mod.probed_nodes(w, nodes)]
+    assert cp not in probed and set(probed) == set(workers)
+    # a vendor's DaemonSet that tolerates every taint runs on the control plane: its node is probed too
+    placement_tolerant = manifests.load("node-exporter-daemonset")
+    placement_tolerant["spec"]["template"]["spec"]["tolerations"] = [{"operator": "Exists"}]
+    w.vendor_ds = lambda: placement_tolerant
+    assert cp in [n.metadata.name for n in world_mod.probed_nodes(w, nodes)]

@@ -108,6 +108,6 @@ def _c7_kubelet(world):
     return run("c7-kubelet", "C7", judge, observe_kubelet, world.env, ns, "pinned")
 
 
-observer("c7-kubelet-control", "C7")(   # bound to the last worker, on a free port
+observer("c7-kubelet-control", "C7")(   # bound to the first worker, on a free port: C8's control pod
     lambda world: run("c7-kubelet-control", "C7", judge, observe_kubelet, world.env,
-                      world.scenario("c7-kubelet-control"), "pinned"))
+                      world.scenario("c8-control"), "pinned"))
