@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from kubernetes import client
 
 from . import facts as cluster_facts
-from . import kube, signals
+from . import kube, signals, watching
 from .cluster import Cluster, find_dns_service, kubelet_dns_addresses
 from .verdict import NotApplicable
 from .waiting import wait_until
@@ -80,12 +80,30 @@ def exec_pods(env: Env, ns: str, name: str) -> list:
     return pods if getattr(env, "judged_nodes", None) is None else [p for p in pods if p.spec.node_name in env.judged_nodes]
 
 
+def read_daemonset(env: Env, ns: str, name: str):
+    """A DaemonSet of the run for a wait: the watch's copy (None while the watch has not seen it),
+    else read from the API."""
+    watched = watching.current()
+    return watched.daemonsets.get(ns, name) if watched else env.cluster.apps.read_namespaced_daemon_set(name, ns)
+
+
+def pods_of(env: Env, ns: str, ds) -> list:
+    """A DaemonSet's pods for a wait: the watch's copies, else listed by the API (not deleting)."""
+    watched = watching.current()
+    pods = watched.pods.list(ns, ds.spec.selector.match_labels) if watched else \
+        env.core.list_namespaced_pod(ns, label_selector=selector_of(ds)).items
+    return [p for p in pods if not p.metadata.deletion_timestamp]
+
+
 def daemonset_ready(env: Env, ns: str, name: str):
     """The DaemonSet when every scheduled pod is ready and updated to its current generation, else None.
     A DaemonSet never changed since its creation (generation 1) has only current pods, so their own
     Ready conditions (and no restart) decide as soon as the controller has counted the nodes: its
-    status counters trail the pods by seconds (about 3 s measured on kind)."""
-    ds = env.cluster.apps.read_namespaced_daemon_set(name, ns)
+    status counters trail the pods by seconds (about 3 s measured on kind). Read from the run's
+    watch when it runs (a wait's condition: no request)."""
+    ds = read_daemonset(env, ns, name)
+    if ds is None or ds.status is None:
+        return None
     st = ds.status
     if (st.observed_generation or 0) < ds.metadata.generation:
         return None
@@ -93,8 +111,7 @@ def daemonset_ready(env: Env, ns: str, name: str):
     if want > 0 and st.number_ready == want and (st.updated_number_scheduled or 0) == want:
         return ds
     if want > 0 and ds.metadata.generation == 1:
-        pods = [p for p in env.core.list_namespaced_pod(ns, label_selector=selector_of(ds)).items
-                if not p.metadata.deletion_timestamp]
+        pods = pods_of(env, ns, ds)
         # never restarted: a crash-looping container without a readiness probe is Ready for an
         # instant after each restart, which must not pass for a ready DaemonSet
         if len(pods) == want and all(kube.is_ready(p) and not any(c.restart_count for c in p.status.container_statuses
@@ -108,6 +125,7 @@ def wait_daemonset_ready(env: Env, ns: str, name: str, timeout: float = 180, all
     its pods or namespace (signals.TerminalSignal), except those `allow` accepts."""
     return wait_until(Steady(lambda: daemonset_ready(env, ns, name)), timeout=timeout, what=f"DaemonSet {ns}/{name} ready on every node",
                       describe=lambda: ds_state(env, ns, name), retry_on=(client.ApiException,),
+                      interval=1.0, changes=watching.current(),
                       terminal=lambda: signals.observe(env.core, ns, selector=ds_selector(env, ns, name), allow=allow))
 
 

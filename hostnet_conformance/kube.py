@@ -109,7 +109,8 @@ class ApiClient(client.ApiClient):
             _REQUESTS[method] = _REQUESTS.get(method, 0) + 1
         try:
             response = super().call_api(method, url, header_params, body, post_params, _request_timeout=bound)
-            response.read()   # under the same deadline; kept for the caller
+            if "watch=true" not in (urlparse(url).query or "").lower():   # a watch is read as it streams
+                response.read()   # under the same deadline; kept for the caller
             return response
         except Exception as e:
             if timed_out(e):
@@ -324,8 +325,13 @@ def _delete(core: client.CoreV1Api, names: list[str]) -> None:
 
 
 def owned(obj: dict, run_id: str) -> dict:
+    """The object labelled as the run's; a DaemonSet's pod template too, so the run's watch
+    (watching.py) sees its pods (the selector is untouched: the labels are only added to the pods)."""
     meta = obj.setdefault("metadata", {})
     meta.setdefault("labels", {}).update({LABEL_MANAGED: MANAGED_VALUE, LABEL_RUN: run_id})
+    if obj.get("kind") == "DaemonSet":
+        template = obj.setdefault("spec", {}).setdefault("template", {}).setdefault("metadata", {})
+        template.setdefault("labels", {}).update({LABEL_MANAGED: MANAGED_VALUE, LABEL_RUN: run_id})
     return obj
 
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import requests
 from kubernetes import client
 
-from . import kube, manifests, signals
+from . import kube, manifests, signals, watching
 from .verdict import ClusterError
 from .waiting import wait_until
 
@@ -37,7 +37,8 @@ def of_pod(pod) -> Probe:
 
 def pod_running(core: client.CoreV1Api, ns: str, name: str, timeout: float = 120) -> client.V1Pod:
     def running():
-        p = core.read_namespaced_pod(name, ns)
+        watched = watching.current()   # the run's watch's copy (no request), else the API's
+        p = (watched.pods.get(ns, name) if watched else None) or core.read_namespaced_pod(name, ns)
         if p.status.phase in ("Failed", "Succeeded"):
             # the suite's own pod ended: nothing about the claim was observed (ERROR, never FAIL)
             raise ClusterError(f"the suite's pod {ns}/{name} ended with phase {p.status.phase}: "
@@ -47,7 +48,8 @@ def pod_running(core: client.CoreV1Api, ns: str, name: str, timeout: float = 120
 
     return wait_until(running, timeout=timeout, what=f"pod {ns}/{name} Running and Ready",
                       describe=lambda: kube.describe_pods(core, ns, name=name), retry_on=(client.ApiException,),
-                      terminal=lambda: signals.observe(core, ns, names=[name]))
+                      terminal=lambda: signals.observe(core, ns, names=[name]), interval=1.0,
+                      changes=watching.current())
 
 
 def start_probe(api: client.ApiClient, ns: str, run_id: str, image: str, *, name: str = "probe",

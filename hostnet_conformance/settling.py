@@ -8,7 +8,8 @@ import time
 from kubernetes import client
 
 from . import kube, signals, timeline
-from .environment import Env, Steady, daemonset_ready, ds_selector
+from . import watching
+from .environment import Env, Steady, daemonset_ready, ds_selector, pods_of, read_daemonset
 from .waiting import WaitTimeout, wait_until
 
 
@@ -68,11 +69,12 @@ def broken_cause(env: Env, ns: str, name: str, first: signals.Signal, settle: fl
 
 def _settled_with(env: Env, ns: str, name: str, allow) -> bool:
     """Every pod the controller wants exists and is ready or shows only signals `allow` expects."""
-    ds = env.cluster.apps.read_namespaced_daemon_set(name, ns)
+    ds = read_daemonset(env, ns, name)
+    if ds is None or ds.status is None:
+        return False
     if (ds.status.observed_generation or 0) < ds.metadata.generation or not ds.status.desired_number_scheduled:
         return False
-    pods = [p for p in env.core.list_namespaced_pod(ns, label_selector=ds_selector(env, ns, name)).items
-            if not p.metadata.deletion_timestamp]
+    pods = pods_of(env, ns, ds)
     if len(pods) < ds.status.desired_number_scheduled:
         return False
     for p in pods:
@@ -82,6 +84,9 @@ def _settled_with(env: Env, ns: str, name: str, allow) -> bool:
         if not sigs or not all(allow(s) for s in sigs):
             return False
     return True
+
+
+TERMINAL_EVERY = 2.0   # await_daemonsets: a pending DaemonSet's pods and events read at most this often
 
 
 def await_daemonsets(env: Env, daemonsets: dict, timeout: float = 180) -> dict:
@@ -95,6 +100,7 @@ def await_daemonsets(env: Env, daemonsets: dict, timeout: float = 180) -> dict:
               for variant, (ns, name) in daemonsets.items()}
 
     t0 = time.monotonic()
+    asked: dict = {}   # variant -> when its pods and events were last read for a terminal signal
 
     def settled():
         for variant, (ns, name) in list(pending.items()):
@@ -103,6 +109,10 @@ def await_daemonsets(env: Env, daemonsets: dict, timeout: float = 180) -> dict:
                 pending.pop(variant)
                 timeline.record(f"shared DaemonSet {variant} ready", t0, time.monotonic())
                 continue
+            now = time.monotonic()   # readiness comes from the watch at each change; signals, at most
+            if now - asked.get(variant, float("-inf")) < TERMINAL_EVERY:   # every TERMINAL_EVERY s
+                continue
+            asked[variant] = now
             sig = signals.observe(env.core, ns, selector=ds_selector(env, ns, name), allow=allow)
             if sig:
                 broken[variant] = broken_cause(env, ns, name, sig)
@@ -110,8 +120,9 @@ def await_daemonsets(env: Env, daemonsets: dict, timeout: float = 180) -> dict:
         return not pending
 
     try:
-        wait_until(settled, timeout=timeout, interval=0.5, what="the shared DaemonSets to be ready",
-                   describe=lambda: ", ".join(pending), retry_on=(client.ApiException,))
+        wait_until(settled, timeout=timeout, interval=1.0, what="the shared DaemonSets to be ready",
+                   describe=lambda: ", ".join(pending), retry_on=(client.ApiException,),
+                   changes=watching.current())
     except WaitTimeout:
         for variant, (ns, name) in pending.items():
             broken[variant] = f"not ready after {timeout:.0f}s: " + " | ".join(

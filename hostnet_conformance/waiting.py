@@ -59,7 +59,8 @@ STOPPING = threading.Event()
 _NEVER = threading.Event()   # the pause of a wait that is not stoppable (never set)
 _threads: list[threading.Thread] = []   # the run's background threads (start_thread), joined by stop_run
 _threads_lock = threading.Lock()
-EACH_BOUND = 300.0   # each(): the whole of one call (its API requests are bounded one by one besides)
+EACH_BOUND = 300.0
+MIN_GAP = 0.2   # wait_until(changes=...): the shortest pause between two attempts   # each(): the whole of one call (its API requests are bounded one by one besides)
 
 
 class Stopped(ClusterError):
@@ -117,6 +118,7 @@ def wait_until(
     terminal: Callable[[], object] | None = None,
     terminal_every: float = 2.0,
     stoppable: bool = True,
+    changes=None,
 ) -> T:
     """Call `condition` every `interval` s until it returns a truthy value, and return it.
 
@@ -133,16 +135,23 @@ def wait_until(
     request timeout even when an attempt hangs (WaitTimeout then says an attempt was still
     running); the abandoned attempt ends with its own API calls' deadlines. With `stoppable`
     (the default) the wait ends with Stopped once the run is ending (STOPPING), at its next attempt.
+
+    `changes` (a watching.RunWatch): the pause after an attempt ends early, MIN_GAP s after it, at the
+    first change the run's watch sees; `interval` is then only the longest pause (a condition that
+    reads the watch's copies costs no request, and sees a change at once).
     """
     if MAX_WAIT is not None and timeout > MAX_WAIT:   # the user's bound on every wait (--max-wait)
         timeout = MAX_WAIT
     if terminal is not None:
         condition = _with_terminal(condition, terminal, what, terminal_every)
     end = time.monotonic() + timeout + request_timeout()
+    seen = [changes.generation if changes is not None else 0]   # the watch's generation at the attempt
 
     def attempt() -> T:
         if stoppable and STOPPING.is_set():
             raise Stopped(f"the run is ending: stopped waiting for {what}")
+        if changes is not None:
+            seen[0] = changes.generation
         fut = _in_thread(condition)
         if not _done_within(fut, end - time.monotonic()):
             raise _Overran()
@@ -151,7 +160,13 @@ def wait_until(
     retry: retry_base = retry_if_result(lambda value: not value)
     if retry_on:
         retry = retry | retry_if_exception_type(retry_on)
-    pause = (STOPPING if stoppable else _NEVER).wait   # a stop wakes the pause between attempts
+    stop = STOPPING if stoppable else _NEVER   # a stop wakes the pause between attempts
+
+    def pause(seconds: float) -> None:
+        if changes is None or seconds <= MIN_GAP:
+            stop.wait(seconds)
+        elif not stop.wait(MIN_GAP):   # then until the watch sees a change, or the interval is up
+            changes.wait_change(seen[0], seconds - MIN_GAP)
     retrying = Retrying(stop=stop_after_delay(timeout), wait=wait_fixed(interval), retry=retry, sleep=pause)
     try:
         return retrying(attempt)

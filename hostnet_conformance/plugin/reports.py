@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from hostnet_conformance import kube, report, timeline
+from hostnet_conformance import kube, report, timeline, watching
 from hostnet_conformance.claims.base import RECORDED
 
 from .state import STATE
@@ -24,6 +24,8 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
     if out:
         timeline.event("verdicts printed")
         STATE["capabilities"]["api_requests"] = kube.request_count()   # this process's, the controller's under xdist
+        # the pods the run made, each UID its watch saw (watching.py); this process's watch
+        STATE["capabilities"].update(watching.stats())
         run = report.Run(STATE.get("run_id", "-"), STATE["started"], STATE["capabilities"], timeline.snapshot())
         try:
             written = report.write_reports(Path(out), STATE["results"], run)
