@@ -296,10 +296,11 @@ def pods_of_run(core: client.CoreV1Api, run_id: str) -> int:
     return sum(len(core.list_namespaced_pod(n).items) for n in names)
 
 
-def delete_namespaces(core: client.CoreV1Api, run_id: str) -> list[str]:
-    """Delete the namespaces of one run (labelled ones only); their names."""
+def delete_namespaces(core: client.CoreV1Api, run_id: str, nodes: list[str] | None = None) -> list[str]:
+    """Delete the namespaces of one run (labelled ones only); their names. `nodes`: only the pods on
+    these nodes are deleted at once (the others go with their namespace): see _delete."""
     names = [ns.metadata.name for ns in core.list_namespace(label_selector=run_selector(run_id)).items]
-    _delete(core, names)
+    _delete(core, names, nodes)
     return names
 
 
@@ -309,19 +310,36 @@ def namespaces_left(core: client.CoreV1Api, run_id: str) -> list[str]:
             if ns.metadata.deletion_timestamp is None]
 
 
-def _delete(core: client.CoreV1Api, names: list[str]) -> None:
+def _delete(core: client.CoreV1Api, names: list[str], nodes: list[str] | None = None) -> None:
+    """Each namespace, then its pods at once. With `nodes` (a cluster with simulated nodes: its real
+    ones), only the pods on those nodes are deleted at once, one node at a time: the API server
+    deletes a collection one pod after another, and at 300 simulated nodes the vendor's DaemonSet's
+    302 pods took most of a 33 s teardown. A simulated node holds no host port; its pods go with
+    their namespace."""
     def delete(name):
         try:
             core.delete_namespace(name, grace_period_seconds=0, propagation_policy="Background")
             # then its pods, now, with a second's grace (graceful: each pod object stays until its
             # kubelet has stopped it, so the next run sees a host port held until it is free). The
             # namespace controller would get to them later; a terminating namespace admits no new
-            # pod, so no controller replaces them.
-            core.delete_collection_namespaced_pod(name, grace_period_seconds=1)
+            # pod, so no controller replaces them. The answer (every pod deleted) is not read.
+            for selector in ([f"spec.nodeName={n}" for n in nodes] if nodes is not None else [""]):
+                core.delete_collection_namespaced_pod(name, grace_period_seconds=1, field_selector=selector,
+                                                      _preload_content=False)
         except client.ApiException as e:
             if e.status not in (404, 409):   # gone, or already terminating
                 raise
     each(delete, {n: n for n in names})
+
+
+def list_json(fn, *args, **kwargs) -> list[dict]:
+    """A list call's items as the API server sent them: JSON, never decoded into the client's models
+    (at 300 simulated nodes, decoding the vendor's 302 pods and encoding them again for the judge
+    took seconds of the run's CPU, again in each claim), without managedFields (claims/base.serialize)."""
+    items = json.loads(fn(*args, _preload_content=False, **kwargs).data).get("items") or []
+    for item in items:
+        (item.get("metadata") or {}).pop("managedFields", None)
+    return items
 
 
 def owned(obj: dict, run_id: str) -> dict:

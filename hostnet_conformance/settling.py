@@ -9,7 +9,7 @@ from kubernetes import client
 
 from . import kube, signals, timeline
 from . import watching
-from .environment import Env, Steady, daemonset_ready, ds_selector, pods_of, read_daemonset
+from .environment import Env, Steady, daemonset_ready, ds_selector, ds_signal, pods_of, read_daemonset
 from .waiting import WaitTimeout, wait_until
 
 
@@ -113,7 +113,7 @@ def await_daemonsets(env: Env, daemonsets: dict, timeout: float = 180) -> dict:
             if now - asked.get(variant, float("-inf")) < TERMINAL_EVERY:   # every TERMINAL_EVERY s
                 continue
             asked[variant] = now
-            sig = signals.observe(env.core, ns, selector=ds_selector(env, ns, name), allow=allow)
+            sig = ds_signal(env, ns, name, allow)
             if sig:
                 broken[variant] = broken_cause(env, ns, name, sig)
                 pending.pop(variant)

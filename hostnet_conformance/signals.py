@@ -196,15 +196,18 @@ def live_pod_signals(core, ns: str, pod, past: bool = False) -> list[Signal]:
 
 
 def observe(core, ns: str, *, selector: str | None = None, names: Iterable[str] | None = None,
-            allow: Callable[[Signal], bool] | None = None, since: datetime | None = None) -> Signal | None:
+            allow: Callable[[Signal], bool] | None = None, since: datetime | None = None,
+            pods: list | None = None) -> Signal | None:
     """The first unexpected terminal signal among the pods (by label selector or names) and the
-    events of namespace `ns` on a live cluster, or None."""
+    events of namespace `ns` on a live cluster, or None. `pods`: those pods, already read (the
+    run's watch's copies: watching.py), instead of a list of them."""
     from kubernetes import client  # live adapter only; the decisions above need no client
 
     api = client.ApiClient()
     wanted = set(names) if names is not None else None
-    pods = [p for p in core.list_namespaced_pod(ns, label_selector=selector or "").items
-            if wanted is None or p.metadata.name in wanted]
+    if pods is None:
+        pods = core.list_namespaced_pod(ns, label_selector=selector or "").items
+    pods = [p for p in pods if wanted is None or p.metadata.name in wanted]
 
     found = [s for p in pods for s in live_pod_signals(core, ns, p)]
     events = [api.sanitize_for_serialization(e) for e in core.list_namespaced_event(ns).items]

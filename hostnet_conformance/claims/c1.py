@@ -6,16 +6,19 @@ per family, in any order)."""
 from __future__ import annotations
 
 from .. import facts as cluster_facts
-from ..environment import Env, ds_pods, node_json
+from .. import kube
+from ..environment import Env, ds_selector
 from ..scenarios import observer
 from ..world import ds_of
-from .base import run, serialize
+from .base import run
 
 
 def observe(env: Env, ns: str, ds: str) -> dict:
-    pods = serialize(ds_pods(env, ns, ds))
-    names = sorted({(p.get("spec") or {}).get("nodeName") for p in pods} - {None})
-    return {"pods": pods, "nodes": {n: node_json(env, n) for n in names}}
+    # as the API serves them, in one list each (not one GET per node: 302 at 300 simulated nodes)
+    pods = kube.list_json(env.core.list_namespaced_pod, ns, label_selector=ds_selector(env, ns, ds))
+    names = {(p.get("spec") or {}).get("nodeName") for p in pods} - {None}
+    nodes = {n["metadata"]["name"]: n for n in kube.list_json(env.core.list_node) if n["metadata"]["name"] in names}
+    return {"pods": pods, "nodes": dict(sorted(nodes.items()))}
 
 
 def judge(facts: dict) -> tuple[list, dict, str]:

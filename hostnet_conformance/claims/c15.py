@@ -6,16 +6,18 @@ against the template's and the controller's tolerations, nodeSelector, required 
 none elsewhere, and the DaemonSet's desired/current/ready counts equal to those nodes."""
 from __future__ import annotations
 
-from .. import placement
-from ..environment import Env, ds_pods
+from .. import kube, placement
+from ..environment import Env, selector_of
 from ..scenarios import observer
 from ..world import ds_of
 from .base import run, serialize
 
 
 def observe(env: Env, ns: str, ds: str) -> dict:
-    return {"daemonset": serialize(env.cluster.apps.read_namespaced_daemon_set(ds, ns)),
-            "nodes": serialize(env.cluster.nodes()), "pods": serialize(ds_pods(env, ns, ds))}
+    obj = env.cluster.apps.read_namespaced_daemon_set(ds, ns)
+    # the nodes and pods as the API serves them (kube.list_json: not decoded, at 300 nodes)
+    return {"daemonset": serialize(obj), "nodes": kube.list_json(env.core.list_node),
+            "pods": kube.list_json(env.core.list_namespaced_pod, ns, label_selector=selector_of(obj))}
 
 
 def judge(facts: dict) -> tuple[list, dict, str]:

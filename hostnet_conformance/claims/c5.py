@@ -12,7 +12,7 @@ from __future__ import annotations
 from kubernetes import client
 
 from .. import kube, manifests, probes
-from ..environment import Env, deploy, ds_pods, wait_daemonset_ready
+from ..environment import Env, deploy, exec_pods, wait_daemonset_ready
 from ..scenarios import observer
 from ..waiting import wait_until
 from ..world import ds_of, require_pod_network
@@ -20,11 +20,13 @@ from .base import run, scheduled, serialize, unobserved
 
 
 def observe(env: Env, ns: str, ds: str, pod_probe, node: str | None = None, ask_ns: str | None = None) -> dict:
-    """`node`: observe the DaemonSet's pod there (else its first); `ask_ns`: the namespace of the pod
-    asking for the declared port (else the DaemonSet's own)."""
-    wait_daemonset_ready(env, ns, ds)
+    """`node`: observe the DaemonSet's pod there (else its first), a DaemonSet the run has already
+    judged ready (the vendor's: world.ds_of); `ask_ns`: the namespace of the pod asking for the
+    declared port (else the DaemonSet's own)."""
+    if node is None:
+        wait_daemonset_ready(env, ns, ds)
     obj = serialize(env.cluster.apps.read_namespaced_daemon_set(ds, ns))
-    pods = ds_pods(env, ns, ds)
+    pods = exec_pods(env, ns, ds)   # the vendor's DaemonSet (the control) is on every node
     if node is not None:
         pods = [p for p in pods if p.spec.node_name == node] or pods
     facts = {"daemonset": obj, "pods": serialize(pods[:1])}

@@ -13,7 +13,7 @@ import time
 import pytest
 
 from hostnet_conformance import cluster as targets
-from hostnet_conformance import kube, report, timeline, waiting
+from hostnet_conformance import kube, report, sampling, timeline, waiting, watching
 from hostnet_conformance.environment import Env
 from hostnet_conformance.verdict import Verdict
 from hostnet_conformance.waiting import WaitTimeout
@@ -88,14 +88,17 @@ def close(cfg, c: targets.Cluster, run_id: str | None, after_report: bool = Fals
     late: said, and deleted again); and the kind cluster if it made it (unless kept; with
     `after_report`, only once the reports are written: pytest_unconfigure)."""
     if not waiting.STOPPING.is_set():
-        running = waiting.stop_run(JOIN_BOUND)
+        with timeline.span("teardown: the run's threads joined"):
+            running = waiting.stop_run(JOIN_BOUND)
         if running:   # they create nothing now (STOPPING); their waits end at their next attempt
             print(f"\nhostnet-conformance: {len(running)} background threads still running after "
                   f"{JOIN_BOUND:.0f} s: {' '.join(running)}")
     delete_cluster = c.kind_name and c.created_by_run and not cfg.getoption("keep_cluster")
     if run_id:
-        try:   # what the run put on the cluster, for the report (scale: pods per node)
-            c.facts["pods_in_run_namespaces"] = kube.pods_of_run(c.core, run_id)
+        try:   # what the run put on the cluster, for the report (scale: pods per node): the run's
+            # watch's count when it ran (no list of every pod), else the API's
+            watched = watching.current()
+            c.facts["pods_in_run_namespaces"] = len(watched.pods.objects) if watched else kube.pods_of_run(c.core, run_id)
         except Exception as e:  # noqa: BLE001 - a count, never a reason to keep the namespaces
             c.facts["pods_in_run_namespaces"] = f"not counted: {kube.first_line(e)}"
     try:
@@ -104,12 +107,16 @@ def close(cfg, c: targets.Cluster, run_id: str | None, after_report: bool = Fals
         elif delete_cluster:
             targets.delete_kind_cluster(c)
         elif run_id:
-            kube.delete_namespaces(c.core, run_id)
-            left = kube.namespaces_left(c.core, run_id)
+            # on a cluster with simulated nodes, pods are deleted at once on the real nodes only
+            real = [n.metadata.name for n in c.core.list_node().items if not sampling.simulated(n)] \
+                if c.facts.get("simulated_nodes") else None
+            with timeline.span("teardown: the run's namespaces deleted"):
+                kube.delete_namespaces(c.core, run_id, real)
+                left = kube.namespaces_left(c.core, run_id)
             if left:
                 print(f"\nhostnet-conformance: {len(left)} namespaces of run {run_id} appeared during teardown, "
                       f"deleting them too: {' '.join(left)}")
-                kube.delete_namespaces(c.core, run_id)
+                kube.delete_namespaces(c.core, run_id, real)
     except Exception as e:  # noqa: BLE001 - teardown reports, it never hides the run's outcome
         print(f"\nhostnet-conformance: cleanup failed: {kube.first_line(e)}")
 
