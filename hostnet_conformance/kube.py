@@ -296,11 +296,10 @@ def pods_of_run(core: client.CoreV1Api, run_id: str) -> int:
     return sum(len(core.list_namespaced_pod(n).items) for n in names)
 
 
-def delete_namespaces(core: client.CoreV1Api, run_id: str, nodes: list[str] | None = None) -> list[str]:
-    """Delete the namespaces of one run (labelled ones only); their names. `nodes`: only the pods on
-    these nodes are deleted at once (the others go with their namespace): see _delete."""
+def delete_namespaces(core: client.CoreV1Api, run_id: str, pods_on=None) -> list[str]:
+    """Delete the namespaces of one run (labelled ones only); their names. `pods_on`: see _delete."""
     names = [ns.metadata.name for ns in core.list_namespace(label_selector=run_selector(run_id)).items]
-    _delete(core, names, nodes)
+    _delete(core, names, pods_on)
     return names
 
 
@@ -310,12 +309,13 @@ def namespaces_left(core: client.CoreV1Api, run_id: str) -> list[str]:
             if ns.metadata.deletion_timestamp is None]
 
 
-def _delete(core: client.CoreV1Api, names: list[str], nodes: list[str] | None = None) -> None:
-    """Each namespace, then its pods at once. With `nodes` (a cluster with simulated nodes: its real
-    ones), only the pods on those nodes are deleted at once, one node at a time: the API server
-    deletes a collection one pod after another, and at 300 simulated nodes the vendor's DaemonSet's
-    302 pods took most of a 33 s teardown. A simulated node holds no host port; its pods go with
-    their namespace."""
+def _delete(core: client.CoreV1Api, names: list[str], pods_on=None) -> None:
+    """Each namespace, then its pods at once. `pods_on(namespace)` (default: every pod) gives the
+    field selectors of the pods to delete at once, [] for none: the others go with their namespace.
+    The teardown (plugin/target.close) passes the nodes that hold the run's pods by its watch, and on
+    a cluster with simulated nodes only the real ones: the API server deletes a collection one pod
+    after another, and at 300 simulated nodes the vendor's DaemonSet's 302 pods took most of a 33 s
+    teardown. A simulated node holds no host port."""
     def delete(name):
         try:
             core.delete_namespace(name, grace_period_seconds=0, propagation_policy="Background")
@@ -323,7 +323,7 @@ def _delete(core: client.CoreV1Api, names: list[str], nodes: list[str] | None = 
             # kubelet has stopped it, so the next run sees a host port held until it is free). The
             # namespace controller would get to them later; a terminating namespace admits no new
             # pod, so no controller replaces them. The answer (every pod deleted) is not read.
-            for selector in ([f"spec.nodeName={n}" for n in nodes] if nodes is not None else [""]):
+            for selector in (pods_on(name) if pods_on is not None else [""]):
                 core.delete_collection_namespaced_pod(name, grace_period_seconds=1, field_selector=selector,
                                                       _preload_content=False)
         except client.ApiException as e:

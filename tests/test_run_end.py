@@ -259,3 +259,26 @@ def test_with_simulated_nodes_pods_are_deleted_at_once_on_the_real_nodes_only():
         close(SimpleNamespace(getoption=lambda name: False),
               SimpleNamespace(kind_name=None, created_by_run=False, core=core, facts=facts), "run1")
         assert core.selectors == want
+
+
+def test_with_the_runs_watch_pods_are_deleted_only_where_it_saw_them(monkeypatch):
+    """The watch knows where the run's pods are: a namespace without one costs no request, and with
+    simulated nodes only the real nodes that hold one get a delete."""
+    from kubernetes import client as k8s
+
+    from hostnet_conformance import sampling, watching
+    from hostnet_conformance.plugin.target import pods_to_delete
+
+    watched = watching.RunWatch(k8s.ApiClient(), "run1")
+    for ns, name, node in (("a", "p1", "w1"), ("a", "p2", "hnc-fake-0"), ("b", "p3", None)):
+        watched.pods.objects[(ns, name)] = k8s.V1Pod(metadata=k8s.V1ObjectMeta(name=name, namespace=ns),
+                                                      spec=k8s.V1PodSpec(containers=[], node_name=node))
+    monkeypatch.setattr(watching, "current", lambda: watched)
+    nodes = [k8s.V1Node(metadata=k8s.V1ObjectMeta(name="w1", labels={})),
+             k8s.V1Node(metadata=k8s.V1ObjectMeta(name="w2", labels={})),
+             k8s.V1Node(metadata=k8s.V1ObjectMeta(name="hnc-fake-0", labels={sampling.SIMULATED_LABEL: "true"}))]
+    core = SimpleNamespace(list_node=lambda: SimpleNamespace(items=nodes))
+    plain = pods_to_delete(SimpleNamespace(core=core, facts={}))
+    assert (plain("a"), plain("b"), plain("c")) == ([""], [""], [])
+    simulated = pods_to_delete(SimpleNamespace(core=core, facts={"simulated_nodes": 1}))
+    assert (simulated("a"), simulated("b"), simulated("c")) == (["spec.nodeName=w1"], [], [])

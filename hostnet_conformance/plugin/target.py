@@ -107,18 +107,36 @@ def close(cfg, c: targets.Cluster, run_id: str | None, after_report: bool = Fals
         elif delete_cluster:
             targets.delete_kind_cluster(c)
         elif run_id:
-            # on a cluster with simulated nodes, pods are deleted at once on the real nodes only
-            real = [n.metadata.name for n in c.core.list_node().items if not sampling.simulated(n)] \
-                if c.facts.get("simulated_nodes") else None
+            pods_on = pods_to_delete(c)
             with timeline.span("teardown: the run's namespaces deleted"):
-                kube.delete_namespaces(c.core, run_id, real)
+                kube.delete_namespaces(c.core, run_id, pods_on)
                 left = kube.namespaces_left(c.core, run_id)
             if left:
                 print(f"\nhostnet-conformance: {len(left)} namespaces of run {run_id} appeared during teardown, "
                       f"deleting them too: {' '.join(left)}")
-                kube.delete_namespaces(c.core, run_id, real)
+                kube.delete_namespaces(c.core, run_id)
     except Exception as e:  # noqa: BLE001 - teardown reports, it never hides the run's outcome
         print(f"\nhostnet-conformance: cleanup failed: {kube.first_line(e)}")
+
+
+def pods_to_delete(c: targets.Cluster):
+    """kube._delete's pods_on for the teardown, or None (every pod of every namespace, at once).
+    On a cluster with simulated nodes, only pods on real nodes, node by node (a simulated node holds
+    no host port). With the run's watch, only where it saw the run's pods (a namespace without one
+    costs no request)."""
+    real = {n.metadata.name for n in c.core.list_node().items if not sampling.simulated(n)} \
+        if c.facts.get("simulated_nodes") else None
+    watched = watching.current()
+    if watched is None:
+        return None if real is None else (lambda ns: [f"spec.nodeName={n}" for n in sorted(real)])
+    on: dict[str, set] = {}
+    with watched.pods.lock:
+        pods = list(watched.pods.objects.items())
+    for (ns, _), p in pods:
+        on.setdefault(ns, set()).add(p.spec.node_name or "")
+    if real is None:
+        return lambda ns: [""] if on.get(ns) else []
+    return lambda ns: [f"spec.nodeName={n}" for n in sorted(on.get(ns, set()) & real)]
 
 
 def make_env(config, c: targets.Cluster, run_id: str) -> Env:
