@@ -684,8 +684,10 @@ NEEDED_ACCESS = [
     ("delete", "networkpolicies", "networking.k8s.io", ""),
 ]
 # Used when granted, and said so when not: the kubelet's configz (else its documented defaults,
-# recorded as such) and metrics, and a crashed container's log (evidence only).
-OPTIONAL_ACCESS = [("get", "nodes", "", "proxy"), ("get", "pods", "", "log")]
+# recorded as such) and metrics, a crashed container's log (evidence only), and the run's watch of
+# its own pods and DaemonSets (watching.py: without it the waits read the API, and the report says why).
+OPTIONAL_ACCESS = [("get", "nodes", "", "proxy"), ("get", "pods", "", "log"), ("watch", "pods", "", ""),
+                   ("list", "daemonsets", "apps", ""), ("watch", "daemonsets", "apps", "")]
 
 
 def missing_access(api: client.ApiClient) -> list[str]:

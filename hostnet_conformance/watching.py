@@ -37,6 +37,7 @@ class Informer:
         self.lock = threading.Lock()
         self.last_error = ""
         self.restarts = 0
+        self.listed = False   # a list has answered once: the UIDs count the run's pods
 
     def _key(self, obj) -> tuple[str, str]:
         return obj.metadata.namespace, obj.metadata.name
@@ -46,6 +47,7 @@ class Informer:
         with self.lock:
             self.objects = {self._key(o): o for o in got.items}
             self.uids.update(o.metadata.uid for o in got.items)
+            self.listed = True
         self.synced.set()
         self.on_change()
         return got.metadata.resource_version
@@ -76,6 +78,10 @@ class Informer:
                     if stopping.is_set():
                         w.stop()
             except client.ApiException as e:
+                if e.status in (401, 403):   # not allowed (an identity without list/watch): for good
+                    self.last_error = f"HTTP {e.status} {kube.api_message(e) or e.reason}"
+                    self.synced.clear()
+                    return
                 if e.status != 410:   # Gone: the version is too old, list again; anything else: say so
                     self.last_error = f"HTTP {e.status} {kube.api_message(e) or e.reason}"
                     stopping.wait(1.0)
@@ -131,7 +137,8 @@ class RunWatch:
 
     def stats(self) -> dict:
         """For the report: the pods the run made (each UID the watch saw) and each watch's health."""
-        out: dict = {"pods_created": len(self.pods.uids)}
+        out: dict = {"pods_created": len(self.pods.uids) if self.pods.listed
+                      else f"not counted: the run's pods were not watched ({self.pods.last_error or 'no list answered'})"}
         for inf in (self.pods, self.daemonsets):
             if inf.restarts or inf.last_error:
                 out[f"{inf.name}_watch"] = {"restarts": inf.restarts, "last_error": inf.last_error or None}

@@ -72,12 +72,12 @@ def test_gone_lists_again_and_another_error_is_kept_for_the_report(monkeypatch):
     lists = [PodList([pod("a", "u1", "10")], "10"), PodList([pod("c", "u3", "30")], "30"),
              PodList([pod("c", "u3", "31")], "31")]
     streams = [[client.ApiException(status=410, reason="Gone")],
-               [client.ApiException(status=403, reason="Forbidden")],
+               [client.ApiException(status=500, reason="Internal Server Error")],
                [{"type": "ADDED", "object": pod("d", "u4", "32")}]]
     inf, stop = informer_with(monkeypatch, lists, streams, changes)
     monkeypatch.setattr(stop, "wait", lambda s: False)   # no pause after an error here
     inf.run(stop)
-    assert inf.restarts == 2 and inf.last_error.startswith("HTTP 403")
+    assert inf.restarts == 2 and inf.last_error.startswith("HTTP 500")
     assert inf.get("hnc-x-c8", "a") is None and inf.get("hnc-x-c8", "d") is not None   # listed afresh
     assert inf.uids == {"u1", "u3", "u4"}
 
@@ -92,8 +92,22 @@ def test_a_broken_stream_falls_back_to_the_api_until_listed_again(monkeypatch):
     assert seen == [False] and inf.synced.is_set() and inf.last_error == "connection reset"
 
 
+def test_an_identity_without_watch_is_said_once_and_the_waits_read_the_api(monkeypatch):
+    """deploy/runner.yaml grants list and watch (cluster.OPTIONAL_ACCESS); an identity without them
+    gets one 403, and the watch stops asking: the waits read the API (watching.current() is None)."""
+    lists = [PodList([], "1")]
+    streams = [[client.ApiException(status=403, reason="Forbidden")], []]
+    inf, stop = informer_with(monkeypatch, lists, streams, [])
+    inf.run(stop)
+    assert inf.last_error.startswith("HTTP 403") and not inf.synced.is_set() and len(streams) == 1
+    never = watching.RunWatch(client.ApiClient(), "x")
+    never.pods.last_error = "HTTP 403 pods is forbidden"
+    assert never.stats()["pods_created"] == "not counted: the run's pods were not watched (HTTP 403 pods is forbidden)"
+
+
 def test_stats_give_the_pods_made_and_say_a_watch_that_broke():
     w = watching.RunWatch(client.ApiClient(), "x")
+    w.pods.listed = True
     w.pods.uids.update({"u1", "u2"})
     assert w.stats() == {"pods_created": 2}
     w.daemonsets.last_error, w.daemonsets.restarts = "HTTP 403 forbidden", 3
