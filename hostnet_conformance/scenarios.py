@@ -105,6 +105,10 @@ def cross_node(w) -> str:
 
 SCENARIOS = {s.key: s for s in [
     Scenario("c5", "C5", c5),
+    # C5's control: declared == listening on a port of its own (not the vendor's 20000: on one node the
+    # asking pod for 20000 was bound once c7-kubelet's pod had failed there, and refused, NodePorts)
+    Scenario("c5-control", "C5", lambda w: w.deploy("c5-control", one_node(
+        w, manifests.with_port(w.derived_ds(), w.ports.port_for("c5-matching")), 1))),
     Scenario("c6", "C6", c6),
     # on one worker: the vendor's pod holds 20000 there as on every node. Not the worker of c7-kubelet's
     # pod (bound to port 20000 by spec.nodeName, refused by the kubelet): once that pod had failed, the

@@ -210,8 +210,7 @@ CLAIMS: dict[str, Claim] = {c.id: c for c in (
           # observed on the cluster: the metrics answer on the declared port (not only the spec saying so)
           controls=(C("test_c5_control_matching_ports", "a containerPort that matches the listen port",
                       "declared_port_answers"),),
-          # the control observes the vendor's own DaemonSet (it declares the port it listens on)
-          variants=("vendor",), ports=("c5-declared", "c5-listening"),
+          ports=("c5-declared", "c5-listening", "c5-matching"),
           # the declared containerPort is a hostPort, shown reserved by a pod asking for it staying Pending
           features=frozenset({NET, PORT})),
     Claim("C6", "hostNetwork fixed at creation",

@@ -15,7 +15,7 @@ from .. import kube, manifests, probes
 from ..environment import Env, deploy, exec_pods, wait_daemonset_ready
 from ..scenarios import observer
 from ..waiting import wait_until
-from ..world import ds_of, require_pod_network
+from ..world import require_pod_network
 from .base import run, scheduled, serialize, unobserved
 
 
@@ -116,12 +116,8 @@ def _c5(world):
 
 @observer("c5-control", "C5")
 def _c5_control(world):
-    """The vendor's own DaemonSet, which declares the port it listens on (20000): its pod on the second
-    sampled worker (the first holds C7's pod bound to 20000 by nodeName, which the scheduler may
-    forget 20000 for once the kubelet refuses it); the pod asking for 20000 in a namespace of its own.
-    One pod fewer than a DaemonSet of its own."""
+    """A DaemonSet declaring the port it listens on, on a port of its own (scenarios: not the vendor's
+    20000, whose asking pod a one-node cluster bound, then refused, once c7-kubelet's pod had failed)."""
     require_pod_network(world)
-    ns, name = ds_of(world, "vendor")
-    node = world.workers[1 % len(world.workers)] if world.workers else None
-    return run("c5-control", "C5", judge, observe, world.env, ns, name, world.pod_probe, node,
-               world.ns("c5-control"))
+    return run("c5-control", "C5", judge, observe, world.env, world.scenario("c5-control"), "node-exporter",
+               world.pod_probe)
