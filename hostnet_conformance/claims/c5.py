@@ -12,24 +12,18 @@ from __future__ import annotations
 from kubernetes import client
 
 from .. import kube, manifests, probes
-from ..environment import Env, deploy, exec_pods, wait_daemonset_ready
+from ..environment import Env, deploy, ds_pods, wait_daemonset_ready
 from ..scenarios import observer
 from ..waiting import wait_until
 from ..world import require_pod_network
 from .base import run, scheduled, serialize, unobserved
 
 
-def observe(env: Env, ns: str, ds: str, pod_probe, node: str | None = None, ask_ns: str | None = None) -> dict:
-    """`node`: observe the DaemonSet's pod there (else its first), a DaemonSet the run has already
-    judged ready (the vendor's: world.ds_of); `ask_ns`: the namespace of the pod asking for the
-    declared port (else the DaemonSet's own)."""
-    if node is None:
-        wait_daemonset_ready(env, ns, ds)
+def observe(env: Env, ns: str, ds: str, pod_probe) -> dict:
+    wait_daemonset_ready(env, ns, ds)
     obj = serialize(env.cluster.apps.read_namespaced_daemon_set(ds, ns))
-    pods = exec_pods(env, ns, ds)   # the vendor's DaemonSet (the control) is on every node
-    if node is not None:
-        pods = [p for p in pods if p.spec.node_name == node] or pods
-    facts = {"daemonset": obj, "pods": serialize(pods[:1])}
+    pods = ds_pods(env, ns, ds)
+    facts = {"daemonset": obj, "pods": serialize(pods)}
     if not pods:
         return facts
     p = pods[0]
@@ -38,7 +32,7 @@ def observe(env: Env, ns: str, ds: str, pod_probe, node: str | None = None, ask_
                                                      "declared": probes.url(p.status.host_ip, declared, "/metrics")})
     # the judge reads whether each port answered, not the metrics page (tens of kilobytes)
     facts.update({k: {**r, "body": r["body"][:200]} for k, r in got.items()})
-    facts["pod_asking_declared_port"] = serialize(_asking_pod(env, ask_ns or ns, p.spec.node_name, declared))
+    facts["pod_asking_declared_port"] = serialize(_asking_pod(env, ns, p.spec.node_name, declared))
     return facts
 
 
@@ -107,17 +101,10 @@ def judge(facts: dict) -> tuple[list, dict, str]:
                           f"Pending: {outcome[:120]}")
 
 
-@observer("c5", "C5")
-def _c5(world):
-    """The vendor's DaemonSet declaring one port and listening on another (scenarios.c5)."""
+def _c5(world, key):
     require_pod_network(world)   # observed through the pod network: a precondition
-    return run("c5", "C5", judge, observe, world.env, world.scenario("c5"), "node-exporter", world.pod_probe)
+    return run(key, "C5", judge, observe, world.env, world.scenario(key), "node-exporter", world.pod_probe)
 
 
-@observer("c5-control", "C5")
-def _c5_control(world):
-    """A DaemonSet declaring the port it listens on, on a port of its own (scenarios: not the vendor's
-    20000, whose asking pod a one-node cluster bound, then refused, once c7-kubelet's pod had failed)."""
-    require_pod_network(world)
-    return run("c5-control", "C5", judge, observe, world.env, world.scenario("c5-control"), "node-exporter",
-               world.pod_probe)
+observer("c5", "C5")(lambda world: _c5(world, "c5"))   # the vendor's DaemonSet declaring one port, listening on another
+observer("c5-control", "C5")(lambda world: _c5(world, "c5-control"))   # declared == listening

@@ -141,7 +141,6 @@ def pods_to_delete(c: targets.Cluster):
 
 def make_env(config, c: targets.Cluster, run_id: str) -> Env:
     """The run's Env, and its watch of the run's pods and DaemonSets started (watching.py)."""
-    from hostnet_conformance import watching
     watching.start(c.api, run_id)
     return Env(c, run_id, config.getoption("probe_image"), config.getoption("node_exporter_image"),
                nodes_asked=config.getoption("nodes"), node_selector=config.getoption("node_selector"))
