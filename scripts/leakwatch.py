@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Watch the machine's uplink for packets that leave it (issue 19): .ci/run's leak stage.
 
-    leakwatch.py start DIR NAME   start tcpdump on the default route's interface (outbound packets)
+    leakwatch.py start DIR NAME   start tcpdump on the default route's interface (both directions)
     leakwatch.py stop DIR NAME    stop it, print what left the machine, exit 1 if anything did
     leakwatch.py summary DIR      one line per window stopped in DIR; exit 1 if any window leaked
 
@@ -9,9 +9,15 @@ A window is the time between start and stop: .ci/run opens one around the fresh-
 one around each flavour run, so the build's own registry traffic falls outside them. Every IP packet
 the machine sends out of that interface inside a window counts, whoever sent it (the kind nodes and
 their pods leave through the host's NAT with the host's address, so the capture cannot tell them
-from the suite's own process; nothing else runs in CI meanwhile). Link housekeeping that never
-leaves the link (ARP, IPv6 neighbour and router discovery, multicast listener reports) is not
-counted. Each leak is printed as `LEAK <proto> <destination>:<port> (<n> packets)`; DIR/NAME.json
+from the suite's own process; nothing else runs in CI meanwhile). Not counted, and each named:
+- link housekeeping that never leaves the link (ARP, IPv6 neighbour and router discovery,
+  multicast listener reports);
+- answers to traffic another host started: packets of a TCP connection whose SYN came IN during
+  the window (a reset for a closed port, say), UDP to a host and port that wrote to this one first,
+  ICMP to a host that sent something first. The capture keeps both directions for this, and tells
+  them apart by the interface's MAC address. (CI once failed on 11 single TCP packets to the
+  gateway's even-numbered high ports, as a reset answers a connect() made from outside.)
+Each leak is printed as `LEAK <proto> <destination>:<port> (<n> packets) first: <packet>`; DIR/NAME.json
 keeps the counts for docs/benchmarks.md. tcpdump comes from Debian's packages (installed here
 when missing)."""
 from __future__ import annotations
@@ -35,6 +41,8 @@ LINK_LOCAL = re.compile(r"ICMP6, (neighbor (solicitation|advertisement)|router (
 # `tcpdump -q`: `12:00:00.1 IP 192.0.2.2.45321 > 10.255.255.53.53: UDP, length 40`,
 # `... IP 192.0.2.2.40000 > 203.0.113.9.443: tcp 0`, `... IP6 fd00::2 > fd00::1: ICMP6, echo request, ...`
 PACKET = re.compile(r"^(?:\S+ )?(IP6?) (\S+) > (\S+): (.*)$")
+# A TCP SYN without ACK, IPv4 or IPv6 (no extension header: a SYN carries none here)
+SYN = "((ip and tcp[13] & 0x12 == 0x02) or (ip6 and ip6[6] == 6 and ip6[53] & 0x12 == 0x02))"
 
 
 def die(msg: str) -> None:
@@ -62,6 +70,18 @@ def uplink() -> str:
     die("this machine has no default route: nothing can leave it, and there is nothing to watch")
 
 
+def iface_mac(dev: str) -> str:
+    """The interface's own MAC address: what every packet it sends carries as its source."""
+    r = run(["ip", "-j", "link", "show", "dev", dev], 10)
+    try:
+        mac = json.loads(r.stdout)[0]["address"]
+    except (ValueError, LookupError, TypeError):
+        die(f"ip link show dev {dev}: no MAC address in {(r.stdout or r.stderr).strip()[:200]!r}")
+    if not re.fullmatch(r"[0-9a-f]{2}(:[0-9a-f]{2}){5}", mac):
+        die(f"{dev} has no Ethernet address ({mac!r}): its packets cannot be told from those it receives")
+    return mac
+
+
 def ensure_tcpdump() -> str:
     found = shutil.which("tcpdump") or (os.path.exists("/usr/bin/tcpdump") and "/usr/bin/tcpdump")
     if found:
@@ -85,14 +105,15 @@ def start(out: Path, name: str) -> None:
     pcap, err = out / f"{name}.pcap", out / f"{name}.tcpdump.log"
     for p in (pcap, err):
         p.unlink(missing_ok=True)
+    mac = iface_mac(dev)
     with open(err, "w") as log:
-        proc = subprocess.Popen([tcpdump, "-i", dev, "-n", "-Q", "out", "-U", "-w", str(pcap), "not", "arp"],
+        proc = subprocess.Popen([tcpdump, "-i", dev, "-n", "-U", "-w", str(pcap), "not", "arp"],
                                 stdout=subprocess.DEVNULL, stderr=log, start_new_session=True)
-    (out / f"{name}.pid").write_text(f"{proc.pid}\n{dev}\n")
+    (out / f"{name}.pid").write_text(f"{proc.pid}\n{dev}\n{mac}\n")
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:   # tcpdump says "listening on" once the capture is live
         if "listening on" in err.read_text():
-            print(f"leakwatch: watching {dev} (outbound) for window {name!r}")
+            print(f"leakwatch: watching {dev} ({mac}, both directions) for window {name!r}")
             return
         if proc.poll() is not None:
             die(f"tcpdump on {dev} exited {proc.returncode}: {err.read_text().strip()[-300:]}")
@@ -104,35 +125,94 @@ def start(out: Path, name: str) -> None:
     die(f"timed out after 20 s: tcpdump on {dev} never said it was listening")
 
 
-def classify(lines: list[str]) -> tuple[collections.Counter, int]:
-    """What `tcpdump -n -q -r` printed, as (Counter of (proto, destination, port) for the packets
-    that left, count of link housekeeping packets not counted)."""
+def _proto(rest: str) -> str:
+    word = rest.split(",")[0].split()[0].lower() if rest.strip() else "ip"
+    return {"icmp6": "icmp6", "icmp": "icmp", "udp": "udp", "tcp": "tcp"}.get(word, word)
+
+
+def _host(endpoint: str, proto: str) -> str:
+    return endpoint.rpartition(".")[0] if proto in ("udp", "tcp") else endpoint
+
+
+def classify(rows: list[tuple[str, str]], syns: frozenset = frozenset()
+             ) -> tuple[collections.Counter, int, collections.Counter, dict]:
+    """Packets in capture order, as (direction "in"|"out", what `tcpdump -n -q` printed), and the
+    (source, destination) endpoints of the TCP SYNs that came in. Returns (Counter of (proto,
+    destination, port) for the packets that left, count of link housekeeping packets not counted,
+    Counter of (proto, remote, port) for the answers to traffic started elsewhere, first line of each leak)."""
     leaks: collections.Counter = collections.Counter()
+    answers: collections.Counter = collections.Counter()
+    first: dict = {}
     ignored = 0
-    for line in lines:
+    heard: set = set()          # (proto, remote endpoint, local endpoint) that wrote to this machine first
+    heard_hosts: set = set()    # hosts that sent anything in the window
+    for direction, line in rows:
         m = PACKET.match(line.strip())
         if not m:
             continue
-        family, _src, dst, rest = m.groups()
+        family, src, dst, rest = m.groups()
+        proto = _proto(rest)
+        if direction == "in":
+            heard.add((proto, src, dst))
+            heard_hosts.add(_host(src, proto))
+            continue
         if LINK_LOCAL.search(rest):
             ignored += 1
             continue
-        proto = rest.split(",")[0].split()[0].lower() if rest else "ip"
-        proto = {"icmp6": "icmp6", "icmp": "icmp", "udp": "udp", "tcp": "tcp"}.get(proto, proto)
         host, port = dst, "-"
         if proto in ("udp", "tcp"):
             host, _, port = dst.rpartition(".")
+        if proto == "tcp":
+            answer = (dst, src) in syns
+        elif proto == "udp":
+            answer = ("udp", dst, src) in heard
+        elif proto in ("icmp", "icmp6"):
+            answer = host in heard_hosts
+        else:
+            answer = False
         if family == "IP6" and port != "-":
             host = f"[{host}]"
-        leaks[(proto, host, port)] += 1
-    return leaks, ignored
+        if answer:
+            answers[(proto, host, port)] += 1
+        else:
+            leaks[(proto, host, port)] += 1
+            first.setdefault((proto, host, port), line.strip())
+    return leaks, ignored, answers, first
+
+
+def read_capture(tcpdump: str, pcap: Path, mac: str) -> tuple[list[tuple[str, str]], frozenset]:
+    """The window's packets in capture order, each tagged in or out by its source MAC, and the
+    endpoints of the TCP SYNs that came in."""
+    def lines(expr: str) -> list[tuple[float, str]]:
+        r = run([tcpdump, "-n", "-q", "-tt", "-r", str(pcap), expr], 120)
+        if r.returncode != 0:
+            die(f"tcpdump -r {pcap} {expr!r} exited {r.returncode}: {r.stderr.strip()[-300:]}")
+        rows = []
+        for line in r.stdout.splitlines():
+            ts, _, rest = line.partition(" ")
+            try:
+                rows.append((float(ts), rest))
+            except ValueError:
+                continue
+        return rows
+    tagged = [(t, 0, "in", line) for t, line in lines(f"not ether src {mac}")]
+    tagged += [(t, 1, "out", line) for t, line in lines(f"ether src {mac}")]
+    tagged.sort(key=lambda r: (r[0], r[1]))   # the same microsecond: what came in first
+    syns = set()
+    for _t, line in lines(f"not ether src {mac} and {SYN}"):
+        m = PACKET.match(line.strip())
+        if m:
+            syns.add((m.group(2), m.group(3)))
+    return [(d, line) for _t, _o, d, line in tagged], frozenset(syns)
 
 
 def stop(out: Path, name: str) -> int:
     pidfile = out / f"{name}.pid"
     if not pidfile.exists():
         die(f"no window {name!r} was started in {out}")
-    pid_s, dev = pidfile.read_text().split()[:2]
+    fields = pidfile.read_text().split()
+    pid_s, dev = fields[:2]
+    mac = fields[2] if len(fields) > 2 else iface_mac(dev)
     pid = int(pid_s)
     try:
         os.kill(pid, signal.SIGTERM)
@@ -152,19 +232,26 @@ def stop(out: Path, name: str) -> int:
     else:
         os.kill(pid, signal.SIGKILL)
     pidfile.unlink()
-    r = run([ensure_tcpdump(), "-n", "-q", "-r", str(out / f"{name}.pcap")], 120)
-    lines = r.stdout.splitlines()
-    leaks, ignored = classify(lines)
+    rows, syns = read_capture(ensure_tcpdump(), out / f"{name}.pcap", mac)
+    leaks, ignored, answers, first = classify(rows, syns)
     total = sum(leaks.values())
     (out / f"{name}.json").write_text(json.dumps({
-        "window": name, "interface": dev, "packets_out": len(lines), "leaked": total,
-        "link_housekeeping": ignored,
-        "leaks": [{"proto": p, "destination": d, "port": port, "packets": n} for (p, d, port), n in leaks.items()]},
+        "window": name, "interface": dev, "packets_out": sum(1 for d, _ in rows if d == "out"),
+        "packets_in": sum(1 for d, _ in rows if d == "in"), "leaked": total,
+        "link_housekeeping": ignored, "answers": sum(answers.values()),
+        "leaks": [{"proto": p, "destination": d, "port": port, "packets": n, "first": first[(p, d, port)]}
+                  for (p, d, port), n in leaks.items()],
+        "answered": [{"proto": p, "destination": d, "port": port, "packets": n}
+                     for (p, d, port), n in answers.items()]},
         indent=2) + "\n")
     print(f"leakwatch: window {name!r}: {total} packets left the machine on {dev} "
-          f"({ignored} link housekeeping packets not counted)")
+          f"({ignored} link housekeeping packets and {sum(answers.values())} answers to traffic "
+          f"started elsewhere not counted)")
     for (proto, dest, port), n in leaks.most_common():
-        print(f"LEAK {proto} {dest}{':' + port if port != '-' else ''} ({n} packets)")
+        print(f"LEAK {proto} {dest}{':' + port if port != '-' else ''} ({n} packets) first: "
+              f"{first[(proto, dest, port)]}")
+    for (proto, dest, port), n in answers.most_common(20):
+        print(f"answered (not counted): {proto} {dest}{':' + port if port != '-' else ''} ({n} packets)")
     return 1 if total else 0
 
 
@@ -180,11 +267,17 @@ def summary(out: Path) -> int:
             line = f"{d['window']}: {d['leaked']} packets left the machine on {d['interface']}"
         except (ValueError, KeyError, TypeError) as e:
             die(f"{f}: not a window's record ({type(e).__name__}: {e})")
+        if d.get("answers"):
+            line += f" ({d['answers']} answers to traffic started elsewhere not counted)"
         print(line)
         for leak in d.get("leaks", []):
             port = leak["port"]
             print(f"  LEAK {leak['proto']} {leak['destination']}{':' + port if port != '-' else ''} "
-                  f"({leak['packets']} packets)")
+                  f"({leak['packets']} packets)" + (f" first: {leak['first']}" if leak.get("first") else ""))
+        for ans in d.get("answered", [])[:20]:
+            port = ans["port"]
+            print(f"  answered (not counted): {ans['proto']} {ans['destination']}"
+                  f"{':' + port if port != '-' else ''} ({ans['packets']} packets)")
         if d["leaked"]:
             leaked.append(d["window"])
     if leaked:
