@@ -98,13 +98,30 @@ report schema {escape(str(data.get("schema_version", "-")))}</p>
 <p class="counts">{counts}</p>
 <h2>Claims</h2>
 <table><tr><th>claim</th><th>the page says</th><th>verdict</th><th>why, and each test with its evidence</th><th>took</th></tr>{claims}</table>
-<h2>The cluster</h2>
+{_baseline(data.get("baseline"))}<h2>The cluster</h2>
 <table>{caps}</table>
 <h2>Timeline</h2>
 <p>Seconds since the test process started.</p>
 {_timeline(list(data.get("timeline") or []))}
 </body></html>
 """
+
+
+def _baseline(base: Mapping[str, Any] | None) -> str:
+    """--baseline: each claim whose verdict changed, before and after."""
+    if not base:
+        return ""
+    changes = list(base.get("changes") or [])
+    rows = "".join(f"<tr><td><b>{escape(str(c['claim']))}</b></td><td>{_badge(str(c['before']))}</td>"
+                   f"<td>{_badge(str(c['after']))}</td><td>{'regression' if c.get('regression') else ''}</td>"
+                   f"<td>{escape(str(c.get('reason') or ''))}</td></tr>" for c in changes)
+    head = (f"{escape(str(base.get('path')))} (run {escape(str(base.get('run_id')))}, "
+            f"{escape(str(base.get('started_at')))}): "
+            + (f"{len(changes)} claim(s) changed, {sum(bool(c.get('regression')) for c in changes)} regression(s)"
+               if changes else "no claim changed"))
+    table = (f"<table><tr><th>claim</th><th>baseline</th><th>this run</th><th></th><th>this run's reason</th></tr>"
+             f"{rows}</table>" if rows else "")
+    return f"<h2>Against the baseline</h2>\n<p>{head}</p>\n{table}\n"
 
 
 def _took(c: Mapping[str, Any]) -> str:

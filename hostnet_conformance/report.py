@@ -40,6 +40,8 @@ class Run:
     started_at: datetime
     capabilities: Mapping[str, Any]  # from capability discovery: version, nodes, CNI...
     timeline: Sequence[Mapping[str, Any]] = ()  # timeline.snapshot(): each phase and observation
+    # --baseline: {path, run_id, started_at, strict, changes: [Change.to_dict()]} (plugin/baseline.py)
+    baseline: Mapping[str, Any] | None = None
 
 
 @dataclass
@@ -149,7 +151,26 @@ def render_markdown(results: Sequence[Result], run: Run) -> str:
         duration = f"{s.duration_s:.1f}s" if s.tests else "-"
         cells = [s.claim, _sentence(s.claim), one_line(verdict), evidence_text(s.evidence)]
         lines.append("| " + " | ".join(map(_cell, cells)) + f" | {duration} |")
+    lines += baseline_markdown(run.baseline)
     return "\n".join(lines) + "\n"
+
+
+def baseline_markdown(base: Mapping[str, Any] | None) -> list[str]:
+    """The section naming each claim whose verdict changed against --baseline."""
+    if not base:
+        return []
+    changes = list(base.get("changes") or [])
+    regressions = sum(bool(c.get("regression")) for c in changes)
+    lines = ["", "## Against the baseline", "",
+             f"{base.get('path')} (run {base.get('run_id')}, {base.get('started_at')}): "
+             + (f"{len(changes)} claim(s) changed, {regressions} regression(s)" if changes else "no claim changed")
+             + (" (strict: any change fails the run)" if base.get("strict") else "")]
+    if changes:
+        lines += ["", "| claim | baseline | this run | regression | this run's reason |", "|---|---|---|---|---|"]
+        for c in changes:
+            cells = [c["claim"], c["before"], c["after"], "yes" if c.get("regression") else "no", one_line(c["reason"])]
+            lines.append("| " + " | ".join(map(_cell, cells)) + " |")
+    return lines
 
 
 def render_json(results: Sequence[Result], run: Run) -> dict[str, Any]:
@@ -174,6 +195,7 @@ def render_json(results: Sequence[Result], run: Run) -> dict[str, Any]:
         "claims": claims,
         "summary": {"tests": len(results), **counts},
         "timeline": [dict(t) for t in run.timeline],
+        **({"baseline": dict(run.baseline)} if run.baseline else {}),
     }
 
 

@@ -28,6 +28,17 @@ def _process_start() -> float:
 T0 = _process_start()
 _LOCK = threading.Lock()
 SPANS: dict[str, list] = {}   # name -> [start, end or None] (seconds since T0)
+# called as listener(kind, name, start, end) after each change, in the thread that made it:
+# kind "start" (end None), "end", "record" or "event" (progress.py); a listener never raises
+LISTENERS: list = []
+
+
+def _tell(kind: str, name: str, span: list) -> None:
+    for listener in list(LISTENERS):
+        try:
+            listener(kind, name, span[0], span[1])
+        except Exception:  # noqa: BLE001 - the run's clock never fails for its audience
+            pass
 
 
 def now() -> float:
@@ -36,25 +47,30 @@ def now() -> float:
 
 def start(name: str) -> None:
     with _LOCK:
-        SPANS[name] = [now(), None]
+        span = SPANS[name] = [now(), None]
+    _tell("start", name, span)
 
 
 def end(name: str) -> None:
     with _LOCK:
-        SPANS.setdefault(name, [now(), None])[1] = now()
+        span = SPANS.setdefault(name, [now(), None])
+        span[1] = now()
+    _tell("end", name, list(span))
 
 
 def record(name: str, started: float, ended: float) -> None:
     """A span measured elsewhere, by its time.monotonic() start and end."""
     with _LOCK:
-        SPANS[name] = [round(started - T0, 2), round(ended - T0, 2)]
+        span = SPANS[name] = [round(started - T0, 2), round(ended - T0, 2)]
+    _tell("record", name, span)
 
 
 def event(name: str) -> None:
     """A moment, not a span (start == end)."""
     t = now()
     with _LOCK:
-        SPANS[name] = [t, t]
+        span = SPANS[name] = [t, t]
+    _tell("event", name, span)
 
 
 @contextmanager

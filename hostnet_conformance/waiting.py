@@ -163,6 +163,8 @@ def wait_until(
     stop = STOPPING if stoppable else _NEVER   # a stop wakes the pause between attempts
 
     def pause(seconds: float) -> None:
+        if PUMP is not None:
+            PUMP()
         if changes is None or seconds <= MIN_GAP:
             stop.wait(seconds)
         elif not stop.wait(MIN_GAP):   # then until the watch sees a change, or the interval is up
@@ -204,8 +206,23 @@ def _in_thread(fn: Callable[[], T]) -> Future:
     return fut
 
 
+# called every progress.PUMP_EVERY s while a wait blocks (progress.py: writes the queued progress
+# lines, on the main thread only); None: no progress
+PUMP = None
+
+
 def _done_within(fut: Future, seconds: float) -> bool:
-    return bool(wait_futures([fut], timeout=max(0.0, seconds)).done)
+    end = time.monotonic() + max(0.0, seconds)
+    while True:
+        pump = PUMP
+        left = end - time.monotonic()
+        if pump is None:
+            return bool(wait_futures([fut], timeout=max(0.0, left)).done)
+        if wait_futures([fut], timeout=max(0.0, min(left, 1.0))).done:
+            return True
+        if left <= 1.0:
+            return False
+        pump()
 
 
 def _settle(fut: Future, fn: Callable) -> None:

@@ -70,12 +70,16 @@ def test_c13_claim(record):
 '''
 
 
-@pytest.fixture
-def run(pytester):
+def _stand_ins(pytester) -> None:
     pytester.makeconftest((ROOT / "conftest.py").read_text())
     pytester.makepyfile(test_stand_ins=STAND_INS)
     pytester.makefile(".ini", pytest="[pytest]\nmarkers =\n" + "".join(
         f"    C{i}: claim\n" for i in range(1, 16)) + "    negative_control: control\n")
+
+
+@pytest.fixture
+def run(pytester):
+    _stand_ins(pytester)
     out = pytester.path / "out"
     result = pytester.runpytest("-p", "no:cacheprovider", "--report-dir", str(out), "--junitxml", str(out / "j.xml"))
     data = json.loads((out / "report.json").read_text())
@@ -124,3 +128,100 @@ def test_junit_not_applicable_is_a_skip_with_its_reason(run):
     assert cases["test_c8_claim"].find("failure") is not None
     props = {p.get("name"): p.get("value") for p in cases["test_c8_claim"].iter("property")}
     assert props.get("hnc_outcome") == "ERROR"
+
+
+@pytest.fixture
+def stand_ins(pytester):
+    """The stand-in tests, to run several times with options of their own: (result, report.json, junit)."""
+    _stand_ins(pytester)
+    runs = [0]
+
+    def run_with(*args):
+        runs[0] += 1
+        out = pytester.path / f"out{runs[0]}"
+        result = pytester.runpytest("-p", "no:cacheprovider", "-q", "--report-dir", str(out),
+                                    "--junitxml", str(out / "j.xml"), *args)
+        js = out / "report.json"
+        return (result, json.loads(js.read_text()) if js.exists() else None,
+                ET.parse(out / "j.xml").getroot() if (out / "j.xml").exists() else None)
+    return run_with
+
+
+def _with_verdicts(data: dict, path: Path, **verdicts) -> Path:
+    for c in data["claims"]:
+        c["verdict"] = verdicts.get(c["id"], c["verdict"])
+    path.write_text(json.dumps(data))
+    return path
+
+
+def test_baseline_of_the_same_run_exits_0_whatever_failed(stand_ins, tmp_path):
+    first, data, _ = stand_ins()
+    assert first.ret == 1   # C3 FAIL, C8/C12/C13 ERROR
+    base = _with_verdicts(data, tmp_path / "base.json")
+    result, again, junit = stand_ins("--baseline", str(base))
+    assert result.ret == 0, result.stdout.str()
+    out = result.stdout.str()
+    assert "hostnet-conformance baseline" in out and "no claim changed" in out
+    assert again["baseline"]["changes"] == []
+    props = {p.get("name"): p.get("value") for p in junit.find("testsuite").find("properties").iter("property")}
+    assert props["hnc_baseline"].startswith(str(base))
+
+
+def test_baseline_regression_fails_the_run_and_names_the_claim(stand_ins, tmp_path):
+    _, data, _ = stand_ins()
+    base = _with_verdicts(data, tmp_path / "base.json", C3="PASS", C1="FAIL")
+    result, again, junit = stand_ins("--baseline", str(base))
+    assert result.ret == 1
+    out = result.stdout.str()
+    assert "2 claim(s) changed, 1 regression(s)" in out, out
+    assert "C1  FAIL -> PASS" in out and "C3  PASS -> FAIL (regression)  cluster DNS has no ready endpoints" in out
+    assert [(c["claim"], c["regression"]) for c in again["baseline"]["changes"]] == [("C1", False), ("C3", True)]
+    suite = {p.get("name"): p.get("value") for p in junit.find("testsuite").find("properties").iter("property")}
+    assert suite["hnc_baseline_change_C3"] == "PASS -> FAIL (regression)"
+    cases = {tc.get("name"): tc for tc in junit.iter("testcase")}
+    props = {p.get("name"): p.get("value") for p in cases["test_c3_claim"].iter("property")}
+    assert props["hnc_baseline_verdict"] == "PASS"
+
+
+def test_baseline_strict_fails_on_any_change(stand_ins, tmp_path):
+    _, data, _ = stand_ins()
+    base = _with_verdicts(data, tmp_path / "base.json", C1="FAIL")
+    assert stand_ins("--baseline", str(base))[0].ret == 0
+    assert stand_ins("--baseline", str(base), "--baseline-strict")[0].ret == 1
+
+
+def test_rerun_failed_runs_only_what_did_not_pass(stand_ins, tmp_path):
+    _, data, _ = stand_ins()
+    base = _with_verdicts(data, tmp_path / "base.json")
+    result, again, _ = stand_ins("--rerun-failed", str(base))
+    ran = {c["id"] for c in again["claims"] if c["verdict"] != "NOT RUN"}
+    assert ran == {"C3", "C8", "C10", "C12", "C13"}, ran
+    assert "reran C3, C8, C10, C12, C13" in result.stdout.str()
+    result, again, _ = stand_ins("--rerun-failed", str(base), "--claims", "C8,C1")
+    assert {c["id"] for c in again["claims"] if c["verdict"] != "NOT RUN"} == {"C8"}
+    all_passed = _with_verdicts(data, tmp_path / "green.json", C3="PASS", C8="PASS", C10="PASS", C12="PASS",
+                                C13="PASS")
+    result, _, _ = stand_ins("--rerun-failed", str(all_passed))
+    assert result.ret == 0 and "nothing to rerun: every claim it judged passed" in result.stdout.str()
+
+
+def test_bad_baseline_is_a_usage_error_in_one_line(stand_ins, tmp_path):
+    result, _, _ = stand_ins("--baseline", str(tmp_path / "missing.json"))
+    assert result.ret == 4
+    err = [line for line in result.stderr.str().splitlines() if "missing.json" in line]
+    assert len(err) == 1 and "--baseline: cannot read" in err[0], result.stderr.str()
+    result, _, _ = stand_ins("--baseline-strict")
+    assert result.ret == 4 and "--baseline-strict needs --baseline" in result.stderr.str()
+
+
+def test_progress_prints_each_verdict_as_it_arrives_also_with_q(stand_ins):
+    result, _, _ = stand_ins()
+    lines = [line for line in result.stdout.lines if line.startswith("hnc ")]
+    assert "8 tests of 6 claims" in lines[0], lines
+    verdicts = {line.split()[2]: line for line in lines[1:]}
+    assert verdicts["C1"].split()[3] == "PASS" and verdicts["C3"].split()[3] == "FAIL"
+    assert "NOT APPLICABLE" in verdicts["C10"] and "ERROR" in verdicts["C13"]
+    # before the table at the end, each as its last test reported
+    assert result.stdout.str().index(verdicts["C1"]) < result.stdout.str().index("hostnet-conformance verdicts")
+    quiet, _, _ = stand_ins("--no-progress")
+    assert not [line for line in quiet.stdout.lines if line.startswith("hnc ")]

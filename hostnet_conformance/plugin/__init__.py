@@ -8,8 +8,11 @@ conftest.py under the same name, so it is never registered twice.
 - verdicts:    each test's outcome as PASS / FAIL / NOT APPLICABLE / ERROR, in the cluster's words
 - reports:     the verdict table, report.md / report.json / report.html, the run's timeline
 - selection:   --claims
+- baseline:    --baseline, --baseline-strict, --rerun-failed
+- progress:    each claim's verdict and the run's phase as they come, also with -q
 - diagnostics: what a failing test's namespaces and nodes show, attached to its report
 - cleanup:     --cleanup, and SIGTERM ending the run like Ctrl-C
 """
 pytest_plugins = [f"hostnet_conformance.plugin.{m}" for m in
-                  ("options", "target", "verdicts", "reports", "selection", "diagnostics", "cleanup")]
+                  ("options", "target", "verdicts", "reports", "selection", "baseline", "progress",
+                   "diagnostics", "cleanup")]

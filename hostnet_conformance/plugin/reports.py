@@ -26,7 +26,8 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
         STATE["capabilities"]["api_requests"] = kube.request_count()   # this process's, the controller's under xdist
         # the pods the run made, each UID its watch saw (watching.py); this process's watch
         STATE["capabilities"].update(watching.stats())
-        run = report.Run(STATE.get("run_id", "-"), STATE["started"], STATE["capabilities"], timeline.snapshot())
+        run = report.Run(STATE.get("run_id", "-"), STATE["started"], STATE["capabilities"], timeline.snapshot(),
+                         baseline=STATE.get("baseline_report"))
         try:
             written = report.write_reports(Path(out), STATE["results"], run)
             STATE["report_json"] = written[1]
