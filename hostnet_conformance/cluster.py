@@ -685,9 +685,13 @@ NEEDED_ACCESS = [
 ]
 # Used when granted, and said so when not: the kubelet's configz (else its documented defaults,
 # recorded as such) and metrics, a crashed container's log (evidence only), and the run's watch of
-# its own pods and DaemonSets (watching.py: without it the waits read the API, and the report says why).
+# its own pods and DaemonSets (watching.py: without it the waits read the API, and the report says why),
+# and what profile detection reads (profiles.read_signals: without it that signal is empty, never guessed).
 OPTIONAL_ACCESS = [("get", "nodes", "", "proxy"), ("get", "pods", "", "log"), ("watch", "pods", "", ""),
-                   ("list", "daemonsets", "apps", ""), ("watch", "daemonsets", "apps", "")]
+                   ("list", "daemonsets", "apps", ""), ("watch", "daemonsets", "apps", ""),
+                   ("list", "validatingwebhookconfigurations", "admissionregistration.k8s.io", ""),
+                   ("list", "mutatingwebhookconfigurations", "admissionregistration.k8s.io", ""),
+                   ("list", "customresourcedefinitions", "apiextensions.k8s.io", "")]
 
 
 def missing_access(api: client.ApiClient) -> list[str]:

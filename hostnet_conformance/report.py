@@ -27,6 +27,9 @@ from .verdict import CLAIMS
 
 REPORT_SCHEMA_VERSION = 2
 EVIDENCE_WIDTH = 120
+# the run's profiles.Choice (plugin/target.py sets it once detected): what the vendor page says of
+# each claim; None: the seed page's word, every claim as observed
+PROFILE = None
 
 class ReportError(OSError):
     """The reports could not be written."""
@@ -52,13 +55,45 @@ class ClaimSummary:
     evidence: dict[str, Any]
     duration_s: float
     tests: list[Result]
+    observed: str | None = None      # the verdict as observed, when the profile's page changed it
+    page: dict[str, Any] | None = None   # what the profile says of the claim, when it says more than "pass"
 
 
 def _evidence(result: Result | None) -> dict[str, Any]:
     return dict((result.verdict or {}).get("evidence") or {}) if result else {}
 
 
-def summarize_claim(claim_id: str, tests: Sequence[Result]) -> ClaimSummary:
+def summarize_claim(claim_id: str, tests: Sequence[Result], profile=None) -> ClaimSummary:
+    """The claim's verdict: as observed (observed_summary), held to what the profile's page says
+    of it (profiles.py: `expect: fail` turns the observed opposite of the seed claim into the page's
+    PASS; `either` quotes the page). ERROR, NOT APPLICABLE and SKIP always stand."""
+    s = observed_summary(claim_id, tests)
+    choice = profile if profile is not None else PROFILE
+    if choice is None or not s.tests:
+        return s
+    from .profiles import expectation
+    exp, by = expectation(choice, claim_id)
+    if exp.expect in ("pass", "not_applicable"):
+        return s
+    s.page = {"profile": by, "expect": exp.expect, "statement": exp.statement, "codes": list(exp.codes)}
+    if exp.expect == "either":
+        s.reason = f"{s.reason} ({by}'s page leaves it to the cluster: {exp.statement})"
+        return s
+    if s.verdict not in ("PASS", "FAIL"):
+        return s
+    codes = {c for t in s.tests for c in ((t.verdict or {}).get("codes") or [])}
+    s.observed = s.verdict
+    if s.verdict == "FAIL" and codes & set(exp.codes):
+        s.verdict, s.reason = "PASS", f"as {by}'s page says: {exp.statement} (observed: {s.reason})"
+    elif s.verdict == "FAIL":
+        s.reason = (f"{by}'s page expects {', '.join(exp.codes)}; observed {', '.join(sorted(codes)) or 'no code'}: "
+                    f"{s.reason}")
+    else:
+        s.verdict, s.reason = "FAIL", f"{by}'s page says: {exp.statement}; observed the opposite: {s.reason}"
+    return s
+
+
+def observed_summary(claim_id: str, tests: Sequence[Result]) -> ClaimSummary:
     """Aggregate a claim's tests: FAIL, then ERROR, then NOT APPLICABLE, then PASS (module doc)."""
     tests = list(tests)
     duration = sum(t.duration_s for t in tests)
@@ -182,6 +217,8 @@ def render_json(results: Sequence[Result], run: Run) -> dict[str, Any]:
             "verdict": s.verdict,
             "reason": s.reason,
             "duration_s": s.duration_s,
+            **({"observed": s.observed} if s.observed else {}),
+            **({"page": s.page} if s.page else {}),
             "tests": [asdict(t) for t in s.tests],
         }
         for s in summaries
@@ -196,6 +233,7 @@ def render_json(results: Sequence[Result], run: Run) -> dict[str, Any]:
         "summary": {"tests": len(results), **counts},
         "timeline": [dict(t) for t in run.timeline],
         **({"baseline": dict(run.baseline)} if run.baseline else {}),
+        **({"profile": PROFILE.to_dict()} if PROFILE is not None else {}),
     }
 
 

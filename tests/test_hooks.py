@@ -225,3 +225,10 @@ def test_progress_prints_each_verdict_as_it_arrives_also_with_q(stand_ins):
     assert result.stdout.str().index(verdicts["C1"]) < result.stdout.str().index("hostnet-conformance verdicts")
     quiet, _, _ = stand_ins("--no-progress")
     assert not [line for line in quiet.stdout.lines if line.startswith("hnc ")]
+
+
+def test_unknown_or_overlay_profile_is_a_usage_error_in_one_line(stand_ins):
+    result, _, _ = stand_ins("--profile", "eks")
+    assert result.ret == 4 and "--profile: no profile 'eks'; shipped: base" in result.stderr.str()
+    result, _, _ = stand_ins("--profile", "cilium-host-firewall")
+    assert result.ret == 4 and "an overlay (detected on its own)" in result.stderr.str()

@@ -68,12 +68,19 @@ def pytest_addoption(parser):
     g.addoption("--node-selector", default=env("HNC_NODE_SELECTOR"),
                 help="key=value[,key=value...]: run on that node pool only, the vendor's DaemonSet included")
     g.addoption("--claims", default=None, help="comma-separated claim ids to run, e.g. C1,C7 (default: all)")
+    g.addoption("--profile", default=env("HNC_PROFILE"), metavar="NAME|FILE",
+                help="the vendor page the verdicts are held to: a shipped profile (fixtures/profiles/: base, "
+                     "gke-autopilot, openshift-4, talos, k3s) or a profile file; default: detected from the "
+                     "cluster (API groups, webhooks, CRDs, node labels and OS images, server version), else base. "
+                     "CNI overlays (cilium-host-firewall, calico-host-endpoints) are always detected")
 
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_configure(config):
     push()
     waiting.begin_run()
+    from hostnet_conformance import report
+    report.PROFILE = None   # this run's, once chosen (plugin/target.py)
     for c in CLAIMS.values():
         config.addinivalue_line("markers", f"{c.id}: claim {c.id}, {c.sentence}")
     for name, text in MARKERS.items():
@@ -116,6 +123,15 @@ def pytest_configure(config):
             raise options.UsageError(str(e)) from None
         if config.getoption("claims"):
             config.option.claims = options.parse_claim_ids(config.getoption("claims"))
+        if config.getoption("profile"):
+            from hostnet_conformance import profiles
+            try:
+                p = profiles.load(config.getoption("profile"))
+            except profiles.ProfileError as e:
+                raise options.UsageError(str(e)) from None
+            if p.kind == "overlay":
+                raise options.UsageError(f"--profile {config.getoption('profile')}: an overlay (detected on its own); "
+                                         f"name a vendor profile")
         if config.getoption("report_dir"):
             _check_writable_dir(Path(config.getoption("report_dir")))
         manifests.load("node-exporter-daemonset")  # a malformed override fails here, in one line

@@ -142,8 +142,20 @@ def pods_to_delete(c: targets.Cluster):
 def make_env(config, c: targets.Cluster, run_id: str) -> Env:
     """The run's Env, and its watch of the run's pods and DaemonSets started (watching.py)."""
     watching.start(c.api, run_id)
+    choose_profile(config, c)
     return Env(c, run_id, config.getoption("probe_image"), config.getoption("node_exporter_image"),
                nodes_asked=config.getoption("nodes"), node_selector=config.getoption("node_selector"))
+
+
+def choose_profile(config, c: targets.Cluster) -> None:
+    """The vendor page the verdicts are held to (profiles.py): --profile's, or detected from what
+    the API server shows; named in the report with the signals that chose it."""
+    from hostnet_conformance import profiles, report
+    with timeline.span("profile chosen"):
+        choice = profiles.choose(profiles.read_signals(c.api), config.getoption("profile"))
+    STATE["profile"] = choice
+    report.PROFILE = choice
+    c.facts["profile"] = choice.in_words()
 
 
 def pytest_sessionstart(session):
@@ -219,7 +231,9 @@ def world(env, request):
     if shared:
         return w.from_state(env, shared)
     # one process: the selected claims' shared DaemonSets and scenarios, all made in one wave
-    claims = {c for c in (claim_of(i) for i in request.session.items) if c}
+    from .verdicts import page_not_applicable
+    # a claim the profile's page says cannot hold there gets no workload (its tests say why)
+    claims = {c for c in (claim_of(i) for i in request.session.items) if c and not page_not_applicable(c)}
     if any(i.get_closest_marker("cluster") for i in request.session.items):
         claims.add("cluster")
     return w.build(env, request.config.getoption("host_port_base"), claims=claims, wave=True)

@@ -120,6 +120,9 @@ def _host_network_admitted(request):
     if (needs or claim is not None) and "world" in request.fixturenames:
         from hostnet_conformance.world import require_features, require_host_network
         w = request.getfixturevalue("world")
+        said = page_not_applicable(claim)
+        if said:
+            pytest.skip(f"NOT APPLICABLE: {said}")
         try:
             if needs:
                 require_host_network(w)
@@ -128,3 +131,13 @@ def _host_network_admitted(request):
         except NotApplicable as e:
             pytest.skip(f"NOT APPLICABLE: {e}")
     yield
+
+
+def page_not_applicable(claim: str | None) -> str | None:
+    """The reason the run's profile gives for a claim its page says cannot hold (profiles.py), or None."""
+    choice = STATE.get("profile")
+    if choice is None or claim is None:
+        return None
+    from hostnet_conformance.profiles import expectation
+    exp, by = expectation(choice, claim)
+    return f"{by}'s page: {exp.reason}" if exp.expect == "not_applicable" else None
