@@ -19,8 +19,9 @@ from .results import Result
 
 PUMP_EVERY = 1.0
 REASON_WIDTH = 100
-# timeline names that are not phases: each test's own span, and moments the report keeps
-QUIET_PREFIXES = ("test ", "verdicts printed", "pytest start")
+# timeline names that are not phases: each test's own span, each observation's (the claim's verdict
+# line says when it is over), and moments the report keeps
+QUIET_PREFIXES = ("test ", "observe ", "verdicts printed", "pytest start")
 
 
 class Progress:

@@ -52,6 +52,16 @@ KUBELET_KEYS = {"healthzBindAddress": "healthz_bind", "healthzPort": "healthz_po
 NODELOCAL_IP = "169.254.20.10"     # the address NodeLocal DNSCache uses
 NODELOCAL_NS = "hnc-flavour-nodelocal"
 WEBHOOK_NAME = "deny-host-network.hnc-flavour.local"
+DENY_MESSAGE = ("hostNetwork is not allowed outside kube-system (hostnet-conformance flavour emulating a Kyverno or "
+                "Gatekeeper policy)")
+# o: GKE Autopilot's admission webhook, by its name and its words (../shared/docs/vendor-pages.md:
+# pipe-cd/pipecd#4411, the node-exporter case), so the suite detects the gke-autopilot profile
+WARDEN_NAME = "warden-validating.common-webhooks.networking.gke.io"
+WARDEN_MESSAGE = ("GKE Warden rejected the request because it violates one or more constraints. Violations details: "
+                  "{\"[denied by autogke-disallow-hostnamespaces]\":[\"enabling hostNetwork is not allowed in "
+                  "Autopilot.\"]} (hostnet-conformance flavour emulating GKE Autopilot)")
+# p: an API group only OpenShift serves (its SCCs' CRD), so the suite detects the openshift-4 profile
+SCC_CRD = "securitycontextconstraints.security.openshift.io"
 
 
 class FlavourError(Exception):
@@ -122,9 +132,7 @@ class _DenyHostNetwork(BaseHTTPRequestHandler):
         allowed = not ((req.get("object") or {}).get("spec") or {}).get("hostNetwork")
         response = {"uid": req.get("uid", ""), "allowed": allowed}
         if not allowed:
-            response["status"] = {"code": 403, "message": "hostNetwork is not allowed outside kube-system "
-                                                           "(hostnet-conformance flavour emulating a Kyverno or "
-                                                           "Gatekeeper policy)"}
+            response["status"] = {"code": 403, "message": getattr(self.server, "deny_message", DENY_MESSAGE)}
         body = json.dumps({"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview",
                            "response": response}).encode()
         self.send_response(200)
@@ -227,12 +235,37 @@ class Kept:
                    describe=lambda: f"still refused: {self._host_network_refused()}")
         delete_if_present(self.core.delete_namespace, "hnc-flavour-probe")
 
+    # ------------------------------------------------------------ p: OpenShift's API group, served
+    def apply_scc_crd(self) -> None:
+        """The CRD of OpenShift's SecurityContextConstraints (schema left open): the API server then
+        serves security.openshift.io, which the openshift-4 profile is detected by. Labelled ours."""
+        ext = client.ApiextensionsV1Api(self.api)
+        self.undo_scc_crd()
+        ext.create_custom_resource_definition({
+            "metadata": {"name": SCC_CRD, "labels": {"app.kubernetes.io/part-of": PART_OF}},
+            "spec": {"group": "security.openshift.io", "scope": "Cluster",
+                     "names": {"plural": "securitycontextconstraints", "singular": "securitycontextconstraints",
+                               "kind": "SecurityContextConstraints", "listKind": "SecurityContextConstraintsList"},
+                     "versions": [{"name": "v1", "served": True, "storage": True, "schema": {"openAPIV3Schema": {
+                         "type": "object", "x-kubernetes-preserve-unknown-fields": True}}}]}})
+
+        def served() -> bool:
+            groups = client.ApisApi(self.api).get_api_versions().groups or []
+            return any(g.name == "security.openshift.io" for g in groups)
+        wait_until(served, timeout=60, interval=0.5, what="the API server to serve security.openshift.io",
+                   describe=lambda: "not in /apis yet", retry_on=(client.ApiException,))
+
+    def undo_scc_crd(self) -> None:
+        ext = client.ApiextensionsV1Api(self.api)
+        if left_by_us(ext.read_custom_resource_definition, "CustomResourceDefinition", SCC_CRD):
+            delete_if_present(ext.delete_custom_resource_definition, SCC_CRD)
+
     # ------------------------------------------------------------ i: a validating admission webhook
-    def apply_webhook(self, out: Path) -> None:
+    def apply_webhook(self, out: Path, name: str = WEBHOOK_NAME, message: str = DENY_MESSAGE) -> None:
         """A webhook server on this machine, on the kind network's gateway address (the API server in
         the control-plane container reaches it there, traffic stays on the machine), with a throw-away
         self-signed certificate; a ValidatingWebhookConfiguration sends it every Pod outside kube-system."""
-        self.undo_webhook()   # one an interrupted run left (ours only: name and label)
+        self.undo_webhook(name)   # one an interrupted run left (ours only: name and label)
         gw = next(g for g in sh("docker", "network", "inspect", "kind", "-f",
                                 "{{range .IPAM.Config}}{{.Gateway}} {{end}}").split() if ":" not in g)
         key, cert = out / "webhook.key", out / "webhook.crt"
@@ -241,14 +274,15 @@ class Kept:
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         ctx.load_cert_chain(cert, key)
         self.webhook_server = _NamelessServer((gw, 0), _DenyHostNetwork)
+        self.webhook_server.deny_message = message
         self.webhook_server.socket = ctx.wrap_socket(self.webhook_server.socket, server_side=True)
         threading.Thread(target=self.webhook_server.serve_forever, daemon=True).start()
         port = self.webhook_server.server_address[1]
         reg = client.AdmissionregistrationV1Api(self.api)
         reg.create_validating_webhook_configuration({
-            "metadata": {"name": WEBHOOK_NAME, "labels": {"app.kubernetes.io/part-of": PART_OF}},
+            "metadata": {"name": name, "labels": {"app.kubernetes.io/part-of": PART_OF}},
             "webhooks": [{
-                "name": WEBHOOK_NAME, "admissionReviewVersions": ["v1"], "sideEffects": "None",
+                "name": name, "admissionReviewVersions": ["v1"], "sideEffects": "None",
                 "timeoutSeconds": 5,
                 # Ignore, not Fail: should this script die, a dead server admits instead of
                 # blocking every Pod on the cluster until someone deletes the configuration
@@ -260,17 +294,17 @@ class Kept:
                 "namespaceSelector": {"matchExpressions": [{
                     "key": "kubernetes.io/metadata.name", "operator": "NotIn", "values": ["kube-system"]}]}}]})
         wait_until(lambda: (g := self._host_network_refused()) and g.kind == admission.WEBHOOK, timeout=60,
-                   what=f"the webhook {WEBHOOK_NAME} to answer", interval=1.0,
+                   what=f"the webhook {name} to answer", interval=1.0,
                    describe=lambda: f"a dry run is answered: {self._host_network_refused() or 'admitted'}")
 
-    def undo_webhook(self) -> None:
+    def undo_webhook(self, name: str = WEBHOOK_NAME) -> None:
         reg = client.AdmissionregistrationV1Api(self.api)
-        if left_by_us(reg.read_validating_webhook_configuration, "ValidatingWebhookConfiguration", WEBHOOK_NAME):
-            delete_if_present(reg.delete_validating_webhook_configuration, WEBHOOK_NAME)
+        if left_by_us(reg.read_validating_webhook_configuration, "ValidatingWebhookConfiguration", name):
+            delete_if_present(reg.delete_validating_webhook_configuration, name)
         server = getattr(self, "webhook_server", None)
         if server is not None:
             wait_until(lambda: self._host_network_refused() is None, timeout=60,
-                       what=f"the webhook {WEBHOOK_NAME} to be gone",
+                       what=f"the webhook {name} to be gone",
                        describe=lambda: f"still refused: {self._host_network_refused()}")
             server.shutdown()
             self.webhook_server = None
@@ -704,6 +738,8 @@ def run_flavour(f: flavours.Flavour, kept: Kept | None, out: Path) -> dict:
                 kept.apply_vap()
             elif f.name == "webhook-denies-host-network":
                 kept.apply_webhook(out)
+            elif f.name == "gke-autopilot-warden":
+                kept.apply_webhook(out, WARDEN_NAME, WARDEN_MESSAGE)
             elif f.name == "no-node-proxy":
                 target = ["--kubeconfig", str(kept.identity_without_node_proxy(out)), "--context", "no-node-proxy"]
             elif f.name == "node-local-dns":
@@ -712,9 +748,11 @@ def run_flavour(f: flavours.Flavour, kept: Kept | None, out: Path) -> dict:
                 kept.apply_host_dns()
             elif f.policy:
                 kept.apply_policy(f.policy)
+                if f.name == "openshift-scc":
+                    kept.apply_scc_crd()
             elif f.kubelet:
                 kept.set_kubelet(f.kubelet, originals)
-            wall, data, tail = run_suite(target, report)
+            wall, data, tail = run_suite([*target, *f.suite_args], report)
     finally:
         if made is not None:
             made.delete()
@@ -723,6 +761,10 @@ def run_flavour(f: flavours.Flavour, kept: Kept | None, out: Path) -> dict:
                 kept.undo_vap()
             if f.name == "webhook-denies-host-network":
                 kept.undo_webhook()
+            if f.name == "gke-autopilot-warden":
+                kept.undo_webhook(WARDEN_NAME)
+            if f.name == "openshift-scc":
+                kept.undo_scc_crd()
             if f.name == "no-node-proxy":
                 kept.undo_identity()
             if f.policy:

@@ -36,6 +36,8 @@ def test_phases_but_not_each_test_and_unfinished_claims_named():
         timeline.record("world: facts read", time.monotonic() - 1.5, time.monotonic())
         with timeline.span("test test_claims.py::test_c1"):
             pass
+        with timeline.span("observe c1"):
+            pass
     finally:
         timeline.LISTENERS.remove(p.phase)
     lines = [line.split("s  ", 1)[1] for line in p.drain()]
