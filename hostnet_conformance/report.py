@@ -140,7 +140,8 @@ def summarize(results: Sequence[Result], *, include_not_run: bool = True) -> lis
     by_claim: dict[str, list[Result]] = {}
     for r in results:
         by_claim.setdefault(r.claim.upper(), []).append(r)
-    ids = [c for c in CLAIMS if include_not_run or c in by_claim]
+    # an extra claim (verdict.Claim.extra) is listed only when it ran
+    ids = [c for c in CLAIMS if (include_not_run and not CLAIMS[c].extra) or c in by_claim]
     ids += sorted(c for c in by_claim if c not in CLAIMS)
     return [summarize_claim(c, by_claim.get(c, [])) for c in ids]
 

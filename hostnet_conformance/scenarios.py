@@ -103,6 +103,50 @@ def cross_node(w) -> str:
     return ns
 
 
+def server_pod(w, name: str, port: int, body: str, node: str, host_network: bool) -> dict:
+    """busybox httpd on `port`, answering `body` at /, on `node` (scheduled there by node affinity:
+    the scheduler sees its port), the probe image; its port in the env var PORT (claims read it)."""
+    pod = manifests.with_name(manifests.with_image(manifests.load("web-pod"), w.env.probe_image), name)
+    pod["metadata"]["labels"] = {"app": name}
+    c = pod["spec"]["containers"][0]
+    c["command"] = ["sh", "-c", f"mkdir -p /www && echo {body} > /www/index.html && exec httpd -f -p {port} -h /www"]
+    c["env"] = [{"name": "PORT", "value": str(port)}]
+    c["ports"] = [{"containerPort": port}]
+    if host_network:
+        pod["spec"]["hostNetwork"] = True
+        pod["spec"]["dnsPolicy"] = "ClusterFirstWithHostNet"
+    return manifests.on_nodes(pod, [node])
+
+
+X1_BACKEND, X1_HOST = "hnc-x1-service-backend", "hnc-x1-host-network-pod"
+
+
+def x1(w) -> str:
+    """A normal backend pod behind a NodePort Service (the API server allots the node port, from the
+    cluster's own range), a host-network pod on the first worker listening on that port, and beside it
+    the control: the same host-network pod on a port of the suite's (no Service holds it)."""
+    ns = w.ns("x1")
+    node = w.workers[0]
+    w.create(ns, server_pod(w, "x1-backend", 8080, X1_BACKEND, w.workers[-1], False))
+    svc = w.create(ns, {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "x1-nodeport"},
+                        "spec": {"type": "NodePort", "selector": {"app": "x1-backend"},
+                                 "ports": [{"port": 8080, "targetPort": 8080, "protocol": "TCP"}]}})
+    w.create(ns, server_pod(w, "x1-host", svc.spec.ports[0].node_port, X1_HOST, node, True))
+    w.create(ns, server_pod(w, "x1-host-control", w.ports.port_for("x1-control"), X1_HOST, node, True))
+    return ns
+
+
+def x2(w) -> str:
+    """Two normal web pods on the first worker: the claim's, and the control's (its policy will admit
+    all ingress); the client is the node probe (host network) of the last worker."""
+    from .environment import two_workers
+    server, _ = two_workers(w)   # before any object: one node makes nothing
+    ns = w.ns("x2")
+    w.create(ns, server_pod(w, "x2-web", 8080, "hnc-x2-web", server, False))
+    w.create(ns, server_pod(w, "x2-open", 8080, "hnc-x2-open", server, False))
+    return ns
+
+
 SCENARIOS = {s.key: s for s in [
     Scenario("c5", "C5", c5),
     # C5's control: declared == listening on a port of its own (not the vendor's 20000: on one node the
@@ -127,6 +171,8 @@ SCENARIOS = {s.key: s for s in [
              also=("C7",)),
     Scenario("c10", "C10", c10, first=True),
     Scenario("cross-node", "cluster", cross_node, first=True),
+    Scenario("x1", "X1", x1),
+    Scenario("x2", "X2", x2, first=True),
 ]}
 
 

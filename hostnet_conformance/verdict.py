@@ -58,6 +58,9 @@ class Claim:
     # refused feature is NOT APPLICABLE (admission.needs)
     features: frozenset[str] = frozenset({NET})
     control_features: frozenset[str] = frozenset()
+    # a pitfall vendor pages leave out (../shared/docs/vendor-pages.md §3), not the seed page's: its
+    # tests run with --extra (or --claims naming it), and reports list it only when it ran
+    extra: bool = False
 
     @property
     def claim_tests(self) -> tuple[str, ...]:
@@ -332,6 +335,30 @@ CLAIMS: dict[str, Claim] = {c.id: c for c in (
           variants=("vendor", "port-held"),
           # a pod holding the variant's declared port on one node keeps that node's pod Pending
           control_features=frozenset({PORT})),
+    # --- extra claims (--extra): pitfalls vendor pages leave out (vendor-pages.md §3, P4 and P2) ---
+    Claim("X1", "a NodePort takes the host port",
+          "a NodePort Service on a port a host-network pod listens on takes nodeIP:port away from that pod",
+          "the host-network pod listens on N (LISTEN in the node's /proc/net/tcp), yet GET nodeIP:N from a pod "
+          "answers with the Service's backend; N is the node port the API server allotted, in the cluster's "
+          "own NodePort range",
+          tests=(T("test_x1_nodeport_takes_the_host_port", "x1",
+                   "A NodePort Service on the port a host-network pod listens on answers at nodeIP:port in the "
+                   "pod's place: kube-proxy's rule answers first (kubernetes/kubernetes#100643)."),),
+          controls=(C("test_x1_control_without_a_service", "the same host-network pod on a port no Service holds",
+                      "host_pod_answered"),),
+          ports=("x1-control",), extra=True),
+    Claim("X2", "NetworkPolicy filters host-network clients",
+          "a NetworkPolicy on a normal pod filters traffic from host-network pods on other nodes",
+          "a host-network pod on another node reaches the normal pod before the policy and not after it (an "
+          "ingress policy that admits only labelled pods); NetworkPolicy's enforcement proven first, by a "
+          "pod-network client blocked by the same policy",
+          precondition="networkpolicy",
+          tests=(T("test_x2_policy_filters_host_network_clients", "x2",
+                   "A NetworkPolicy on a normal pod filters traffic from host-network pods on other nodes: they "
+                   "arrive with their node's address, which a podSelector never admits (cilium/cilium#10405)."),),
+          controls=(C("test_x2_control_policy_admits_all", "the same client to a pod whose policy admits all "
+                      "ingress", "host_network_client_answered"),),
+          extra=True),
 )}
 
 # the shared DaemonSets (world.variants) in the order a run makes their ports, and the host ports

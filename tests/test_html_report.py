@@ -20,7 +20,7 @@ def recorded() -> dict:
 
 def test_every_claim_with_its_sentence_verdict_and_controls():
     page = render_html(recorded())
-    assert [c["id"] for c in recorded()["claims"]] == list(CLAIMS)
+    assert [c["id"] for c in recorded()["claims"]] == [c for c in CLAIMS if not CLAIMS[c].extra]
     for c in recorded()["claims"]:   # the sentence the run's report carries
         row = page[page.index(f'<tr id="{c["id"]}">'):]
         row = row[:row.index('<tr id="C', 5)] if c["id"] != "C15" else row

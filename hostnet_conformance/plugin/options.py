@@ -68,6 +68,10 @@ def pytest_addoption(parser):
     g.addoption("--node-selector", default=env("HNC_NODE_SELECTOR"),
                 help="key=value[,key=value...]: run on that node pool only, the vendor's DaemonSet included")
     g.addoption("--claims", default=None, help="comma-separated claim ids to run, e.g. C1,C7 (default: all)")
+    g.addoption("--extra", action="store_true", default=bool(env("HNC_EXTRA")),
+                help="also the extra claims, pitfalls the vendor's page leaves out: X1 (a NodePort Service takes "
+                     "nodeIP:port from a host-network pod listening there), X2 (a NetworkPolicy on a normal pod "
+                     "filters host-network clients on other nodes)")
     g.addoption("--profile", default=env("HNC_PROFILE"), metavar="NAME|FILE",
                 help="the vendor page the verdicts are held to: a shipped profile (fixtures/profiles/: base, "
                      "gke-autopilot, openshift-4, talos, k3s) or a profile file; default: detected from the "

@@ -57,8 +57,9 @@ def pop() -> None:
 
 
 def claim_of(item) -> str | None:
+    """The claim a test is of: its claim marker (C1..C15, or an extra claim's X1, X2...)."""
     for m in item.iter_markers():
-        if m.name.startswith("C") and m.name[1:].isdigit():
+        if m.name[:1] in ("C", "X") and m.name[1:].isdigit():
             return m.name
     return None
 
