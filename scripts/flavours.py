@@ -60,8 +60,18 @@ WARDEN_NAME = "warden-validating.common-webhooks.networking.gke.io"
 WARDEN_MESSAGE = ("GKE Warden rejected the request because it violates one or more constraints. Violations details: "
                   "{\"[denied by autogke-disallow-hostnamespaces]\":[\"enabling hostNetwork is not allowed in "
                   "Autopilot.\"]} (hostnet-conformance flavour emulating GKE Autopilot)")
-# p: an API group only OpenShift serves (its SCCs' CRD), so the suite detects the openshift-4 profile
+# CRDs whose presence is a profile's signal (fixtures/profiles/): name -> (group, plural, kind). p: an
+# API group only OpenShift serves (its SCCs' CRD): openshift-4; r: Cilium's host-policy CRD and Calico's
+# HostEndpoints: the cilium-host-firewall and calico-host-endpoints overlays
 SCC_CRD = "securitycontextconstraints.security.openshift.io"
+CRDS = {SCC_CRD: ("security.openshift.io", "securitycontextconstraints", "SecurityContextConstraints"),
+        "ciliumclusterwidenetworkpolicies.cilium.io": ("cilium.io", "ciliumclusterwidenetworkpolicies",
+                                                       "CiliumClusterwideNetworkPolicy"),
+        "hostendpoints.crd.projectcalico.org": ("crd.projectcalico.org", "hostendpoints", "HostEndpoint")}
+FLAVOUR_CRDS = {"openshift-scc": [SCC_CRD],
+                "cni-host-policies": ["ciliumclusterwidenetworkpolicies.cilium.io", "hostendpoints.crd.projectcalico.org"]}
+# q: the label k3s puts on its nodes, which the k3s profile is detected by
+K3S_LABEL = ("node.kubernetes.io/instance-type", "k3s")
 
 
 class FlavourError(Exception):
@@ -235,30 +245,49 @@ class Kept:
                    describe=lambda: f"still refused: {self._host_network_refused()}")
         delete_if_present(self.core.delete_namespace, "hnc-flavour-probe")
 
-    # ------------------------------------------------------------ p: OpenShift's API group, served
-    def apply_scc_crd(self) -> None:
-        """The CRD of OpenShift's SecurityContextConstraints (schema left open): the API server then
-        serves security.openshift.io, which the openshift-4 profile is detected by. Labelled ours."""
+    # ------------------------------------------------------------ p, r: CRDs a profile is detected by
+    def apply_crds(self, names: list[str]) -> None:
+        """Each CRD (its schema left open, labelled as this script's): the API server then serves its
+        group and lists it, which profile detection reads. Waits until every group is served."""
         ext = client.ApiextensionsV1Api(self.api)
-        self.undo_scc_crd()
-        ext.create_custom_resource_definition({
-            "metadata": {"name": SCC_CRD, "labels": {"app.kubernetes.io/part-of": PART_OF}},
-            "spec": {"group": "security.openshift.io", "scope": "Cluster",
-                     "names": {"plural": "securitycontextconstraints", "singular": "securitycontextconstraints",
-                               "kind": "SecurityContextConstraints", "listKind": "SecurityContextConstraintsList"},
-                     "versions": [{"name": "v1", "served": True, "storage": True, "schema": {"openAPIV3Schema": {
-                         "type": "object", "x-kubernetes-preserve-unknown-fields": True}}}]}})
+        self.undo_crds(names)
+        for name in names:
+            group, plural, kind = CRDS[name]
+            ext.create_custom_resource_definition({
+                "metadata": {"name": name, "labels": {"app.kubernetes.io/part-of": PART_OF}},
+                "spec": {"group": group, "scope": "Cluster",
+                         "names": {"plural": plural, "singular": kind.lower(), "kind": kind, "listKind": f"{kind}List"},
+                         "versions": [{"name": "v1", "served": True, "storage": True, "schema": {"openAPIV3Schema": {
+                             "type": "object", "x-kubernetes-preserve-unknown-fields": True}}}]}})
+        groups = {CRDS[n][0] for n in names}
 
-        def served() -> bool:
-            groups = client.ApisApi(self.api).get_api_versions().groups or []
-            return any(g.name == "security.openshift.io" for g in groups)
-        wait_until(served, timeout=60, interval=0.5, what="the API server to serve security.openshift.io",
-                   describe=lambda: "not in /apis yet", retry_on=(client.ApiException,))
+        def served() -> set:
+            return groups - {g.name for g in client.ApisApi(self.api).get_api_versions().groups or []}
+        wait_until(lambda: not served(), timeout=60, interval=0.5, what=f"the API server to serve {', '.join(groups)}",
+                   describe=lambda: f"not in /apis yet: {', '.join(sorted(served()))}", retry_on=(client.ApiException,))
 
-    def undo_scc_crd(self) -> None:
+    def undo_crds(self, names: list[str]) -> None:
         ext = client.ApiextensionsV1Api(self.api)
-        if left_by_us(ext.read_custom_resource_definition, "CustomResourceDefinition", SCC_CRD):
-            delete_if_present(ext.delete_custom_resource_definition, SCC_CRD)
+        for name in names:
+            if left_by_us(ext.read_custom_resource_definition, "CustomResourceDefinition", name):
+                delete_if_present(ext.delete_custom_resource_definition, name)
+
+    # ------------------------------------------------------------ q: k3s's node label
+    def label_nodes_k3s(self) -> None:
+        """k3s's instance-type label on every node that has none (those it labels are annotated, so
+        the undo removes the label from them only)."""
+        key, value = K3S_LABEL
+        for n in self.core.list_node().items:
+            if key not in (n.metadata.labels or {}):
+                self.core.patch_node(n.metadata.name, {"metadata": {
+                    "labels": {key: value}, "annotations": {f"{PART_OF}/labelled": key}}})
+
+    def unlabel_nodes_k3s(self) -> None:
+        key, _ = K3S_LABEL
+        for n in self.core.list_node().items:
+            if (n.metadata.annotations or {}).get(f"{PART_OF}/labelled") == key:
+                self.core.patch_node(n.metadata.name, {"metadata": {
+                    "labels": {key: None}, "annotations": {f"{PART_OF}/labelled": None}}})
 
     # ------------------------------------------------------------ i: a validating admission webhook
     def apply_webhook(self, out: Path, name: str = WEBHOOK_NAME, message: str = DENY_MESSAGE) -> None:
@@ -746,12 +775,14 @@ def run_flavour(f: flavours.Flavour, kept: Kept | None, out: Path) -> dict:
                 kept.apply_nodelocal(originals)
             elif f.name == "host-dns":
                 kept.apply_host_dns()
+            elif f.name == "k3s-signals":
+                kept.label_nodes_k3s()
             elif f.policy:
                 kept.apply_policy(f.policy)
-                if f.name == "openshift-scc":
-                    kept.apply_scc_crd()
             elif f.kubelet:
                 kept.set_kubelet(f.kubelet, originals)
+            if f.name in FLAVOUR_CRDS:
+                kept.apply_crds(FLAVOUR_CRDS[f.name])
             wall, data, tail = run_suite([*target, *f.suite_args], report)
     finally:
         if made is not None:
@@ -763,8 +794,10 @@ def run_flavour(f: flavours.Flavour, kept: Kept | None, out: Path) -> dict:
                 kept.undo_webhook()
             if f.name == "gke-autopilot-warden":
                 kept.undo_webhook(WARDEN_NAME)
-            if f.name == "openshift-scc":
-                kept.undo_scc_crd()
+            if f.name in FLAVOUR_CRDS:
+                kept.undo_crds(FLAVOUR_CRDS[f.name])
+            if f.name == "k3s-signals":
+                kept.unlabel_nodes_k3s()
             if f.name == "no-node-proxy":
                 kept.undo_identity()
             if f.policy:
