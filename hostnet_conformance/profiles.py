@@ -293,35 +293,46 @@ def expectation(choice: Choice, claim: str) -> tuple[Expectation, str]:
 
 
 def read_signals(api_client) -> Signals:
-    """The signals, from the API server: discovery, webhook configurations, CRDs, nodes. A list the
-    run may not read (403) leaves its signal empty: detection then says less, never guesses."""
+    """The signals, from the API server: discovery, the version, webhook configurations, CRDs (their
+    names only: a metadata list), nodes; every read at once. A list the run may not read (403)
+    leaves its signal empty: detection then says less, never guesses."""
     from kubernetes import client
-    s = Signals()
-    try:
-        s.api_groups = {g.name for g in client.ApisApi(api_client).get_api_versions().groups or []}
-    except client.ApiException:
-        pass
-    try:
-        s.server_version = client.VersionApi(api_client).get_code().git_version or ""
-    except client.ApiException:
-        pass
+
+    from .waiting import each
     adm = client.AdmissionregistrationV1Api(api_client)
-    for attr, fn in (("validating_webhooks", adm.list_validating_webhook_configuration),
-                     ("mutating_webhooks", adm.list_mutating_webhook_configuration)):
+
+    def crd_names():
+        # names only, the metadata of each (a CRD list with its schemas is megabytes on clusters with
+        # many operators), never decoded into the client's models
+        from .kube import list_json
+        return {i["metadata"]["name"] for i in list_json(
+            client.ApiextensionsV1Api(api_client).list_custom_resource_definition, _headers={
+                "Accept": "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json"})}
+
+    reads = {
+        "api_groups": lambda: {g.name for g in client.ApisApi(api_client).get_api_versions().groups or []},
+        "server_version": lambda: client.VersionApi(api_client).get_code().git_version or "",
+        "validating_webhooks": lambda: {w.name for c in adm.list_validating_webhook_configuration().items
+                                        for w in (c.webhooks or [])},
+        "mutating_webhooks": lambda: {w.name for c in adm.list_mutating_webhook_configuration().items
+                                      for w in (c.webhooks or [])},
+        "crds": crd_names,
+        "nodes": lambda: client.CoreV1Api(api_client).list_node().items,
+    }
+
+    def read(fn):
         try:
-            setattr(s, attr, {w.name for c in fn().items for w in (c.webhooks or [])})
+            return fn()
         except client.ApiException:
-            pass
-    try:
-        s.crds = {c.metadata.name for c in client.ApiextensionsV1Api(api_client).list_custom_resource_definition().items}
-    except client.ApiException:
-        pass
-    try:
-        for n in client.CoreV1Api(api_client).list_node().items:
-            for k, v in (n.metadata.labels or {}).items():
-                s.node_labels |= {k, f"{k}={v}"}
-            if n.status and n.status.node_info:
-                s.node_os_images.add(n.status.node_info.os_image or "")
-    except client.ApiException:
-        pass
+            return None
+    got = each(read, reads)
+    s = Signals()
+    for key in ("api_groups", "server_version", "validating_webhooks", "mutating_webhooks", "crds"):
+        if got[key] is not None:
+            setattr(s, key, got[key])
+    for n in got["nodes"] or []:
+        for k, v in (n.metadata.labels or {}).items():
+            s.node_labels |= {k, f"{k}={v}"}
+        if n.status and n.status.node_info:
+            s.node_os_images.add(n.status.node_info.os_image or "")
     return s
