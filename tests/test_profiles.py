@@ -133,3 +133,15 @@ def test_a_profile_never_turns_an_error_into_a_verdict(tmp_path):
     assert s.verdict == "FAIL" and "page's page leaves it to the cluster: s" in s.reason
     base = profiles.Choice(profiles.load("base"), (), "detected", {})
     assert report.summarize_claim("C1", [_test("C1", "FAIL", ["x"])], profile=base).verdict == "FAIL"
+
+
+def test_every_code_a_shipped_profile_expects_is_one_its_claim_can_give():
+    """`expect: fail` codes name failures the claim's judge reports (a code no judge gives would make
+    the page's statement impossible to observe)."""
+    from pathlib import Path
+    claims_dir = Path(profiles.__file__).parent / "claims"
+    for n in profiles.available():
+        for claim, exp in profiles.load(n).claims.items():
+            src = (claims_dir / f"{claim.lower()}.py").read_text()
+            for code in exp.codes:
+                assert f'"{code}"' in src, f"profile {n}: {claim} expects {code!r}, which claims/{claim.lower()}.py never gives"
