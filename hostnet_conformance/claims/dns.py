@@ -9,6 +9,7 @@ from .. import probes
 from ..environment import Env, exec_pod
 from ..facts import Kubelet
 from ..verdict import ClusterError
+from ..waiting import WaitTimeout, wait_until
 from .base import said, serialize
 
 # what a lookup that was not made says (C3 does not ask a cluster DNS without ready endpoints)
@@ -27,12 +28,39 @@ def kubelet_facts(k: Kubelet) -> dict:
             "resolv_conf": k.resolv_conf}
 
 
+# how long a lookup no nameserver answered is asked again. A Service's dataplane lags the API: on a
+# fresh one-node cluster under load, C3's pod got `write to '10.96.0.10': Operation not permitted`
+# (kube-proxy's reject rule for a Service without endpoints) while the API already listed cluster
+# DNS's endpoint as ready (flavour k, .ci/run of 9ff94fa). Any answer a server gives ends the wait.
+LOOKUP_WAIT = 20
+
+
 def observe_pod(env: Env, pod, domain: str, lookup: bool = True) -> dict:
     """The pod as the API serves it, its /etc/resolv.conf and, with `lookup`, an nslookup of the
-    cluster's name inside it (None when not asked)."""
-    return {"pod": serialize(pod),
-            "resolv_conf": asdict(exec_pod(env, pod, "cat", "/etc/resolv.conf")),
-            "lookup": asdict(exec_pod(env, pod, "nslookup", cluster_name(domain), timeout=30)) if lookup else None}
+    cluster's name inside it (None when not asked): asked again while no server answers, for up to
+    LOOKUP_WAIT s; the last one is kept, and how many were made (`lookups`)."""
+    facts = {"pod": serialize(pod), "resolv_conf": asdict(exec_pod(env, pod, "cat", "/etc/resolv.conf")),
+             "lookup": None}
+    if lookup:
+        facts["lookup"], facts["lookups"] = _lookup_until_answered(env, pod, cluster_name(domain))
+    return facts
+
+
+def _lookup_until_answered(env: Env, pod, name: str) -> tuple[dict, int]:
+    made: list = []
+
+    def answered() -> bool:
+        made.append(asdict(exec_pod(env, pod, "nslookup", name, timeout=30)))
+        r = made[-1]
+        # an exec without an exit status, or a server's answer, ends it: only "no server answered" is asked again
+        return r["rc"] < 0 or probes.parse_nslookup(r["rc"], r["stdout"], r["stderr"])["answer"] != "no_answer"
+    try:
+        wait_until(answered, timeout=LOOKUP_WAIT, interval=2.0, what=f"a nameserver to answer for {name}",
+                   describe=lambda: (made[-1]["stderr"] or made[-1]["stdout"])[-200:] if made else "no lookup made")
+    except WaitTimeout:
+        if not made:
+            raise
+    return made[-1], len(made)
 
 
 def pod_ref(pod: dict) -> str:
