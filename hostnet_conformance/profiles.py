@@ -189,8 +189,7 @@ def load(name_or_file: str, _seen: tuple[str, ...] = ()) -> Profile:
         raise _fail(where, f"source.retrieved {retrieved!r} is not a date (YYYY-MM-DD)")
     parent = None
     if data.get("extends"):
-        parent = load(str(data["extends"]) if "/" in str(data["extends"]) or str(data["extends"]).endswith(".yaml")
-                      else str(data["extends"]), (*_seen, name))
+        parent = load(str(data["extends"]), (*_seen, name))
     claims: dict[str, Expectation] = dict(parent.claims) if parent else {}
     raw = data.get("claims") or {}
     if not isinstance(raw, dict):
@@ -269,12 +268,13 @@ def choose(s: Signals, given: str | None = None, names: list[str] | None = None)
     """--profile's, or the vendor profile whose rules match (the most rules held; ties by name),
     else `base`; every overlay whose rules match, layered on top."""
     loaded = [load(n) for n in (names if names is not None else available())]
-    overlays = tuple(p for p in loaded if p.kind == "overlay" and matches(p, s))
-    signals = {p.name: matches(p, s) for p in overlays}
+    held = {p.name: matches(p, s) for p in loaded}
+    overlays = tuple(p for p in loaded if p.kind == "overlay" and held[p.name])
+    signals = {p.name: held[p.name] for p in overlays}
     if given:
         p = load(given)
         return Choice(p, overlays, f"--profile {given}", signals)
-    vendors = [(len(m), p.name, p, m) for p in loaded if p.kind == "vendor" and p.detect and (m := matches(p, s))]
+    vendors = [(len(m), p.name, p, m) for p in loaded if p.kind == "vendor" and p.detect and (m := held[p.name])]
     if vendors:
         _, _, p, m = sorted(vendors, key=lambda v: (-v[0], v[1]))[0]
         others = [v[1] for v in vendors if v[2] is not p]

@@ -6,7 +6,7 @@ moment its last test reports, as plain lines (no cursor control, so a CI log rea
 
 Lines are queued from any thread (the timeline's listeners run where the phase ran) and written
 by the main thread only, where pytest's output capture can be lifted for the line (plugin/progress.py):
-between the tests, and every PUMP_EVERY s while the main thread waits (waiting.py)."""
+between the tests, and every waiting.PUMP_EVERY s while the main thread waits."""
 from __future__ import annotations
 
 import collections
@@ -17,7 +17,6 @@ from collections.abc import Callable, Mapping
 from . import report, timeline
 from .results import Result
 
-PUMP_EVERY = 1.0
 REASON_WIDTH = 100
 # timeline names that are not phases: each test's own span, each observation's (the claim's verdict
 # line says when it is over), and moments the report keeps

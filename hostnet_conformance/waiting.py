@@ -206,9 +206,10 @@ def _in_thread(fn: Callable[[], T]) -> Future:
     return fut
 
 
-# called every progress.PUMP_EVERY s while a wait blocks (progress.py: writes the queued progress
-# lines, on the main thread only); None: no progress
+# called every PUMP_EVERY s while a wait blocks (progress.py: writes the queued progress lines, on
+# the main thread only); None: no progress
 PUMP = None
+PUMP_EVERY = 1.0
 
 
 def _done_within(fut: Future, seconds: float) -> bool:
@@ -218,9 +219,9 @@ def _done_within(fut: Future, seconds: float) -> bool:
         left = end - time.monotonic()
         if pump is None:
             return bool(wait_futures([fut], timeout=max(0.0, left)).done)
-        if wait_futures([fut], timeout=max(0.0, min(left, 1.0))).done:
+        if wait_futures([fut], timeout=max(0.0, min(left, PUMP_EVERY))).done:
             return True
-        if left <= 1.0:
+        if left <= PUMP_EVERY:
             return False
         pump()
 

@@ -126,6 +126,13 @@ def exec_failed(what: str, r: dict, any_exit: bool = True) -> None:
         raise ClusterError(f"{what} {how}: {said(r)}")
 
 
+def kept_get(url: str, r: dict) -> dict:
+    """A GET's answer with its URL, the body cut to 200 characters: the judge reads whether it
+    answered and how, and a whole metrics page would make every recorded observation hundreds of
+    kilobytes."""
+    return {"url": url, **r, "body": (r.get("body") or "")[:200]}
+
+
 def unobserved(claim: str, what: str, r: dict) -> None:
     """A GET the suite could not make (the exec delivered no exit status) observed nothing: ERROR."""
     if r.get("mode") == probes.EXEC_ERROR:

@@ -20,17 +20,10 @@ from ..scenarios import observer
 from ..verdict import ClusterError, ControlInconclusive, NotApplicable
 from ..waiting import WaitTimeout, wait_until
 from ..world import require_host_network, require_pod_network
-from .base import judged, observe, run, unobserved
+from .base import judged, kept_get, observe, run, unobserved
 
 # how long the default-deny policy has to block the normal pod before nothing is taken to enforce it
 POLICY_WAIT = 30
-
-
-def _kept(url: str, r: dict) -> dict:
-    """A GET's answer with its URL, the body cut to 200 characters: the judge reads whether it
-    answered and how, and a whole metrics page would make every recorded observation hundreds of
-    kilobytes."""
-    return {"url": url, **r, "body": (r.get("body") or "")[:200]}
 
 
 def observe_policy(env: Env, ns: str, ports: dict, probe) -> dict:
@@ -59,8 +52,8 @@ def observe_policy(env: Env, ns: str, ports: dict, probe) -> dict:
             raise
         waited, bound = e.in_words(), round(e.timeout)
     return {"kind": "policy", "namespace": ns, "ports": ports,
-            "before": {k: _kept(urls[k], r) for k, r in before.items()},
-            "after_policy": {"web": _kept(urls["web"], last["get"]), "blocked": waited is None, "wait": waited,
+            "before": {k: kept_get(urls[k], r) for k, r in before.items()},
+            "after_policy": {"web": kept_get(urls["web"], last["get"]), "blocked": waited is None, "wait": waited,
                              "wait_s": bound}}
 
 
@@ -78,8 +71,8 @@ def observe_bypass(env: Env, setup: dict, exporter: str, probe) -> dict:
     return {"kind": "bypass", "namespace": ns, "exporter": exporter,
             "host_network": bool(ds.spec.template.spec.host_network), "policies": policies,
             "answered_before_policy": setup["before"][exporter],
-            "web": _kept(urls["web"], got.pop("web")),
-            "nodes": {node: _kept(urls[node], r) for node, r in sorted(got.items())}}
+            "web": kept_get(urls["web"], got.pop("web")),
+            "nodes": {node: kept_get(urls[node], r) for node, r in sorted(got.items())}}
 
 
 def enforced(facts: dict) -> bool:

@@ -17,25 +17,16 @@ from ..scenarios import X1_BACKEND, X1_HOST, observer
 from ..verdict import ClusterError
 from ..waiting import WaitTimeout, wait_until
 from ..world import require_pod_network
-from .base import run, unobserved
+from .base import kept_get, run, unobserved
 
 # how long kube-proxy may take to program the Service's node port before its absence is observed
 SERVICE_WAIT = 45
-LISTEN = "0A"   # TCP_LISTEN in /proc/net/tcp's st column
 
 
 def listening(proc_net_tcp: str, port: int) -> list[str]:
-    """The LISTEN lines of /proc/net/tcp(6) whose local port is `port` (hex after the colon)."""
-    out = []
-    for line in proc_net_tcp.splitlines():
-        f = line.split()
-        if len(f) > 3 and ":" in f[1] and f[3] == LISTEN:
-            try:
-                if int(f[1].rsplit(":", 1)[1], 16) == port:
-                    out.append(line.strip())
-            except ValueError:
-                continue
-    return out
+    """The LISTEN lines of /proc/net/tcp(6) whose local port is `port` (probes.parse_listening_ports
+    reads each line), kept whole as evidence."""
+    return [line.strip() for line in proc_net_tcp.splitlines() if probes.parse_listening_ports(line) == {port}]
 
 
 def observe(env, ns: str, pod_name: str, probe, service: str | None) -> dict:
@@ -69,7 +60,7 @@ def observe(env, ns: str, pod_name: str, probe, service: str | None) -> dict:
     return {"pod": pod_name, "node": pod.spec.node_name, "node_ip": pod.status.host_ip,
             "host_network": bool(pod.spec.host_network), "port": port, "listening": listening(r.stdout, port),
             "service": svc, "url": url, "waited_for": want, "wait": waited,
-            "answer": {**got, "body": (got.get("body") or "")[:200]}}
+            "answer": kept_get(url, got)}
 
 
 def judge(facts: dict) -> tuple[list, dict, str]:

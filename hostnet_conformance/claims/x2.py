@@ -18,7 +18,7 @@ from ..scenarios import observer
 from ..verdict import ControlInconclusive, NotApplicable
 from ..waiting import WaitTimeout, wait_until
 from ..world import require_pod_network
-from .base import judged, observe, unobserved
+from .base import judged, kept_get, observe, unobserved
 
 POLICY_WAIT = 30
 ALLOWED = "hostnet-conformance/x2-allowed"
@@ -36,15 +36,12 @@ def policies() -> list[dict]:
     return [only_labelled, admit_all]
 
 
-def _kept(url: str, r: dict) -> dict:
-    return {"url": url, **r, "body": (r.get("body") or "")[:200]}
-
-
 def observe_setup(env, ns: str, client, pod_probe) -> dict:
     pods = {k: probes.pod_running(env.core, ns, name) for k, name in (("web", "x2-web"), ("open", "x2-open"))}
     urls = {k: probes.url(p.status.pod_ip, 8080) for k, p in pods.items()}
     before = probes.http_get_many(env.core, client, urls)
-    for pol in policies():
+    made = policies()
+    for pol in made:
         deploy(env, ns, pol)
     last: dict = {}
 
@@ -64,10 +61,10 @@ def observe_setup(env, ns: str, client, pod_probe) -> dict:
     return {"namespace": ns, "client": {"pod": f"{client.ns}/{client.name}", "node": client.node,
                                          "host_network": client.host_network},
             "server_node": pods["web"].spec.node_name,
-            "policies": [p["metadata"]["name"] for p in policies()],
-            "before": {k: _kept(urls[k], r) for k, r in before.items()},
-            "pod_network_probe_after_policy": _kept(urls["web"], last["get"]), "enforced": enforced,
-            "after": {k: _kept(urls[k], r) for k, r in after.items()}}
+            "policies": [p["metadata"]["name"] for p in made],
+            "before": {k: kept_get(urls[k], r) for k, r in before.items()},
+            "pod_network_probe_after_policy": kept_get(urls["web"], last["get"]), "enforced": enforced,
+            "after": {k: kept_get(urls[k], r) for k, r in after.items()}}
 
 
 def judge_for(target: str):

@@ -135,9 +135,9 @@ def _host_network_admitted(request):
 
 def page_not_applicable(claim: str | None) -> str | None:
     """The reason the run's profile gives for a claim its page says cannot hold (profiles.py), or None."""
-    choice = STATE.get("profile")
+    from hostnet_conformance.profiles import expectation
+    choice = report.PROFILE
     if choice is None or claim is None:
         return None
-    from hostnet_conformance.profiles import expectation
     exp, by = expectation(choice, claim)
     return f"{by}'s page: {exp.reason}" if exp.expect == "not_applicable" else None
